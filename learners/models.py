@@ -1,0 +1,152 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
+
+e164_validator = RegexValidator(
+    r"^\+[1-9]\d{6,14}$", _("Enter the number in international E.164 form, e.g. +33612345678.")
+)
+
+
+def validate_timezone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known IANA time zone."), params={"value": value})
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    FR = "fr", "Français"
+    PL = "pl", "Polski"
+
+
+class Learner(models.Model):
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    phone = models.CharField(max_length=16, blank=True, validators=[e164_validator])
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    manager = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    consent_given_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Without consent nothing is sent to this learner.")
+    )
+    is_active = models.BooleanField(default=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="learner",
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="learner_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} <{self.email}>"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def has_consent(self):
+        return self.consent_given_at is not None
+
+    def clean(self):
+        if self.email:
+            self.email = self.email.strip()
+            clash = Learner.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError({"email": _("Another learner already uses this email address.")})
+        if self.manager_id and self.manager_id == self.pk:
+            raise ValidationError({"manager": _("A learner cannot be their own manager.")})
+
+
+class Guardian(models.Model):
+    """A parent account: receives a copy of the learner's notifications when enabled (seed 004)."""
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="guardians")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=16, blank=True, validators=[e164_validator])
+    is_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} (guardian of {self.learner.full_name})"
+
+
+class LearnerGroup(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    programs = models.ManyToManyField(
+        "programs.Program",
+        blank=True,
+        related_name="groups",
+        help_text=_("The training every member of the group must have."),
+    )
+    members = models.ManyToManyField(Learner, through="GroupMembership", related_name="groups")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class GroupMembership(models.Model):
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(LearnerGroup, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "group"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.learner.full_name} in {self.group}"
+
+
+class Invitation(models.Model):
+    """An invitation to sign in to the platform (seed 002 §I, seed 000 step 1)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Manual")
+        BULK_IMPORT = "bulk_import", _("Bulk import")
+        INTEGRATION = "integration", _("HR integration")
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="invitations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
+    created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "learner"], name="invitation_status_learner")]
+
+    def __str__(self):
+        return f"Invitation of {self.learner.full_name} ({self.get_status_display()})"

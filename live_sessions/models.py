@@ -1,0 +1,122 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
+
+from learners.models import validate_timezone
+
+
+class LiveSession(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        READY = "ready", _("Ready")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+
+    title = models.CharField(max_length=200)
+    course = models.ForeignKey(
+        "programs.Course", null=True, blank=True, on_delete=models.SET_NULL, related_name="live_sessions"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    location = models.CharField(max_length=300, blank=True)
+    capacity = models.PositiveIntegerField(default=20)
+    waiting_list_enabled = models.BooleanField(default=False)
+    requires_approval = models.BooleanField(default=False)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    calendar_integration = models.BooleanField(
+        default=False, help_text=_("Learners added get a calendar invitation straight away.")
+    )
+    registration_form_url = models.URLField(blank=True)
+    feedback_form_url = models.URLField(blank=True)
+    trainers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="trained_sessions")
+    # iCalendar SEQUENCE: raised on every change sent to calendars so clients update, not duplicate.
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self):
+        return f"{self.title} ({self.starts_at:%Y-%m-%d})"
+
+
+class SessionLearner(models.Model):
+    class Status(models.TextChoices):
+        NOT_INVITED = "not_invited", _("Not invited")
+        INVITED = "invited", _("Invited")
+        DECLINED = "declined", _("Declined")
+        NEEDS_APPROVAL = "needs_approval", _("Needs approval")
+        APPROVAL_DECLINED = "approval_declined", _("Approval declined")
+        WAITING_LIST = "waiting_list", _("Waiting list")
+        REGISTERED = "registered", _("Registered")
+        CANCELLED = "cancelled", _("Cancelled")
+        ABSENT = "absent", _("Absent")
+        ATTENDED = "attended", _("Attended")
+        GO_SHOW = "go_show", _("Go show")
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="session_learners")
+    learner = models.ForeignKey("learners.Learner", on_delete=models.CASCADE, related_name="session_learners")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_INVITED)
+    created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    status_changed_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["session", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "learner"], name="session_learner_unique"),
+        ]
+        indexes = [models.Index(fields=["session", "status"], name="session_learner_status")]
+
+    def __str__(self):
+        return f"{self.learner.full_name} in {self.session} ({self.get_status_display()})"
+
+
+class StatusChange(models.Model):
+    session_learner = models.ForeignKey(SessionLearner, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=SessionLearner.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=SessionLearner.Status.choices)
+    trigger = models.CharField(max_length=50)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.from_status or '—'} → {self.to_status} ({self.trigger})"
+
+
+class ParticipationRequest(models.Model):
+    """The learner is asked to choose one date among several sessions (seed 002 §III-B)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CHOSEN = "chosen", _("Date chosen")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    learner = models.ForeignKey("learners.Learner", on_delete=models.CASCADE, related_name="participation_requests")
+    sessions = models.ManyToManyField(LiveSession, related_name="participation_requests")
+    training_request = models.ForeignKey(
+        "programs.TrainingRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    chosen_session = models.ForeignKey(LiveSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Date choice for {self.learner.full_name} ({self.get_status_display()})"

@@ -1,0 +1,293 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.TextChoices):
+    """The catalogue of everything LMS Notify can say; features add their codes here."""
+
+    # Seed 001: program and certification triggers.
+    PROGRAM_ASSIGNED = "program.assigned", _("Learner assigned in program or certification")
+    PROGRAM_COMPLETED = "program.completed", _("Program or certification completed")
+    PROGRAM_COURSE_SET_COMPLETED = "program.course_set_completed", _("Course set completed")
+    PROGRAM_COURSE_SET_DUE = "program.course_set_due", _("Course set due date")
+    PROGRAM_DUE = "program.due", _("Program or certification due date")
+    PROGRAM_EXCEPTION = "program.exception", _("New exception reported")
+    PROGRAM_UNASSIGNED = "program.unassigned", _("Learner unassigned from program or certification")
+    CERTIFICATION_EXPIRY = "certification.expiry", _("Certification expiry date")
+    CERTIFICATION_RECERTIFICATION_FAILED = "certification.recertification_failed", _("Failure to recertify")
+    CERTIFICATION_WINDOW_OPEN = "certification.window_open", _("Recertification window open date")
+    # Seed 000: the Notify buttons.
+    NOTIFY_INVITATION = "notify.invitation", _("Notify: invitation sent again")
+    NOTIFY_TRAINING_REMINDER = "notify.training_reminder", _("Notify: incomplete training reminder")
+    NOTIFY_MISSING_TRAINING = "notify.missing_training", _("Notify: missing training assigned")
+    NOTIFY_RENEWAL = "notify.renewal", _("Notify: certification renewal")
+    # Seed 002: invitations, requests, convocations, date choices, e-learning.
+    INVITATION_SENT = "invitation.sent", _("Invitation to sign in")
+    INVITATION_REMINDER = "invitation.reminder", _("Invitation reminder (D+7, D+45)")
+    TRAINING_REQUEST_SUBMITTED = "training_request.submitted", _("Training request recorded")
+    TRAINING_REQUEST_REFUSED = "training_request.refused", _("Training request refused")
+    SESSION_CONVOCATION = "session.convocation", _("Convocation to a session")
+    SESSION_INVITATION = "session.invitation", _("Calendar invitation to a session")
+    SESSION_RESCHEDULED = "session.rescheduled", _("Session date changed")
+    SESSION_CANCELLED = "session.cancelled", _("Session cancelled")
+    PARTICIPATION_REQUEST = "participation.request", _("Choose a date")
+    PARTICIPATION_REMINDER = "participation.reminder", _("Choose a date: reminder (D+7, D+14)")
+    PARTICIPATION_CONFIRMED = "participation.confirmed", _("Participation confirmed")
+    ELEARNING_REMINDER = "elearning.reminder", _("E-learning end reminder")
+    # Seed 003: live-session emails.
+    SESSION_REGISTRATION_FORM = "session.registration_form", _("Registration form")
+    SESSION_ATTENDANCE_REMINDER = "session.attendance_reminder", _("Attendance reminder")
+    SESSION_FOLLOW_UP = "session.follow_up", _("Follow-up")
+    SESSION_FEEDBACK_FORM = "session.feedback_form", _("Feedback form")
+    SESSION_FEEDBACK_FORM_REMINDER = "session.feedback_form_reminder", _("Feedback form reminder")
+    SESSION_CUSTOM = "session.custom", _("Custom notification")
+    SESSION_WAITING_LEARNERS_INVITATION = "session.waiting_learners_invitation", _("Waiting learners invitation")
+    SESSION_APPROVAL_REQUEST = "session.approval_request", _("Approval request to the approver")
+    # Seed 004: a new system message waits in the inbox.
+    INBOX_NEW_MESSAGE = "inbox.new_message", _("New message in your inbox")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    INBOX = "inbox", _("System message")
+
+
+class Notification(models.Model):
+    """The outbox: one message to one recipient on one channel.
+
+    `dedupe_key` names the event, recipient, channel and occurrence, so the
+    same occurrence can never be queued twice, whoever tries.
+    """
+
+    class Status(models.TextChoices):
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        OMITTED = "omitted", _("Omitted")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    event = models.CharField(max_length=64, choices=Event.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    recipient_learner = models.ForeignKey(
+        "learners.Learner", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    recipient_guardian = models.ForeignKey(
+        "learners.Guardian", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    to = models.CharField(max_length=254, blank=True)
+    language = models.CharField(max_length=2, default="en")
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    # [{"filename", "content", "mimetype"}]: e.g. a calendar invitation.
+    attachments = models.JSONField(default=list, blank=True)
+    # References the send-time check needs, e.g. {"invitation": 12}.
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=21, choices=Status.choices, default=Status.QUEUED)
+    # Why a message was omitted or cancelled, as a short code (no_consent, no_contact, ...).
+    reason = models.CharField(max_length=64, blank=True)
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    rule = models.ForeignKey(
+        "NotificationRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Not sent before this moment (and after a failure, not before the backoff).
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A worker holds the row until then; a worker that died lets go at expiry.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True, help_text=_("Inbox messages: when the recipient read it."))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="notification_due_queue"),
+            models.Index(fields=["recipient_learner", "event", "created_at"], name="notification_learner_event"),
+            models.Index(fields=["status", "created_at"], name="notification_status_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recipient_learner__isnull=False)
+                | Q(recipient_guardian__isnull=False)
+                | Q(recipient_user__isnull=False),
+                name="notification_has_recipient",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()} → {self.to or self.recipient_display} ({self.channel})"
+
+    @property
+    def recipient_display(self):
+        if self.recipient_guardian_id:
+            return str(self.recipient_guardian.name)
+        if self.recipient_learner_id:
+            return self.recipient_learner.full_name
+        if self.recipient_user_id:
+            return self.recipient_user.get_username()
+        return ""
+
+    @property
+    def message_id(self):
+        """Stable per outbox row: a resend after a crash carries the same Message-ID."""
+        return f"<notification.{self.pk}.{self.dedupe_key_hash}@{settings.MESSAGE_ID_DOMAIN}>"
+
+    @property
+    def dedupe_key_hash(self):
+        import hashlib
+
+        return hashlib.sha1(self.dedupe_key.encode()).hexdigest()[:12]
+
+
+class NotificationRule(models.Model):
+    """When an event produces messages, to whom and on which channels (seeds 001, 004)."""
+
+    class Timing(models.TextChoices):
+        ON_EVENT = "on_event", _("On the event")
+        BEFORE = "before", _("Days before")
+        AFTER = "after", _("Days after")
+
+    name = models.CharField(max_length=200, blank=True)
+    event = models.CharField(max_length=64, choices=Event.choices)
+    is_enabled = models.BooleanField(default=True)
+    channels = models.JSONField(default=list, help_text=_("Any of email, sms, inbox; none means the event is silent."))
+    notify_learner = models.BooleanField(default=True)
+    notify_manager = models.BooleanField(default=False)
+    notify_site_admins = models.BooleanField(default=False)
+    notify_guardians = models.BooleanField(
+        default=True, help_text=_("Enabled guardians with contact details get a copy (seed 004).")
+    )
+    timing = models.CharField(max_length=8, choices=Timing.choices, default=Timing.ON_EVENT)
+    offset_days = models.PositiveIntegerField(default=0)
+    requires_confirmation = models.BooleanField(
+        default=True, help_text=_("Messages wait for an administrator to confirm them before they are sent.")
+    )
+    program = models.ForeignKey(
+        "programs.Program",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notification_rules",
+        help_text=_("Empty: every program and certification."),
+    )
+    # Occurrences before this moment never fire: enabling or changing a rule
+    # must not flood learners with messages for dates already past.
+    active_since = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["event", "pk"]
+        indexes = [models.Index(fields=["event", "is_enabled"], name="rule_event_enabled")]
+
+    def __str__(self):
+        return self.name or f"{self.get_event_display()} ({self.get_timing_display()})"
+
+
+class MessageTemplate(models.Model):
+    """The words of one event in one language; editable, validated on save."""
+
+    event = models.CharField(max_length=64, choices=Event.choices)
+    language = models.CharField(max_length=2, choices=settings.LANGUAGES, default="en")
+    subject = models.CharField(max_length=300)
+    body = models.TextField(help_text=_("Plain text, Django template syntax."))
+    html_body = models.TextField(blank=True, help_text=_("Optional HTML version; generated from the text if empty."))
+    sms_body = models.CharField(max_length=480, blank=True, help_text=_("Short text for SMS; the subject if empty."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["event", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "language"], name="template_event_language_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()} [{self.language}]"
+
+
+class NotifyRun(models.Model):
+    """One click of a Notify button (seed 000)."""
+
+    class Scope(models.TextChoices):
+        ALL_LEARNERS = "all_learners", _("All learners")
+        ALL_GROUPS = "all_groups", _("All groups")
+        GROUP = "group", _("Group")
+        LEARNER = "learner", _("Learner")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scope = models.CharField(max_length=12, choices=Scope.choices)
+    group = models.ForeignKey(
+        "learners.LearnerGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    learner = models.ForeignKey("learners.Learner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    # {"sent": {"invitation": n, ...}, "omitted": {"rate_limited": n, ...}}
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Notify {self.get_scope_display()} — {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class NotifyOutcome(models.Model):
+    class Action(models.TextChoices):
+        INVITATION = "invitation", _("Invitation sent again")
+        TRAINING_REMINDER = "training_reminder", _("Training reminder")
+        MISSING_TRAINING = "missing_training", _("Missing training assigned")
+        RENEWAL = "renewal", _("Renewal assigned")
+        OMITTED = "omitted", _("Omitted")
+
+    class Reason(models.TextChoices):
+        NONE = "", _("—")
+        RATE_LIMITED = "rate_limited", _("Already notified recently (1 per 24 hours, 3 per 14 days)")
+        UP_TO_DATE = "up_to_date", _("Training up to date: nothing needed")
+        NO_CONSENT = "no_consent", _("No consent to receive messages")
+        NO_CONTACT = "no_contact", _("No email address")
+
+    run = models.ForeignKey(NotifyRun, on_delete=models.CASCADE, related_name="outcomes")
+    learner = models.ForeignKey("learners.Learner", on_delete=models.CASCADE, related_name="notify_outcomes")
+    action = models.CharField(max_length=17, choices=Action.choices)
+    reason = models.CharField(max_length=12, choices=Reason.choices, blank=True, default="")
+    notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        indexes = [
+            models.Index(fields=["learner", "created_at"], name="outcome_learner_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.learner_id}: {self.action} {self.reason}".strip()

@@ -1,0 +1,2 @@
+def notify_learners(learners, *, actor, scope):
+    raise NotImplementedError

@@ -1,0 +1,2 @@
+def dispatch_outbox(*, limit=None) -> int:
+    raise NotImplementedError
