@@ -1,1 +1,2 @@
-# Register your models here.
+# The notifications admin is split by concern; importing registers each part.
+from . import admin_notify, admin_outbox, admin_templates  # noqa: F401
