@@ -112,6 +112,8 @@ class Notification(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When a worker last claimed the row: "failures in the last hour" for monitoring.
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True, help_text=_("Inbox messages: when the recipient read it."))
 
