@@ -1,1 +1,221 @@
-# Register your models here.
+"""Admin for learners, guardians, groups and invitations.
+
+There may be 100,000 learners: every foreign key to a learner is an
+autocomplete field and every list joins what it shows, so a page costs a
+fixed number of queries. The Notify buttons are added by template overrides
+under templates/admin/learners/ and by appending to LearnerGroupAdmin.actions.
+"""
+
+from django.contrib import admin
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from programs.models import Assignment
+
+from . import selectors
+from .models import GroupMembership, Guardian, Invitation, Learner, LearnerGroup
+
+
+class ConsentFilter(admin.SimpleListFilter):
+    title = _("consent")
+    parameter_name = "consent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Given")), ("no", _("Not given"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(consent_given_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(consent_given_at__isnull=True)
+        return queryset
+
+
+class HasManagerFilter(admin.SimpleListFilter):
+    title = _("manager")
+    parameter_name = "has_manager"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Has a manager")), ("no", _("No manager")), ("is_manager", _("Is a manager"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(manager__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(manager__isnull=True)
+        if self.value() == "is_manager":
+            return queryset.filter(Q(pk__in=Learner.objects.filter(manager__isnull=False).values("manager")))
+        return queryset
+
+
+class GuardianInline(admin.TabularInline):
+    model = Guardian
+    extra = 0
+    fields = ["name", "email", "phone", "is_enabled"]
+
+
+class LearnerMembershipInline(admin.TabularInline):
+    model = GroupMembership
+    extra = 0
+    fields = ["group", "joined_at"]
+    autocomplete_fields = ["group"]
+    verbose_name = _("group membership")
+    verbose_name_plural = _("group memberships")
+
+
+class ReadOnlyInlineMixin:
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LearnerAssignmentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """Read-only: assigning, completing and unassigning go through programs.services (and notify)."""
+
+    model = Assignment
+    fields = readonly_fields = [
+        "program",
+        "group",
+        "assigned_at",
+        "due_at",
+        "completed_at",
+        "expires_at",
+        "unassigned_at",
+    ]
+    verbose_name_plural = _("assignments (manage them from Programs › Assignments)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("program", "group", "learner")
+
+
+class LearnerInvitationInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Invitation
+    fields = readonly_fields = ["status", "source", "created_at", "sent_at", "responded_at", "created_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by", "learner")
+
+
+@admin.register(Learner)
+class LearnerAdmin(admin.ModelAdmin):
+    list_display = [
+        "full_name",
+        "email",
+        "language",
+        "manager_link",
+        "has_consent",
+        "is_active",
+        "groups_count",
+    ]
+    list_display_links = ["full_name", "email"]
+    list_filter = ["is_active", ConsentFilter, "language", HasManagerFilter, "groups", "timezone"]
+    search_fields = ["email", "first_name", "last_name", "phone"]
+    list_select_related = ["manager"]
+    autocomplete_fields = ["manager", "user"]
+    readonly_fields = ["created_at"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": [("first_name", "last_name"), "email", "phone"]}),
+        (_("Preferences"), {"fields": [("language", "timezone")]}),
+        (_("Organisation"), {"fields": ["manager", "user", "is_active"]}),
+        (_("Consent and audit"), {"fields": ["consent_given_at", "created_at"]}),
+    ]
+    inlines = [GuardianInline, LearnerMembershipInline, LearnerAssignmentInline, LearnerInvitationInline]
+
+    def get_queryset(self, request):
+        return selectors.learners_for_admin(super().get_queryset(request))
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name(self, obj):
+        return obj.full_name
+
+    @admin.display(description=_("manager"), ordering="manager__last_name")
+    def manager_link(self, obj):
+        if obj.manager is None:
+            return "—"
+        url = reverse("admin:learners_learner_change", args=[obj.manager_id])
+        return format_html('<a href="{}">{}</a>', url, obj.manager.full_name)
+
+    @admin.display(description=_("consent"), boolean=True, ordering="consent_given_at")
+    def has_consent(self, obj):
+        return obj.consent_given_at is not None
+
+    @admin.display(description=_("groups"), ordering="groups_count")
+    def groups_count(self, obj):
+        return obj.groups_count
+
+
+@admin.register(Guardian)
+class GuardianAdmin(admin.ModelAdmin):
+    list_display = ["name", "learner", "email", "phone", "is_enabled"]
+    list_filter = ["is_enabled"]
+    search_fields = ["name", "email", "phone", "learner__email", "learner__last_name"]
+    autocomplete_fields = ["learner"]
+    list_select_related = ["learner"]
+
+
+class GroupMembershipInline(admin.TabularInline):
+    model = GroupMembership
+    extra = 0
+    fields = ["learner", "joined_at"]
+    autocomplete_fields = ["learner"]
+    verbose_name = _("member")
+    verbose_name_plural = _("members")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("learner", "group")
+
+
+@admin.register(LearnerGroup)
+class LearnerGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "members_link", "programs_count", "updated_at"]
+    search_fields = ["name", "description"]
+    list_filter = ["programs"]
+    filter_horizontal = ["programs"]
+    readonly_fields = ["updated_at"]
+    fields = ["name", "description", "programs", "updated_at"]
+    inlines = [GroupMembershipInline]
+    # Other features append their actions here (e.g. "Notify group").
+    actions = []
+
+    def get_queryset(self, request):
+        return selectors.groups_with_counts(super().get_queryset(request))
+
+    @admin.display(description=_("members"), ordering="members_count")
+    def members_link(self, obj):
+        url = reverse("admin:learners_groupmembership_changelist") + f"?group__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.members_count)
+
+    @admin.display(description=_("programs"), ordering="programs_count")
+    def programs_count(self, obj):
+        return obj.programs_count
+
+
+@admin.register(GroupMembership)
+class GroupMembershipAdmin(admin.ModelAdmin):
+    list_display = ["learner", "group", "joined_at"]
+    list_filter = ["group"]
+    search_fields = ["learner__email", "learner__first_name", "learner__last_name", "group__name"]
+    autocomplete_fields = ["learner", "group"]
+    list_select_related = ["learner", "group"]
+    date_hierarchy = "joined_at"
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["learner", "status", "source", "created_at", "sent_at", "responded_at"]
+    list_filter = ["status", "source", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["learner__email", "learner__first_name", "learner__last_name"]
+    autocomplete_fields = ["learner"]
+    list_select_related = ["learner"]
+    readonly_fields = ["created_at", "created_by"]
+    date_hierarchy = "created_at"

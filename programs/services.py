@@ -1,0 +1,306 @@
+"""State changes of programs, certifications and training requests (seeds 001, 002).
+
+Each service changes the database inside one transaction and then asks the
+notification rules what to say about it (`notify_event`), so an event with no
+enabled rule is silent. Invalid calls raise ValidationError and change nothing.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from notifications.models import Channel, Event, NotificationRule
+from notifications.services import OutgoingMessage, Recipient, enqueue, notify_event
+
+from .models import Assignment, AssignmentException, CourseSetCompletion, TrainingRequest
+
+
+def _program_context(assignment):
+    return {
+        "program": assignment.program,
+        "assignment": assignment,
+        "due_at": assignment.due_at,
+        "expires_at": assignment.expires_at,
+        "action_url": f"{settings.SITE_URL}/",
+    }
+
+
+def _locked(assignment):
+    """The assignment re-read under a row lock, so two concurrent calls see each other's work."""
+    return Assignment.objects.select_for_update(of=("self",)).select_related("program", "learner").get(pk=assignment.pk)
+
+
+def _refresh(target, source):
+    for field in ("completed_at", "expires_at", "unassigned_at", "due_at"):
+        setattr(target, field, getattr(source, field))
+
+
+def _require_open(assignment, what):
+    if assignment.unassigned_at is not None:
+        raise ValidationError(
+            f"Cannot {what}: {assignment.learner.full_name} was unassigned from {assignment.program}."
+        )
+    if assignment.completed_at is not None:
+        raise ValidationError(
+            f"Cannot {what}: {assignment.program} is already completed by {assignment.learner.full_name}."
+        )
+
+
+def check_can_assign(learner, program):
+    """Raise ValidationError if `learner` cannot be given `program` (shared by forms and the service)."""
+    if not learner.is_active:
+        raise ValidationError(f"{learner.full_name} is inactive and cannot be assigned training.")
+
+
+def assign(learner, program, *, due_at=None, group=None, actor=None) -> Assignment:
+    """Put `program` on the learner's dashboard; an already-open assignment is returned as is (seed 001)."""
+    check_can_assign(learner, program)
+    with transaction.atomic():
+        existing = Assignment.objects.filter(
+            learner=learner, program=program, completed_at__isnull=True, unassigned_at__isnull=True
+        ).first()
+        if existing is not None:
+            return existing
+        try:
+            # A concurrent assign may win the partial unique constraint; then we return its row.
+            with transaction.atomic():
+                assignment = Assignment.objects.create(
+                    learner=learner, program=program, due_at=due_at, group=group, assigned_at=timezone.now()
+                )
+        except IntegrityError:
+            return Assignment.objects.get(
+                learner=learner, program=program, completed_at__isnull=True, unassigned_at__isnull=True
+            )
+        notify_event(
+            event=Event.PROGRAM_ASSIGNED,
+            learner=learner,
+            occurrence=f"a{assignment.pk}",
+            program=program,
+            context={**_program_context(assignment), "group": group},
+            refs={"assignment": assignment.pk},
+            actor=actor,
+        )
+    return assignment
+
+
+def complete_course_set(assignment, course_set, *, actor=None) -> CourseSetCompletion:
+    """Record a completed course set; completing the last one completes the program (seed 001)."""
+    if course_set.program_id != assignment.program_id:
+        raise ValidationError(f"{course_set.title} is not a course set of {assignment.program}.")
+    with transaction.atomic():
+        locked = _locked(assignment)
+        existing = CourseSetCompletion.objects.filter(assignment=locked, course_set=course_set).first()
+        if existing is not None:
+            return existing
+        _require_open(locked, "complete a course set")
+        completion = CourseSetCompletion.objects.create(
+            assignment=locked, course_set=course_set, completed_at=timezone.now()
+        )
+        notify_event(
+            event=Event.PROGRAM_COURSE_SET_COMPLETED,
+            learner=locked.learner,
+            occurrence=f"a{locked.pk}:cs{course_set.pk}",
+            program=locked.program,
+            context={**_program_context(locked), "course_set": course_set},
+            refs={"assignment": locked.pk, "course_set": course_set.pk},
+            actor=actor,
+        )
+        remaining = locked.program.course_sets.exclude(completions__assignment=locked).exists()
+        if not remaining:
+            complete(locked, actor=actor)
+            _refresh(assignment, locked)
+    return completion
+
+
+def complete(assignment, *, actor=None) -> Assignment:
+    """Mark the program completed; a certification stays valid for validity_days (seed 001)."""
+    with transaction.atomic():
+        locked = _locked(assignment)
+        _require_open(locked, "complete")
+        now = timezone.now()
+        locked.completed_at = now
+        if locked.program.is_certification and locked.program.validity_days:
+            locked.expires_at = now + timedelta(days=locked.program.validity_days)
+        locked.save(update_fields=["completed_at", "expires_at"])
+        notify_event(
+            event=Event.PROGRAM_COMPLETED,
+            learner=locked.learner,
+            occurrence=f"a{locked.pk}",
+            program=locked.program,
+            context=_program_context(locked),
+            refs={"assignment": locked.pk},
+            actor=actor,
+        )
+    _refresh(assignment, locked)
+    return assignment
+
+
+def unassign(assignment, *, actor=None) -> Assignment:
+    """Take the program off the learner's dashboard (seed 001)."""
+    with transaction.atomic():
+        locked = _locked(assignment)
+        if locked.unassigned_at is not None:
+            raise ValidationError(f"{locked.learner.full_name} is already unassigned from {locked.program}.")
+        locked.unassigned_at = timezone.now()
+        locked.save(update_fields=["unassigned_at"])
+        notify_event(
+            event=Event.PROGRAM_UNASSIGNED,
+            learner=locked.learner,
+            occurrence=f"a{locked.pk}",
+            program=locked.program,
+            context=_program_context(locked),
+            refs={"assignment": locked.pk},
+            actor=actor,
+        )
+    _refresh(assignment, locked)
+    return assignment
+
+
+def report_exception(assignment, *, kind, actor=None) -> AssignmentException:
+    """Record a problem with an assignment; rules usually tell the site administrators (seed 001)."""
+    if kind not in AssignmentException.Kind.values:
+        raise ValidationError(f"Unknown exception kind {kind!r}.")
+    with transaction.atomic():
+        locked = _locked(assignment)
+        if locked.unassigned_at is not None:
+            raise ValidationError(f"Cannot report an exception: {locked.learner.full_name} was unassigned.")
+        exception = AssignmentException.objects.create(assignment=locked, kind=kind, reported_at=timezone.now())
+        notify_event(
+            event=Event.PROGRAM_EXCEPTION,
+            learner=locked.learner,
+            occurrence=f"x{exception.pk}",
+            program=locked.program,
+            context={**_program_context(locked), "exception": exception, "kind": exception.get_kind_display()},
+            refs={"assignment": locked.pk, "exception": exception.pk},
+            actor=actor,
+        )
+    return exception
+
+
+def resolve_exception(exception, *, actor=None) -> AssignmentException:
+    with transaction.atomic():
+        locked = AssignmentException.objects.select_for_update(of=("self",)).get(pk=exception.pk)
+        if locked.resolved_at is not None:
+            raise ValidationError("This exception is already resolved.")
+        locked.resolved_at = timezone.now()
+        locked.save(update_fields=["resolved_at"])
+    exception.resolved_at = locked.resolved_at
+    return exception
+
+
+def _requested_by_manager(learner, user):
+    manager = learner.manager
+    return bool(user is not None and manager is not None and manager.user_id == user.pk)
+
+
+def check_can_request_training(learner, course):
+    if not learner.is_active:
+        raise ValidationError(f"{learner.full_name} is inactive and cannot request training.")
+    if TrainingRequest.objects.filter(learner=learner, course=course, status=TrainingRequest.Status.SUBMITTED).exists():
+        raise ValidationError(f"{learner.full_name} already has a pending request for {course}.")
+
+
+def request_training(learner, course, *, requested_by) -> TrainingRequest:
+    """Record a training request and confirm it to the learner (seed 002 §II-A).
+
+    The confirmation goes by email without confirmation step unless an
+    administrator configured NotificationRules for the event: then the rules
+    decide, and a disabled rule silences it ("can be systematically disabled").
+    """
+    by_manager = _requested_by_manager(learner, requested_by)
+    with transaction.atomic():
+        check_can_request_training(learner, course)
+        request = TrainingRequest.objects.create(
+            learner=learner, course=course, requested_by=requested_by, created_at=timezone.now()
+        )
+        context = {
+            "course": course,
+            "training_request": request,
+            "requested_by_manager": by_manager,
+            "manager": learner.manager if by_manager else None,
+        }
+        refs = {"training_request": request.pk}
+        event = Event.TRAINING_REQUEST_SUBMITTED
+        if NotificationRule.objects.filter(event=event).exists():
+            notify_event(
+                event=event,
+                learner=learner,
+                occurrence=f"tr{request.pk}",
+                context=context,
+                refs=refs,
+                actor=requested_by,
+            )
+        else:
+            enqueue(
+                [
+                    OutgoingMessage(
+                        event=event,
+                        channel=Channel.EMAIL,
+                        recipient=Recipient(learner=learner),
+                        occurrence=f"tr{request.pk}",
+                        context={"learner": learner, **context},
+                        refs=refs,
+                        requires_confirmation=False,
+                        actor=requested_by,
+                    )
+                ]
+            )
+    return request
+
+
+def refuse_training_request(request, *, actor, notify_learner, notify_manager) -> TrainingRequest:
+    """Refuse a submitted request and tell the learner and/or manager only as asked (seed 002 §II-B)."""
+    with transaction.atomic():
+        locked = (
+            TrainingRequest.objects.select_for_update(of=("self",))
+            .select_related("learner__manager", "course")
+            .get(pk=request.pk)
+        )
+        if locked.status != TrainingRequest.Status.SUBMITTED:
+            raise ValidationError(f"This request is already {locked.get_status_display().lower()}.")
+        learner = locked.learner
+        if notify_manager and learner.manager is None:
+            raise ValidationError(f"{learner.full_name} has no manager to notify.")
+        now = timezone.now()
+        locked.status = TrainingRequest.Status.REFUSED
+        locked.decided_at = now
+        locked.decided_by = actor
+        locked.save(update_fields=["status", "decided_at", "decided_by"])
+        recipients = []
+        if notify_learner:
+            recipients.append(Recipient(learner=learner))
+        if notify_manager:
+            recipients.append(Recipient(learner=learner.manager))
+        enqueue(
+            [
+                OutgoingMessage(
+                    event=Event.TRAINING_REQUEST_REFUSED,
+                    channel=Channel.EMAIL,
+                    recipient=recipient,
+                    occurrence=f"tr{locked.pk}",
+                    context={"learner": learner, "course": locked.course, "training_request": locked},
+                    refs={"training_request": locked.pk},
+                    requires_confirmation=False,
+                    actor=actor,
+                )
+                for recipient in recipients
+            ]
+        )
+    request.status, request.decided_at, request.decided_by = locked.status, locked.decided_at, locked.decided_by
+    return request
+
+
+def approve_training_request(request, *, actor) -> TrainingRequest:
+    with transaction.atomic():
+        locked = TrainingRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
+        if locked.status != TrainingRequest.Status.SUBMITTED:
+            raise ValidationError(f"This request is already {locked.get_status_display().lower()}.")
+        locked.status = TrainingRequest.Status.APPROVED
+        locked.decided_at = timezone.now()
+        locked.decided_by = actor
+        locked.save(update_fields=["status", "decided_at", "decided_by"])
+    request.status, request.decided_at, request.decided_by = locked.status, locked.decided_at, locked.decided_by
+    return request
