@@ -1,2 +1,365 @@
-def notify_learners(learners, *, actor, scope):
-    raise NotImplementedError
+"""The Notify buttons (seed 000): one smart, spam-proof decision per learner.
+
+For each learner in scope the checklist runs in this order and stops at the
+first match: pending invitation (sent again), incomplete assigned training
+(reminder listing complete and incomplete training), missing training required
+by the learner's groups (assignments created, learner told), certification due
+for renewal (new open assignment, learner told), else nothing.
+
+Omissions are decided BEFORE anything is created: a learner without consent
+or without an email address gets nothing at all, not even the assignments a
+message would have announced. Notify is a messaging action; silently putting
+training on the dashboard of someone we may not tell would start due-date
+reminders and exceptions nobody asked for, and would make the preview lie
+("0 missing training" while assignments appear). Administrators who want the
+training assigned regardless assign it to the group explicitly. The same goes
+for rate-limited learners: nothing sent, nothing created.
+
+Rate limits (seed 000: 1 message per 24 hours, 3 per 14 days, rolling
+windows, across every button and scope) count NotifyOutcome rows that were
+not omitted. They hold under concurrent clicks because every chunk locks its
+learners' rows (one SELECT ... FOR UPDATE in pk order) before counting, and
+writes its outcomes in the same transaction.
+
+Work is set-based: a chunk of up to CHUNK_SIZE learners costs a fixed number
+of queries (see selectors.load_checklist_data), so 10 and 10,000 learners
+cost the same per chunk. `preview_notify` runs the very same `decide` without
+locks or writes.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from learners.models import Invitation
+from programs.models import Assignment, Program
+
+from .models import Channel, Event, NotifyOutcome, NotifyRun
+from .selectors import RATE_LIMITS, active_learner_ids, load_checklist_data, scope_learner_ids
+from .services import OutgoingMessage, Recipient, enqueue
+from .templating import TemplateCache
+
+CHUNK_SIZE = 2000
+
+Action = NotifyOutcome.Action
+Reason = NotifyOutcome.Reason
+
+EVENT_FOR_ACTION = {
+    Action.INVITATION: Event.NOTIFY_INVITATION,
+    Action.TRAINING_REMINDER: Event.NOTIFY_TRAINING_REMINDER,
+    Action.MISSING_TRAINING: Event.NOTIFY_MISSING_TRAINING,
+    Action.RENEWAL: Event.NOTIFY_RENEWAL,
+}
+
+
+@dataclass
+class Decision:
+    learner: object
+    action: str
+    reason: str = ""
+    invitation_id: int | None = None
+    complete: list = field(default_factory=list)
+    incomplete: list = field(default_factory=list)
+    # program pk -> group pk that requires it
+    missing: dict = field(default_factory=dict)
+    # [(program dict, expires_at)], soonest expiry first
+    renewals: list = field(default_factory=list)
+    # program pk -> title, for the message of missing training
+    programs_titles: dict = field(default_factory=dict)
+
+    @property
+    def sends(self):
+        return self.action != Action.OMITTED
+
+
+def _still_valid(row, now):
+    return (
+        row["completed_at"] is not None
+        and row["unassigned_at"] is None
+        and (row["expires_at"] is None or row["expires_at"] > now)
+    )
+
+
+def _checklist(learner, data, now) -> Decision | None:
+    pk = learner.pk
+    # 1. Pending invitation: sent again.
+    if pk in data.pending_invitation:
+        return Decision(learner, Action.INVITATION, invitation_id=data.pending_invitation[pk])
+
+    rows = data.assignments.get(pk, [])
+    open_rows = [r for r in rows if r["completed_at"] is None and r["unassigned_at"] is None]
+    # 2. Incomplete assigned training: what is complete, what still needs attention.
+    if open_rows:
+        complete, incomplete = [], []
+        for row in sorted(rows, key=lambda r: r["completed_at"] or now):
+            if _still_valid(row, now):
+                complete.append(
+                    {"title": data.programs[row["program_id"]]["title"], "completed_at": row["completed_at"]}
+                )
+        for row in open_rows:
+            program = data.programs[row["program_id"]]
+            course_sets = data.course_sets.get(row["program_id"], [])
+            if not course_sets:
+                incomplete.append({"title": program["title"], "due_at": row["due_at"]})
+            done = data.completions.get(row["pk"], {})
+            for cs in course_sets:
+                title = f"{program['title']}: {cs['title']}"
+                if cs["pk"] in done:
+                    complete.append({"title": title, "completed_at": done[cs["pk"]]})
+                else:
+                    incomplete.append({"title": title, "due_at": cs["due_at"] or row["due_at"]})
+        return Decision(learner, Action.TRAINING_REMINDER, complete=complete, incomplete=incomplete)
+
+    # 3. Missing training: required by a group, neither open (none here) nor completed and still valid.
+    have = {r["program_id"] for r in rows if _still_valid(r, now)}
+    missing = {p: g for p, g in data.required.get(pk, {}).items() if p not in have}
+    if missing:
+        return Decision(learner, Action.MISSING_TRAINING, missing=missing)
+
+    # 4. Renewal: the latest completion of a certification expires and its window is open.
+    latest = {}
+    for row in rows:
+        if row["completed_at"] is not None and row["unassigned_at"] is None:
+            best = latest.get(row["program_id"])
+            if best is None or row["completed_at"] > best["completed_at"]:
+                latest[row["program_id"]] = row
+    renewals = []
+    for program_id, row in latest.items():
+        program = data.programs[program_id]
+        if program["kind"] != Program.Kind.CERTIFICATION or row["expires_at"] is None:
+            continue
+        window = timedelta(days=program["recertification_window_days"] or 0)
+        if now >= row["expires_at"] - window:
+            renewals.append((program, row["expires_at"]))
+    if renewals:
+        renewals.sort(key=lambda item: item[1])
+        return Decision(learner, Action.RENEWAL, renewals=renewals)
+    return None
+
+
+def decide(learner, data, *, now) -> Decision:
+    """The one decision both the preview and the real run use."""
+    if learner.consent_given_at is None:
+        return Decision(learner, Action.OMITTED, Reason.NO_CONSENT)
+    if not (learner.email or "").strip():
+        return Decision(learner, Action.OMITTED, Reason.NO_CONTACT)
+    decision = _checklist(learner, data, now)
+    if decision is None:
+        return Decision(learner, Action.OMITTED, Reason.UP_TO_DATE)
+    recent = data.recent.get(learner.pk, (0, 0))
+    if any(count >= limit for count, (_, limit) in zip(recent, RATE_LIMITS, strict=True)):
+        return Decision(learner, Action.OMITTED, Reason.RATE_LIMITED)
+    return decision
+
+
+def _chunks(ids, size=CHUNK_SIZE):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+# --- Preview --------------------------------------------------------------------------------
+
+
+def preview_notify(learners, *, sample_size=5) -> dict:
+    """What a click would do, computed by the same `decide`, with no lock and no write."""
+    ids = active_learner_ids(learners)
+    return preview_ids(ids, sample_size=sample_size)
+
+
+def preview_ids(ids, *, sample_size=5) -> dict:
+    actions, omitted = Counter(), Counter()
+    samples = {}
+    now = timezone.now()
+    for chunk in _chunks(ids):
+        data = load_checklist_data(chunk, now=now)
+        for learner in data.learners:
+            decision = decide(learner, data, now=now)
+            key = decision.reason if decision.action == Action.OMITTED else decision.action
+            (omitted if decision.action == Action.OMITTED else actions)[key] += 1
+            names = samples.setdefault(key, [])
+            if len(names) < sample_size:
+                names.append(learner.full_name)
+    return {
+        "total": len(ids),
+        "actions": dict(actions),
+        "omitted": dict(omitted),
+        "to_send": sum(actions.values()),
+        "omitted_total": sum(omitted.values()),
+        "samples": samples,
+    }
+
+
+# --- Run --------------------------------------------------------------------------------------
+
+
+def _invitation_url(invitation_id, learner):
+    try:
+        from .links import make_action_url
+    except ImportError:
+        return f"{settings.SITE_URL}/invitations/{invitation_id}/"
+    invitation = Invitation(pk=invitation_id, learner=learner, status=Invitation.Status.PENDING)
+    return make_action_url(
+        purpose="invitation",
+        obj=invitation,
+        recipient=Recipient(learner=learner),
+        expires_in=timedelta(days=settings.ACTION_LINK_DAYS),
+    )
+
+
+def _message(decision: Decision, *, run, actor) -> OutgoingMessage:
+    learner = decision.learner
+    context = {"learner": learner}
+    refs = {"notify_run": run.pk}
+    if decision.action == Action.INVITATION:
+        context["action_url"] = _invitation_url(decision.invitation_id, learner)
+        refs["invitation"] = decision.invitation_id
+    elif decision.action == Action.TRAINING_REMINDER:
+        context.update(complete=decision.complete, incomplete=decision.incomplete)
+    elif decision.action == Action.MISSING_TRAINING:
+        context["programs"] = [decision.programs_titles[p] for p in decision.missing]
+    elif decision.action == Action.RENEWAL:
+        program, expires_at = decision.renewals[0]
+        context.update(
+            program=program["title"], expires_at=expires_at, programs=[p["title"] for p, _ in decision.renewals]
+        )
+    return OutgoingMessage(
+        event=EVENT_FOR_ACTION[decision.action],
+        channel=Channel.EMAIL,
+        recipient=Recipient(learner=learner),
+        occurrence=f"run{run.pk}",
+        context=context,
+        refs=refs,
+        requires_confirmation=False,
+        actor=actor,
+    )
+
+
+def _new_assignments(decisions, data, now):
+    rows = []
+    for d in decisions:
+        if d.action == Action.MISSING_TRAINING:
+            d.programs_titles = {p: data.programs[p]["title"] for p in d.missing}
+            rows.extend(
+                Assignment(learner_id=d.learner.pk, program_id=p, group_id=g, assigned_at=now)
+                for p, g in d.missing.items()
+            )
+        elif d.action == Action.RENEWAL:
+            # Due at the expiry of the current certificate while it is still ahead.
+            rows.extend(
+                Assignment(
+                    learner_id=d.learner.pk,
+                    program_id=program["pk"],
+                    assigned_at=now,
+                    due_at=expires_at if expires_at > now else None,
+                )
+                for program, expires_at in d.renewals
+            )
+    return rows
+
+
+def _process_chunk(run, chunk, *, actor, templates, summary):
+    with transaction.atomic():
+        now = timezone.now()
+        data = load_checklist_data(chunk, now=now, lock=True)
+        decisions = [decide(learner, data, now=now) for learner in data.learners]
+        new_rows = _new_assignments(decisions, data, now)
+        if new_rows:
+            # ignore_conflicts: assignment_one_open_per_program keeps a program open once per learner.
+            Assignment.objects.bulk_create(new_rows, ignore_conflicts=True, batch_size=CHUNK_SIZE)
+        messages = [_message(d, run=run, actor=actor) for d in decisions if d.sends]
+        created = enqueue(messages, templates=templates) if messages else []
+        notification_of = {n.recipient_learner_id: n.pk for n in created}
+        NotifyOutcome.objects.bulk_create(
+            [
+                NotifyOutcome(
+                    run=run,
+                    learner_id=d.learner.pk,
+                    action=d.action,
+                    reason=d.reason,
+                    notification_id=notification_of.get(d.learner.pk),
+                    created_at=now,
+                )
+                for d in decisions
+            ],
+            batch_size=CHUNK_SIZE,
+        )
+        for d in decisions:
+            bucket = summary["omitted"] if d.action == Action.OMITTED else summary["sent"]
+            key = d.reason if d.action == Action.OMITTED else d.action
+            bucket[key] = bucket.get(key, 0) + 1
+        run.processed += len(chunk)
+        NotifyRun.objects.filter(pk=run.pk).update(processed=run.processed, summary=summary)
+
+
+def start_run(*, actor, scope, group=None, learner=None, total=0) -> NotifyRun:
+    """Record a click before its work starts (the admin shows progress of a queued run).
+
+    `group` and `learner` may be objects or pks."""
+    return NotifyRun.objects.create(
+        actor=actor,
+        scope=scope,
+        group_id=getattr(group, "pk", group),
+        learner_id=getattr(learner, "pk", learner),
+        total=total,
+        summary={"sent": {}, "omitted": {}},
+    )
+
+
+def execute_run(run: NotifyRun, ids=None) -> NotifyRun:
+    """Decide and send for every learner of the run, chunk by chunk; progress after each chunk."""
+    if ids is None:
+        ids = scope_learner_ids(scope=run.scope, group=run.group_id, learner=run.learner_id)
+    summary = {"sent": {}, "omitted": {}}
+    run.total, run.processed, run.status = len(ids), 0, NotifyRun.Status.RUNNING
+    NotifyRun.objects.filter(pk=run.pk).update(total=run.total, processed=0, status=run.status, summary=summary)
+    templates = TemplateCache()
+    try:
+        for chunk in _chunks(ids):
+            _process_chunk(run, chunk, actor=run.actor, templates=templates, summary=summary)
+    except Exception as exc:
+        run.status, run.error, run.finished_at = NotifyRun.Status.FAILED, repr(exc)[:2000], timezone.now()
+        NotifyRun.objects.filter(pk=run.pk).update(status=run.status, error=run.error, finished_at=run.finished_at)
+        raise
+    run.status, run.finished_at, run.summary = NotifyRun.Status.DONE, timezone.now(), summary
+    NotifyRun.objects.filter(pk=run.pk).update(status=run.status, finished_at=run.finished_at, summary=summary)
+    return run
+
+
+def notify_learners(learners, *, actor, scope, group=None, learner=None) -> NotifyRun:
+    """One click of a Notify button over `learners` (queryset, Learner objects or pks)."""
+    ids = active_learner_ids(learners)
+    if scope == NotifyRun.Scope.LEARNER and learner is None and len(ids) == 1:
+        learner = ids[0]
+    run = start_run(actor=actor, scope=scope, group=group, learner=learner, total=len(ids))
+    return execute_run(run, ids)
+
+
+ACTION_WORDS = {
+    Action.INVITATION: "invitation",
+    Action.TRAINING_REMINDER: "training reminder",
+    Action.MISSING_TRAINING: "missing training",
+    Action.RENEWAL: "renewal",
+}
+REASON_WORDS = {
+    Reason.RATE_LIMITED: "rate limited",
+    Reason.UP_TO_DATE: "up to date",
+    Reason.NO_CONSENT: "no consent",
+    Reason.NO_CONTACT: "no email address",
+}
+
+
+def describe_summary(sent: dict, omitted: dict) -> str:
+    """'N sent (by kind), M omitted (by reason)' as the admin reports it."""
+
+    def detail(counts, words):
+        parts = [f"{n} {words.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
+        return f" ({', '.join(parts)})" if parts else ""
+
+    return (
+        f"{sum(sent.values())} sent{detail(sent, ACTION_WORDS)}, "
+        f"{sum(omitted.values())} omitted{detail(omitted, REASON_WORDS)}"
+    )

@@ -1,0 +1,189 @@
+"""Read-only queries of the notifications app.
+
+The Notify checklist (seed 000) reads everything it needs about a chunk of
+learners in a fixed number of queries (`load_checklist_data`), whatever the
+size of the chunk; the decision itself is plain Python over that data.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from learners.models import GroupMembership, Invitation, Learner, LearnerGroup
+from programs.models import Assignment, CourseSet, CourseSetCompletion, Program
+
+from .models import NotifyOutcome, NotifyRun
+
+# Seed 000: "1 notification allowed every 24-hour period, 3 every 14-day period".
+RATE_LIMITS = ((timedelta(hours=24), 1), (timedelta(days=14), 3))
+
+
+def scope_learner_ids(*, scope, group=None, learner=None) -> list[int]:
+    """Primary keys of the active learners a Notify button reaches, in pk order."""
+    qs = Learner.objects.filter(is_active=True)
+    if scope == NotifyRun.Scope.ALL_GROUPS:
+        qs = qs.filter(memberships__isnull=False).distinct()
+    elif scope == NotifyRun.Scope.GROUP:
+        qs = qs.filter(memberships__group=group)
+    elif scope == NotifyRun.Scope.LEARNER:
+        qs = qs.filter(pk=getattr(learner, "pk", learner))
+    return list(qs.order_by("pk").values_list("pk", flat=True))
+
+
+def active_learner_ids(learners) -> list[int]:
+    """Normalise a queryset, an iterable of Learner or an iterable of pks into active pks (pk order).
+
+    Inactive learners are not in scope at all (seed 000 is about learners you manage).
+    """
+    if hasattr(learners, "model") and hasattr(learners, "values_list"):
+        qs = learners.filter(is_active=True)
+    else:
+        pks = [getattr(item, "pk", item) for item in learners]
+        qs = Learner.objects.filter(pk__in=pks, is_active=True)
+    return list(qs.order_by("pk").values_list("pk", flat=True).distinct())
+
+
+@dataclass
+class ChecklistData:
+    """What the checklist needs about a chunk of learners, keyed by learner pk."""
+
+    learners: list
+    programs: dict = field(default_factory=dict)
+    # learner pk -> (messages in the last 24 h, messages in the last 14 days)
+    recent: dict = field(default_factory=dict)
+    # learner pk -> pk of the most recent pending invitation
+    pending_invitation: dict = field(default_factory=dict)
+    # learner pk -> list of assignment dicts (every state)
+    assignments: dict = field(default_factory=lambda: defaultdict(list))
+    # program pk -> list of course set dicts, in position order
+    course_sets: dict = field(default_factory=lambda: defaultdict(list))
+    # assignment pk -> {course_set pk: completed_at}
+    completions: dict = field(default_factory=lambda: defaultdict(dict))
+    # learner pk -> {program pk: group pk requiring it (first one)}
+    required: dict = field(default_factory=lambda: defaultdict(dict))
+
+
+def load_checklist_data(learner_ids, *, now, lock=False) -> ChecklistData:
+    """Everything the Notify checklist reads for these learners: 8 queries for any chunk size.
+
+    With lock=True the learners' rows are locked (one query, pk order so that
+    concurrent runs queue up instead of deadlocking) BEFORE anything is counted:
+    two administrators clicking at the same moment are serialised per learner,
+    and the second one sees the first one's outcomes (seed 000 rate limits).
+    """
+    learners_qs = Learner.objects.filter(pk__in=learner_ids, is_active=True).order_by("pk")
+    if lock:
+        learners_qs = learners_qs.select_for_update(of=("self",))
+    data = ChecklistData(learners=list(learners_qs))
+    ids = [learner.pk for learner in data.learners]
+    if not ids:
+        return data
+
+    day_start, fortnight_start = now - RATE_LIMITS[0][0], now - RATE_LIMITS[1][0]
+    recent = (
+        NotifyOutcome.objects.filter(learner_id__in=ids, created_at__gt=fortnight_start, created_at__lte=now)
+        .exclude(action=NotifyOutcome.Action.OMITTED)
+        .values("learner_id")
+        .annotate(day=Count("pk", filter=Q(created_at__gt=day_start)), fortnight=Count("pk"))
+    )
+    data.recent = {row["learner_id"]: (row["day"], row["fortnight"]) for row in recent}
+
+    invitations = (
+        Invitation.objects.filter(learner_id__in=ids, status=Invitation.Status.PENDING)
+        .order_by("learner_id", "-created_at", "-pk")
+        .values_list("learner_id", "pk")
+    )
+    for learner_id, pk in invitations:
+        data.pending_invitation.setdefault(learner_id, pk)
+
+    program_ids = set()
+    assignments = Assignment.objects.filter(learner_id__in=ids).values(
+        "pk", "learner_id", "program_id", "due_at", "completed_at", "expires_at", "unassigned_at"
+    )
+    open_ids, open_program_ids = [], set()
+    for row in assignments:
+        data.assignments[row["learner_id"]].append(row)
+        program_ids.add(row["program_id"])
+        if row["completed_at"] is None and row["unassigned_at"] is None:
+            open_ids.append(row["pk"])
+            open_program_ids.add(row["program_id"])
+
+    required = (
+        LearnerGroup.programs.through.objects.filter(learnergroup__memberships__learner_id__in=ids)
+        .order_by("learnergroup_id", "program_id")
+        .values_list("learnergroup__memberships__learner_id", "program_id", "learnergroup_id")
+    )
+    for learner_id, program_id, group_id in required:
+        data.required[learner_id].setdefault(program_id, group_id)
+        program_ids.add(program_id)
+
+    data.programs = {
+        p["pk"]: p
+        for p in Program.objects.filter(pk__in=program_ids).values(
+            "pk", "title", "kind", "validity_days", "recertification_window_days"
+        )
+    }
+    for row in (
+        CourseSet.objects.filter(program_id__in=open_program_ids)
+        .order_by("program_id", "position", "pk")
+        .values("pk", "program_id", "title", "due_at")
+    ):
+        data.course_sets[row["program_id"]].append(row)
+    for row in CourseSetCompletion.objects.filter(assignment_id__in=open_ids).values(
+        "assignment_id", "course_set_id", "completed_at"
+    ):
+        data.completions[row["assignment_id"]][row["course_set_id"]] = row["completed_at"]
+    return data
+
+
+class _SubqueryCount(Subquery):
+    template = "(SELECT count(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+
+def group_completion_figures():
+    """Groups with their members and the completion of the training they require, in one query.
+
+    Counts only assignments of the group's own programs held by its active
+    members; unassigned ones do not count.
+    """
+    members = (
+        GroupMembership.objects.filter(group=OuterRef("pk"), learner__is_active=True)
+        .order_by()
+        .values("group")
+        .annotate(c=Count("pk"))
+        .values("c")
+    )
+    group_assignments = Assignment.objects.filter(
+        learner__memberships__group=OuterRef("pk"),
+        learner__is_active=True,
+        program__groups=OuterRef("pk"),
+        unassigned_at__isnull=True,
+    ).order_by()
+
+    def count(qs):
+        return _SubqueryCount(qs.values("pk"))
+
+    groups = LearnerGroup.objects.annotate(
+        member_count=Coalesce(Subquery(members, output_field=IntegerField()), 0),
+        program_count=Count("programs", distinct=True),
+        complete_count=count(group_assignments.filter(completed_at__isnull=False)),
+        incomplete_count=count(group_assignments.filter(completed_at__isnull=True)),
+    ).order_by("name")
+    result = list(groups)
+    for group in result:
+        done, todo = group.complete_count, group.incomplete_count
+        group.percent_complete = round(100 * done / (done + todo)) if done + todo else None
+    return result
+
+
+def learner_notify_history(learner, *, limit=20):
+    """The learner's latest Notify outcomes, most recent first."""
+    return list(
+        NotifyOutcome.objects.filter(learner=learner)
+        .select_related("run", "run__actor", "notification")
+        .order_by("-created_at", "-pk")[:limit]
+    )
