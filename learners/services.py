@@ -1,0 +1,57 @@
+"""State changes of learners (seed 002 §I: invitations)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Invitation
+
+
+def invite(learner, *, actor=None, source=Invitation.Source.MANUAL, send_email=True) -> Invitation:
+    """Create a pending invitation; a manual invitation is emailed with an accept/decline link.
+
+    Learners created in bulk (file import, HR integration) are never emailed
+    (seed 002 §I), whatever `send_email` says.
+    """
+    from notifications.services import enqueue
+
+    with transaction.atomic():
+        invitation = Invitation.objects.create(learner=learner, source=source, created_by=actor)
+        if not send_email or source != Invitation.Source.MANUAL:
+            return invitation
+        rows = enqueue([invitation_message(invitation, event="invitation.sent", actor=actor)])
+        if any(row.status != row.Status.OMITTED for row in rows):
+            invitation.sent_at = timezone.now()
+            invitation.save(update_fields=["sent_at"])
+    return invitation
+
+
+def invitation_message(invitation, *, event, occurrence=None, actor=None):
+    """The email carrying an invitation's accept/decline link (also used by reminders and Notify)."""
+    from notifications.links import make_action_url
+    from notifications.services import OutgoingMessage, Recipient
+
+    recipient = Recipient(learner=invitation.learner)
+    action_url = make_action_url(purpose="invitation", obj=invitation, recipient=recipient)
+    return OutgoingMessage(
+        event=event,
+        channel="email",
+        recipient=recipient,
+        occurrence=occurrence or f"inv{invitation.pk}",
+        context={"learner": invitation.learner, "invitation": invitation, "action_url": action_url},
+        refs={"invitation": invitation.pk},
+        actor=actor,
+    )
+
+
+def respond_to_invitation(invitation, *, accept: bool) -> bool:
+    """Record the learner's answer; False (and nothing changes) when it was already answered."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.status != Invitation.Status.PENDING:
+            invitation.status, invitation.responded_at = locked.status, locked.responded_at
+            return False
+        locked.status = Invitation.Status.ACCEPTED if accept else Invitation.Status.DECLINED
+        locked.responded_at = timezone.now()
+        locked.save(update_fields=["status", "responded_at"])
+    invitation.status, invitation.responded_at = locked.status, locked.responded_at
+    return True

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "notifications"
 
-urlpatterns = []
+urlpatterns = [
+    path("a/<str:token>/", views.action, name="action"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/open/<str:token>/", views.inbox_open, name="inbox_open"),
+]

@@ -1,0 +1,220 @@
+"""Signed links in messages: one action for one recipient on one object, and the inbox link.
+
+An action link carries a token that binds a purpose (e.g. "invitation"), an
+object pk, a recipient key ("l<learner pk>", "g<guardian pk>", "u<user pk>")
+and an expiry timestamp, signed with SECRET_KEY (django.core.signing). The
+token is the whole authority of the link: nothing else in the URL can be
+changed without breaking the signature.
+
+Features plug in their own purposes with `register_action(purpose, handler)`.
+Modules named `actions` in installed apps are imported the first time a link
+is opened (like admin.py for the admin), so a feature registers its handler
+in `<app>/actions.py` without touching this file.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+
+ACTION_SALT = "notifications.links.action"
+INBOX_SALT = "notifications.links.inbox"
+
+
+class LinkError(Exception):
+    """A link that cannot be honoured; `status` is the HTTP status of the error page."""
+
+    status = 400
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class TamperedLink(LinkError):
+    status = 400
+
+
+class ExpiredLink(LinkError):
+    status = 410
+
+
+class UnknownObject(LinkError):
+    status = 404
+
+
+class InvalidDecision(LinkError):
+    status = 400
+
+
+class ActionHandler:
+    """What one purpose of action link does; subclass it and register an instance.
+
+    GET shows `question(obj)` and a form with `decisions(obj)`; POST with a
+    valid `decision` calls `perform`, which calls one service. When
+    `current_answer(obj)` is not None the recipient has already answered and
+    the page only reports that answer, so a replayed POST changes nothing.
+    """
+
+    title = "Your answer"
+    model = None
+
+    def load(self, pk):
+        """The object, or raise ObjectDoesNotExist (the page then says it no longer exists)."""
+        return self.model._default_manager.get(pk=pk)
+
+    def belongs_to(self, obj, recipient_key) -> bool:
+        """Whether the link's recipient may act on `obj`; a mismatch is treated as tampering."""
+        return True
+
+    def question(self, obj) -> str:
+        return ""
+
+    def decisions(self, obj) -> list[tuple[str, str]]:
+        return [("accept", "Accept"), ("decline", "Decline")]
+
+    def current_answer(self, obj) -> str | None:
+        return None
+
+    def perform(self, obj, decision, *, recipient_key) -> str:
+        """Act on the decision (one service call); returns the confirmation shown to the recipient."""
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, ActionHandler] = {}
+_discovered = False
+
+
+def register_action(purpose, handler):
+    """Register the handler (class or instance) that serves action links of `purpose`."""
+    _REGISTRY[purpose] = handler() if isinstance(handler, type) else handler
+    return handler
+
+
+def get_handler(purpose) -> ActionHandler | None:
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("actions")
+        _discovered = True
+    return _REGISTRY.get(purpose)
+
+
+def recipient_key(recipient) -> str:
+    """The key naming a recipient in links: accepts a Recipient, Learner, Guardian, user or a key."""
+    if isinstance(recipient, str):
+        return recipient
+    key = getattr(recipient, "key", None)
+    if isinstance(key, str):
+        return key
+    from learners.models import Guardian, Learner
+
+    if isinstance(recipient, Learner):
+        return f"l{recipient.pk}"
+    if isinstance(recipient, Guardian):
+        return f"g{recipient.pk}"
+    return f"u{recipient.pk}"
+
+
+def _absolute(path):
+    return f"{settings.SITE_URL}{path}"
+
+
+def make_action_token(*, purpose, obj, recipient, expires_in: timedelta) -> str:
+    pk = obj if isinstance(obj, int | str) else obj.pk
+    expires_at = int((timezone.now() + expires_in).timestamp())
+    payload = {"p": purpose, "o": pk, "r": recipient_key(recipient), "e": expires_at}
+    return signing.dumps(payload, salt=ACTION_SALT, compress=True)
+
+
+def make_action_url(*, purpose, obj, recipient, expires_in: timedelta | None = None) -> str:
+    """Absolute link under SITE_URL for one recipient's answer about one object."""
+    if expires_in is None:
+        expires_in = timedelta(days=settings.ACTION_LINK_DAYS)
+    token = make_action_token(purpose=purpose, obj=obj, recipient=recipient, expires_in=expires_in)
+    return _absolute(reverse("notifications:action", kwargs={"token": token}))
+
+
+@dataclass(frozen=True)
+class ActionLink:
+    purpose: str
+    object_pk: object
+    recipient_key: str
+    expires_at: datetime
+
+
+def _loads(token, salt):
+    try:
+        payload = signing.loads(token, salt=salt)
+    except signing.BadSignature as exc:
+        raise TamperedLink("This link is not valid: it may have been altered or copied incompletely.") from exc
+    if not isinstance(payload, dict):
+        raise TamperedLink("This link is not valid.")
+    if not isinstance(payload.get("e"), int):
+        raise TamperedLink("This link is not valid.")
+    if timezone.now().timestamp() > payload["e"]:
+        raise ExpiredLink("This link has expired. Ask for a new message to get a fresh link.")
+    return payload
+
+
+def read_action_token(token) -> ActionLink:
+    """Verify a token; raises TamperedLink (400) or ExpiredLink (410)."""
+    payload = _loads(token, ACTION_SALT)
+    if not {"p", "o", "r"} <= payload.keys():
+        raise TamperedLink("This link is not valid.")
+    expires_at = datetime.fromtimestamp(payload["e"], tz=UTC)
+    return ActionLink(purpose=payload["p"], object_pk=payload["o"], recipient_key=payload["r"], expires_at=expires_at)
+
+
+def resolve_action(token):
+    """The (link, handler, object) of a token, or a LinkError saying why not."""
+    link = read_action_token(token)
+    handler = get_handler(link.purpose)
+    if handler is None:
+        raise TamperedLink("This link is not valid: it does not lead to any action.")
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        obj = handler.load(link.object_pk)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise UnknownObject("What this link refers to no longer exists.") from exc
+    if not handler.belongs_to(obj, link.recipient_key):
+        raise TamperedLink("This link is not valid for this recipient.")
+    return link, handler, obj
+
+
+# --- Inbox link (seed 004) ----------------------------------------------------
+
+
+def _inbox_owner_key(notification) -> str:
+    if notification.recipient_guardian_id:
+        return f"g{notification.recipient_guardian_id}"
+    if notification.recipient_learner_id:
+        return f"l{notification.recipient_learner_id}"
+    return f"u{notification.recipient_user_id}"
+
+
+def make_inbox_url(*, recipient, issued_at=None) -> str:
+    """Absolute link that signs `recipient` into their own inbox for INBOX_LINK_DAYS from `issued_at`."""
+    issued_at = issued_at or timezone.now()
+    expires_at = int((issued_at + timedelta(days=settings.INBOX_LINK_DAYS)).timestamp())
+    token = signing.dumps({"r": recipient_key(recipient), "e": expires_at}, salt=INBOX_SALT, compress=True)
+    return _absolute(reverse("notifications:inbox_open", kwargs={"token": token}))
+
+
+def inbox_link(notification) -> str:
+    """The inbox link sent with a system message: valid 7 days from the message's sending."""
+    issued_at = notification.sent_at or notification.created_at or timezone.now()
+    return make_inbox_url(recipient=_inbox_owner_key(notification), issued_at=issued_at)
+
+
+def read_inbox_token(token) -> str:
+    """The recipient key of a valid inbox token; raises TamperedLink (400) or ExpiredLink (410)."""
+    payload = _loads(token, INBOX_SALT)
+    key = payload.get("r")
+    if not isinstance(key, str) or key[:1] not in {"l", "g", "u"} or not key[1:].isdigit():
+        raise TamperedLink("This link is not valid.")
+    return key
