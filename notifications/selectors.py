@@ -83,8 +83,10 @@ def load_checklist_data(learner_ids, *, now, lock=False) -> ChecklistData:
         return data
 
     day_start, fortnight_start = now - RATE_LIMITS[0][0], now - RATE_LIMITS[1][0]
+    # No upper bound on purpose: a concurrent click that took `now` a moment
+    # later than ours but committed first must still count.
     recent = (
-        NotifyOutcome.objects.filter(learner_id__in=ids, created_at__gt=fortnight_start, created_at__lte=now)
+        NotifyOutcome.objects.filter(learner_id__in=ids, created_at__gt=fortnight_start)
         .exclude(action=NotifyOutcome.Action.OMITTED)
         .values("learner_id")
         .annotate(day=Count("pk", filter=Q(created_at__gt=day_start)), fortnight=Count("pk"))
