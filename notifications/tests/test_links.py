@@ -1,0 +1,171 @@
+"""Signed action links in messages (CONTRACT "Links in messages"; seed 002 §I invitations).
+
+GET never changes anything; POST with `decision` acts once; a tampered link
+is refused with 400, an expired one with 410, a vanished object with 404.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import signing
+from django.utils import timezone
+
+from learners.models import Invitation, Learner
+from notifications import links
+from notifications.links import make_action_url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def learner():
+    return Learner.objects.create(
+        email="ada@example.com", first_name="Ada", last_name="Lovelace", consent_given_at=timezone.now()
+    )
+
+
+@pytest.fixture
+def invitation(learner):
+    return Invitation.objects.create(learner=learner, sent_at=timezone.now())
+
+
+def path_of(url):
+    from django.conf import settings
+
+    assert url.startswith(settings.SITE_URL + "/a/")
+    return url[len(settings.SITE_URL) :]
+
+
+def invitation_path(invitation, *, days=30, recipient=None):
+    return path_of(
+        make_action_url(
+            purpose="invitation",
+            obj=invitation,
+            recipient=recipient or f"l{invitation.learner_id}",
+            expires_in=timedelta(days=days),
+        )
+    )
+
+
+def test_opening_the_link_shows_a_form_and_changes_nothing(client, invitation):
+    response = client.get(invitation_path(invitation))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'name="decision"' in content and 'value="accept"' in content and 'value="decline"' in content
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.responded_at) == ("pending", None)
+
+
+def test_posting_accept_records_the_answer(client, invitation):
+    response = client.post(invitation_path(invitation), {"decision": "accept"})
+    assert response.status_code == 200
+    assert "accepted" in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == "accepted" and invitation.responded_at is not None
+
+
+def test_posting_without_a_csrf_token_works_because_the_signed_link_is_the_protection(invitation):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(invitation_path(invitation), {"decision": "decline"})
+    assert response.status_code == 200
+    invitation.refresh_from_db()
+    assert invitation.status == "declined"
+
+
+def test_replaying_the_post_is_harmless_and_shows_the_existing_answer(client, invitation):
+    path = invitation_path(invitation)
+    client.post(path, {"decision": "decline"})
+    invitation.refresh_from_db()
+    first_answer = (invitation.status, invitation.responded_at)
+    response = client.post(path, {"decision": "accept"})
+    assert response.status_code == 200
+    assert "already answered" in response.content.decode()
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.responded_at) == first_answer == ("declined", first_answer[1])
+    assert "already answered" in client.get(path).content.decode()
+
+
+def test_an_invalid_decision_is_refused_with_400_and_changes_nothing(client, invitation):
+    response = client.post(invitation_path(invitation), {"decision": "maybe"})
+    assert response.status_code == 400
+    assert "not one of the choices" in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+def test_a_tampered_link_is_refused_with_400(client, invitation):
+    path = invitation_path(invitation)
+    token = path.split("/")[2]
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    response = client.post(f"/a/{tampered}/", {"decision": "accept"})
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+def test_changing_the_object_in_the_token_breaks_the_signature(client, learner, invitation):
+    """A token is bound to one object: pointing it at another invitation is tampering."""
+    other = Invitation.objects.create(learner=learner)
+    token = invitation_path(invitation).split("/")[2]
+    payload = signing.loads(token, salt=links.ACTION_SALT)
+    value, _sep, signature = token.rpartition(":")
+    forged_payload = signing.dumps({**payload, "o": other.pk}, salt=links.ACTION_SALT, compress=True)
+    forged = forged_payload.rpartition(":")[0] + ":" + signature
+    assert client.post(f"/a/{forged}/", {"decision": "accept"}).status_code == 400
+    other.refresh_from_db()
+    assert other.status == "pending"
+
+
+def test_a_token_of_another_purpose_is_refused_with_400(client, learner, invitation):
+    """Wrong-purpose reuse: an inbox link's token or an unknown purpose cannot act on an invitation."""
+    inbox_token = links.make_inbox_url(recipient=learner).rstrip("/").split("/")[-1]
+    assert client.post(f"/a/{inbox_token}/", {"decision": "accept"}).status_code == 400
+    other_purpose = path_of(
+        make_action_url(purpose="no.such.purpose", obj=invitation, recipient=learner, expires_in=timedelta(days=1))
+    )
+    assert client.post(other_purpose, {"decision": "accept"}).status_code == 400
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+def test_a_link_for_another_recipient_is_refused_with_400(client, invitation):
+    """The token binds one recipient: someone else's key cannot answer this learner's invitation."""
+    response = client.post(invitation_path(invitation, recipient="l999999"), {"decision": "accept"})
+    assert response.status_code == 400
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+def test_an_expired_link_is_refused_with_410(client, invitation):
+    with time_machine.travel(datetime(2026, 1, 1, tzinfo=UTC), tick=False):
+        path = invitation_path(invitation, days=30)
+    with time_machine.travel(datetime(2026, 1, 30, tzinfo=UTC), tick=False):
+        assert client.get(path).status_code == 200
+    with time_machine.travel(datetime(2026, 2, 1, tzinfo=UTC), tick=False):
+        response = client.post(path, {"decision": "accept"})
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+def test_a_link_to_a_deleted_object_shows_a_404_page(client, invitation):
+    path = invitation_path(invitation)
+    invitation.delete()
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "no longer exists" in response.content.decode()
+
+
+def test_garbage_tokens_never_give_a_500(client):
+    for token in ["x", "a" * 500, "eyJ:abc", "%00", ":::", "e30:1abc:xyz"]:
+        assert client.get(f"/a/{token}/").status_code == 400
+
+
+def test_links_are_absolute_under_site_url(settings, invitation):
+    settings.SITE_URL = "https://learn.example.org"
+    url = make_action_url(purpose="invitation", obj=invitation, recipient="l1", expires_in=timedelta(days=1))
+    assert url.startswith("https://learn.example.org/a/")
