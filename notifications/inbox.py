@@ -16,6 +16,14 @@ def inbox_owner(key):
     return model._default_manager.filter(pk=int(key[1:])).first()
 
 
+def owner_locale(owner) -> tuple[str, str]:
+    """(language, time zone) the owner reads in: a guardian reads like their learner."""
+    learner = owner if isinstance(owner, Learner) else getattr(owner, "learner", None)
+    if learner is None:
+        return "en", "UTC"
+    return learner.language, learner.timezone
+
+
 def inbox_messages(key, *, limit=200):
     """The recipient's delivered inbox messages, newest first.
 

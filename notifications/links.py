@@ -206,8 +206,13 @@ def make_inbox_url(*, recipient, issued_at=None) -> str:
 
 
 def inbox_link(notification) -> str:
-    """The inbox link sent with a system message: valid 7 days from the message's sending."""
-    issued_at = notification.sent_at or notification.created_at or timezone.now()
+    """The inbox link sent with a system message: valid 7 days from the message's sending.
+
+    A message not marked sent yet is being sent now (the dispatcher builds the
+    link while delivering); its creation time could be days earlier when it
+    waited for confirmation, which would shorten the link's life.
+    """
+    issued_at = notification.sent_at or timezone.now()
     return make_inbox_url(recipient=_inbox_owner_key(notification), issued_at=issued_at)
 
 

@@ -7,6 +7,7 @@ the recipient's time zone and language.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.html import linebreaks, urlize
@@ -134,8 +135,6 @@ def sample_context(event, *, language="en", now=None) -> dict:
     )
     due_at, expires_at = now + timedelta(days=30), now + timedelta(days=45)
     assignment = Assignment(learner=learner, program=program, assigned_at=now, due_at=due_at, expires_at=expires_at)
-    from django.conf import settings
-
     site = settings.SITE_URL
     return {
         "recipient_name": learner.full_name,
@@ -148,7 +147,15 @@ def sample_context(event, *, language="en", now=None) -> dict:
         "assignment": assignment,
         "invitation": Invitation(learner=learner, sent_at=now),
         "session": session,
-        "sessions": [session, LiveSession(title=session.title, starts_at=now + timedelta(days=21), ends_at=now)],
+        "sessions": [
+            session,
+            LiveSession(
+                title=session.title,
+                starts_at=now + timedelta(days=21),
+                ends_at=now + timedelta(days=21, hours=3),
+                location=session.location,
+            ),
+        ],
         "due_at": due_at,
         "expires_at": expires_at,
         "completed_at": now,

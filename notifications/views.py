@@ -10,6 +10,7 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 
 from . import inbox as inbox_service
@@ -104,4 +105,6 @@ def inbox(request):
         return render(request, "notifications/link_error.html", {"message": message}, status=403)
     messages = inbox_service.inbox_messages(key)
     inbox_service.mark_inbox_read(messages)
-    return render(request, "notifications/inbox.html", {"owner": owner, "inbox_messages": messages})
+    language, tz = inbox_service.owner_locale(owner)
+    with translation.override(language), timezone.override(tz):
+        return render(request, "notifications/inbox.html", {"owner": owner, "inbox_messages": messages})

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings
-from django.utils import timezone
 
 from learners.models import Guardian, Learner
 from notifications.links import inbox_link
@@ -135,3 +134,27 @@ def test_opening_someone_elses_link_signs_the_previous_user_out(client, django_u
         content = client.get("/inbox/").content.decode()
     assert "_auth_user_id" not in client.session
     assert "For Ada" in content
+
+
+def test_the_inbox_page_costs_the_same_few_queries_whatever_the_number_of_messages(
+    client, django_assert_max_num_queries
+):
+    """House rule: set-based reads; 3 or 300 messages, the same queries."""
+    ada = make_learner("ada@example.com")
+    first = inbox_message(learner=ada, subject="m0")
+    for i in range(1, 60):
+        inbox_message(learner=ada, subject=f"m{i}")
+    with time_machine.travel(SENT, tick=False):
+        client.get(path_of(inbox_link(first)))
+        with django_assert_max_num_queries(6):
+            response = client.get("/inbox/")
+    assert response.content.decode().count('class="list-group-item"') == 60
+
+
+def test_the_inbox_shows_dates_in_the_readers_time_zone(client):
+    ada = make_learner("ada@example.com", timezone="Europe/Warsaw", language="pl")
+    message = inbox_message(learner=ada, subject="Plan", sent_at=datetime(2026, 1, 15, 13, 0, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 1, 15, 14, 0, tzinfo=UTC), tick=False):
+        client.get(path_of(inbox_link(message)))
+        content = client.get("/inbox/").content.decode()
+    assert "14:00" in content and "stycznia" in content

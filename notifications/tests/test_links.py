@@ -169,3 +169,35 @@ def test_links_are_absolute_under_site_url(settings, invitation):
     settings.SITE_URL = "https://learn.example.org"
     url = make_action_url(purpose="invitation", obj=invitation, recipient="l1", expires_in=timedelta(days=1))
     assert url.startswith("https://learn.example.org/a/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_answers_posted_at_the_same_moment_record_exactly_one():
+    """Exactly-once comes from the row lock: the second POST sees the first answer."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    ada = Learner.objects.create(email="race@example.com", first_name="R", last_name="Ace")
+    invitation = Invitation.objects.create(learner=ada)
+    path = invitation_path(invitation)
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def answer(decision):
+        try:
+            barrier.wait()
+            response = Client().post(path, {"decision": decision})
+            statuses.append((response.status_code, "already answered" in response.content.decode()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=answer, args=(d,)) for d in ("accept", "decline")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    invitation.refresh_from_db()
+    assert invitation.status in ("accepted", "declined") and invitation.responded_at is not None
+    assert sorted(statuses) == [(200, False), (200, True)]
