@@ -6,6 +6,7 @@ with trigger "admin".
 """
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -83,6 +84,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
         (_("Audit"), {"fields": ["calendar_sequence", "created_at"]}),
     ]
     inlines = [SessionLearnerInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         return (
