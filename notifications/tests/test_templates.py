@@ -259,3 +259,10 @@ class TestRuleAdmin:
             admin_client.post(url, {"action": "enable_rules", "_selected_action": [rule.pk]})
         rule.refresh_from_db()
         assert rule.is_enabled and rule.active_since == datetime(2026, 4, 1, tzinfo=UTC)
+
+
+def test_adding_a_template_for_an_event_starts_from_its_built_in_words(admin_client):
+    url = reverse("admin:notifications_messagetemplate_add")
+    response = admin_client.get(url, {"event": "program.due", "language": "fr"})
+    assert response.status_code == 200
+    assert "Échéance : {{ program }}" in response.content.decode()
