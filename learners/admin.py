@@ -8,8 +8,10 @@ under templates/admin/learners/ and by appending to LearnerGroupAdmin.actions.
 
 from django.contrib import admin
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from programs.models import Assignment
@@ -163,13 +165,38 @@ class GuardianAdmin(admin.ModelAdmin):
     list_select_related = ["learner"]
 
 
+MEMBERS_SHOWN = 100
+
+
+class LatestMembersFormSet(BaseInlineFormSet):
+    """Only the latest members: a group of 100,000 learners must not render 100,000 rows.
+
+    The full list is the Group memberships changelist, linked from the inline title.
+    """
+
+    def get_queryset(self):
+        if not hasattr(self, "_rows"):
+            queryset = super().get_queryset()
+            if self.is_bound:
+                # The rows posted back, wherever they now rank (a member may have joined since).
+                posted = (self.data.get(f"{self.add_prefix(i)}-id", "") for i in range(self.initial_form_count()))
+                queryset = queryset.filter(pk__in=[int(pk) for pk in posted if str(pk).isdigit()])
+            else:
+                queryset = queryset.order_by("-joined_at", "-pk")[:MEMBERS_SHOWN]
+            self._rows = list(queryset)
+        return self._rows
+
+
 class GroupMembershipInline(admin.TabularInline):
     model = GroupMembership
+    formset = LatestMembersFormSet
     extra = 0
     fields = ["learner", "joined_at"]
     autocomplete_fields = ["learner"]
     verbose_name = _("member")
-    verbose_name_plural = _("members")
+    verbose_name_plural = format_lazy(
+        _("members (the {} most recent; all of them under Group memberships)"), MEMBERS_SHOWN
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("learner", "group")

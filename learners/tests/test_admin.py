@@ -217,3 +217,33 @@ def test_changing_a_session_learner_status_in_the_admin_is_recorded(staff_client
     assert sl.status == "attended"
     change = StatusChange.objects.get(session_learner=sl)
     assert (change.from_status, change.to_status, change.actor) == ("registered", "attended", superuser)
+
+
+def test_a_huge_group_page_shows_only_the_latest_members_and_still_saves(staff_client):
+    """With 100,000 learners a group page must not render every membership; editing still works."""
+    from learners.admin import MEMBERS_SHOWN
+
+    group = LearnerGroup.objects.create(name="Everyone")
+    learners = Learner.objects.bulk_create(
+        Learner(email=f"m{i}@example.com", first_name="M", last_name=str(i)) for i in range(MEMBERS_SHOWN + 20)
+    )
+    start = timezone.now() - timezone.timedelta(days=365)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(learner=x, group=group, joined_at=start + timezone.timedelta(days=i))
+        for i, x in enumerate(learners)
+    )
+    response = staff_client.get(url(LearnerGroup, "change", group.pk))
+    formset = next(f for f in response.context["inline_admin_formsets"] if f.formset.model is GroupMembership)
+    shown = [form.instance.learner for form in formset.formset.initial_forms]
+    assert len(shown) == MEMBERS_SHOWN and learners[-1] in shown and learners[0] not in shown
+
+    # A row posted back is found even when it no longer ranks among the latest (someone joined meanwhile).
+    oldest = GroupMembership.objects.get(learner=learners[0])
+    data = {"name": "Everyone", "description": "", "memberships-TOTAL_FORMS": 1, "memberships-INITIAL_FORMS": 1}
+    data.update({"memberships-0-id": oldest.pk, "memberships-0-group": group.pk, "memberships-0-DELETE": "on"})
+    data.update({"memberships-0-learner": learners[0].pk, "memberships-0-joined_at_0": "2026-01-01"})
+    data["memberships-0-joined_at_1"] = "09:00"
+    response = staff_client.post(url(LearnerGroup, "change", group.pk), data)
+    assert response.status_code == 302
+    assert GroupMembership.objects.filter(group=group).count() == MEMBERS_SHOWN + 19
+    assert not GroupMembership.objects.filter(pk=oldest.pk).exists()
