@@ -116,11 +116,22 @@ class EmailChannel:
 
     def __init__(self):
         self.connection = None
+        self.open_error = None
 
     def send(self, notification):
+        if self.open_error is not None:
+            # The server could not be reached for this batch: fail the rest fast (they are
+            # retried with backoff) instead of waiting for one timeout per message.
+            raise self.open_error
         if self.connection is None:
-            self.connection = get_connection()
-            self.connection.open()
+            # Never wait forever on a silent server: the claim lease is finite.
+            connection = get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or 30)
+            try:
+                connection.open()
+            except Exception as exc:
+                self.open_error = exc
+                raise
+            self.connection = connection
         try:
             delivered = self.connection.send_messages([build_email(notification, connection=self.connection)])
         except Exception:

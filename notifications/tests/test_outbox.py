@@ -36,6 +36,19 @@ class RefusingBackend(BaseEmailBackend):
         raise ConnectionRefusedError("SMTP server unreachable")
 
 
+class UnreachableBackend(BaseEmailBackend):
+    """An SMTP server that does not answer: opening the session fails."""
+
+    opened = 0
+
+    def open(self):
+        UnreachableBackend.opened += 1
+        raise TimeoutError("timed out")
+
+    def send_messages(self, email_messages):  # pragma: no cover - never reached
+        raise AssertionError("sent without a connection")
+
+
 class RejectingSmsBackend:
     def send(self, to, text, *, message_id):
         raise PermanentSendError("number does not exist")
@@ -151,6 +164,20 @@ def test_a_failing_send_is_retried_only_after_an_exponential_backoff_then_fails(
     time_machine.shift(timedelta(days=1))
     dispatch_outbox()
     assert RefusingBackend.calls == 3, "a failed message is not tried again by itself"
+
+
+def test_an_unreachable_server_costs_one_connection_attempt_per_batch_not_per_message(settings):
+    """Foundation issue: one connection per batch; every message of it is retried later."""
+    settings.EMAIL_BACKEND = "notifications.tests.test_outbox.UnreachableBackend"
+    UnreachableBackend.opened = 0
+    rows = [queue() for _ in range(3)]
+
+    assert dispatch_outbox() == 0
+
+    assert UnreachableBackend.opened == 1
+    for row in rows:
+        row.refresh_from_db()
+        assert (row.status, row.attempts, row.last_error) == ("queued", 1, "TimeoutError: timed out")
 
 
 def test_backoff_is_capped():
