@@ -47,6 +47,7 @@ class PermanentSendError(Exception):
 # --- Email -----------------------------------------------------------------
 
 _ICAL_METHOD = re.compile(r"^METHOD:\s*([A-Za-z-]+)\s*$", re.MULTILINE)
+_DECLARED_METHOD = re.compile(r";\s*method=\"?([A-Za-z-]+)", re.IGNORECASE)
 
 
 def _attachment_part(attachment):
@@ -58,7 +59,8 @@ def _attachment_part(attachment):
     """
     filename = attachment.get("filename") or "attachment"
     content = attachment.get("content") or ""
-    mimetype = (attachment.get("mimetype") or "application/octet-stream").split(";")[0].strip().lower()
+    declared = attachment.get("mimetype") or "application/octet-stream"
+    mimetype = declared.split(";")[0].strip().lower()
     maintype, _, subtype = mimetype.partition("/")
     if attachment.get("encoding") == "base64":
         content = base64.b64decode(content)
@@ -66,9 +68,10 @@ def _attachment_part(attachment):
         text = content.decode("utf-8") if isinstance(content, bytes) else content
         part = MIMEText(text, subtype or "plain", "utf-8")
         if mimetype == "text/calendar":
-            match = _ICAL_METHOD.search(text)
+            match = _ICAL_METHOD.search(text) or _DECLARED_METHOD.search(declared)
             if match:
-                part.set_param("method", match.group(1).upper())
+                # Written out plainly (no quotes), the form Outlook and Gmail recognise.
+                part.replace_header("Content-Type", f"text/calendar; method={match.group(1).upper()}; charset=utf-8")
     else:
         from email import encoders
 

@@ -122,6 +122,7 @@ def test_a_calendar_attachment_carries_the_method_of_the_invitation(mailoutbox):
 
     [email] = mailoutbox
     [calendar] = [part for part in email.message().walk() if part.get_content_type() == "text/calendar"]
+    assert calendar["Content-Type"] == "text/calendar; method=REQUEST; charset=utf-8"
     assert calendar.get_param("method") == "REQUEST"
     assert calendar.get_content_charset() == "utf-8"
     assert calendar.get_filename() == "invite.ics"
