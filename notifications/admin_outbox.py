@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import outbox, services
+from . import services
 from .models import Notification
 
 
@@ -125,7 +125,7 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Retry now"))
     def retry_now(self, request, queryset):
         total = queryset.count()
-        done = outbox.retry_now(list(queryset.values_list("pk", flat=True)), actor=request.user)
+        done = services.retry_now(list(queryset.values_list("pk", flat=True)), actor=request.user)
         self._report(
             request,
             done,
@@ -157,7 +157,7 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel"))
     def cancel(self, request, queryset):
         total = queryset.count()
-        done = outbox.cancel(list(queryset.values_list("pk", flat=True)), actor=request.user)
+        done = services.cancel(list(queryset.values_list("pk", flat=True)), actor=request.user)
         self._report(
             request,
             done,

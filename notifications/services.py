@@ -282,6 +282,18 @@ def dispatch_outbox(*, limit=None) -> int:
     return _dispatch(limit=limit)
 
 
+def retry_now(notifications, *, actor=None) -> int:
+    from .outbox import retry_now as _retry
+
+    return _retry(notifications, actor=actor)
+
+
+def cancel(notifications, *, actor=None, reason="cancelled_by_admin") -> int:
+    from .outbox import cancel as _cancel
+
+    return _cancel(notifications, actor=actor, reason=reason)
+
+
 def notify_learners(learners, *, actor, scope):
     from .notify import notify_learners as _notify
 
