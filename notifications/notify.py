@@ -35,7 +35,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from learners.models import Invitation
 from programs.models import Assignment, Program
 
 from .models import Channel, Event, NotifyOutcome, NotifyRun
@@ -201,10 +200,9 @@ def _invitation_url(invitation_id, learner):
         from .links import make_action_url
     except ImportError:
         return f"{settings.SITE_URL}/invitations/{invitation_id}/"
-    invitation = Invitation(pk=invitation_id, learner=learner, status=Invitation.Status.PENDING)
     return make_action_url(
         purpose="invitation",
-        obj=invitation,
+        obj=invitation_id,
         recipient=Recipient(learner=learner),
         expires_in=timedelta(days=settings.ACTION_LINK_DAYS),
     )
