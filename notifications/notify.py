@@ -30,6 +30,7 @@ locks or writes.
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -40,7 +41,7 @@ from programs.models import Assignment, Program
 from .models import Channel, Event, NotifyOutcome, NotifyRun
 from .selectors import RATE_LIMITS, active_learner_ids, load_checklist_data, scope_learner_ids
 from .services import OutgoingMessage, Recipient, enqueue
-from .templating import TemplateCache
+from .templating import RenderedMessage, TemplateCache
 
 CHUNK_SIZE = 2000
 
@@ -53,6 +54,18 @@ EVENT_FOR_ACTION = {
     Action.MISSING_TRAINING: Event.NOTIFY_MISSING_TRAINING,
     Action.RENEWAL: Event.NOTIFY_RENEWAL,
 }
+
+
+class Done(NamedTuple):
+    """Training listed as complete in a reminder (templates read item.title, item.completed_at)."""
+
+    title: str
+    completed_at: object
+
+
+class ToDo(NamedTuple):
+    title: str
+    due_at: object
 
 
 @dataclass
@@ -96,21 +109,19 @@ def _checklist(learner, data, now) -> Decision | None:
         complete, incomplete = [], []
         for row in sorted(rows, key=lambda r: r["completed_at"] or now):
             if _still_valid(row, now):
-                complete.append(
-                    {"title": data.programs[row["program_id"]]["title"], "completed_at": row["completed_at"]}
-                )
+                complete.append(Done(data.programs[row["program_id"]]["title"], row["completed_at"]))
         for row in open_rows:
             program = data.programs[row["program_id"]]
             course_sets = data.course_sets.get(row["program_id"], [])
             if not course_sets:
-                incomplete.append({"title": program["title"], "due_at": row["due_at"]})
+                incomplete.append(ToDo(program["title"], row["due_at"]))
             done = data.completions.get(row["pk"], {})
             for cs in course_sets:
                 title = f"{program['title']}: {cs['title']}"
                 if cs["pk"] in done:
-                    complete.append({"title": title, "completed_at": done[cs["pk"]]})
+                    complete.append(Done(title, done[cs["pk"]]))
                 else:
-                    incomplete.append({"title": title, "due_at": cs["due_at"] or row["due_at"]})
+                    incomplete.append(ToDo(title, cs["due_at"] or row["due_at"]))
         return Decision(learner, Action.TRAINING_REMINDER, complete=complete, incomplete=incomplete)
 
     # 3. Missing training: required by a group, neither open (none here) nor completed and still valid.
@@ -153,6 +164,119 @@ def decide(learner, data, *, now) -> Decision:
     if any(count >= limit for count, (_, limit) in zip(recent, RATE_LIMITS, strict=True)):
         return Decision(learner, Action.OMITTED, Reason.RATE_LIMITED)
     return decision
+
+
+# --- Rendering 100,000 messages -----------------------------------------------------------------
+
+_MARK = "\x01{}\x02"
+_LEARNER_FIELDS = ("first_name", "last_name", "full_name", "email")
+
+
+class _SentinelLearner:
+    """Stands in for the learner while a message shape is rendered once; records any other use."""
+
+    def __init__(self):
+        self.unknown = False
+        for name in _LEARNER_FIELDS:
+            setattr(self, name, _MARK.format(name))
+
+    def __getattr__(self, name):
+        self.unknown = True
+        return ""
+
+    def __str__(self):
+        return _MARK.format("str")
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    try:
+        hash(value)  # the Notify contexts are tuples of named tuples: hashable as they are
+        return value
+    except TypeError:
+        if isinstance(value, list | tuple):
+            return tuple(_freeze(v) for v in value)
+        raise
+
+
+def _html_value(value):
+    from django.utils.html import escape, urlize
+
+    # The generated HTML version urlizes the body: addresses and links become anchors there too.
+    return (
+        urlize(value, nofollow=True, autoescape=True)
+        if ("." in value or "@" in value or ":" in value)
+        else escape(value)
+    )
+
+
+class ShapeCachedTemplates(TemplateCache):
+    """Renders each message *shape* once per batch instead of once per learner.
+
+    Most Notify messages of a batch differ only by the learner's name, address
+    and link: the same event, language, time zone and training lists. The first
+    message of a shape is rendered for real and once more with placeholders; the
+    rest are filled in by string substitution. A shape whose placeholder version,
+    filled in, does not give exactly the real first message (a filter applied to
+    the name, another learner attribute used, ...) is always rendered for real,
+    so the shortcut can never change a word.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._shapes = {}
+
+    def render(self, event, language, context, *, tz="UTC"):
+        learner = context.get("learner")
+        if learner is None or isinstance(learner, _SentinelLearner):
+            return super().render(event, language, context, tz=tz)
+        values = {name: str(getattr(learner, name, "") or "") for name in _LEARNER_FIELDS}
+        values["str"] = str(learner)
+        values["recipient_name"] = str(context.get("recipient_name", ""))
+        values["action_url"] = str(context.get("action_url", ""))
+        rest = {k: v for k, v in context.items() if k not in ("learner", "recipient_name", "action_url")}
+        try:
+            key = (event, language, tz, _freeze(rest), tuple(bool(v) for v in values.values()))
+        except TypeError:
+            return super().render(event, language, context, tz=tz)
+        proto = self._shapes.get(key)
+        if proto is None:
+            real = super().render(event, language, context, tz=tz)
+            sentinel = _SentinelLearner()
+            marked = {
+                **context,
+                "learner": sentinel,
+                "recipient_name": _MARK.format("recipient_name"),
+                **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
+            }
+            proto = super().render(event, language, marked, tz=tz)
+            if sentinel.unknown or self._fill(proto, values) != real:
+                proto = False
+            self._shapes[key] = proto
+            return real
+        if proto is False:
+            return super().render(event, language, context, tz=tz)
+        return self._fill(proto, values)
+
+    @staticmethod
+    def _fill(proto, values):
+        def sub(text, html=False):
+            if "\x01" not in text:
+                return text
+            for name, value in values.items():
+                mark = _MARK.format(name)
+                if mark in text:
+                    text = text.replace(mark, _html_value(value) if html else value)
+            return text
+
+        subject = " ".join(sub(proto.subject).split())[:300]
+        return RenderedMessage(
+            subject=subject,
+            body=sub(proto.body),
+            html_body=sub(proto.html_body, html=True),
+            sms_body=sub(proto.sms_body),
+        )
 
 
 def _chunks(ids, size=CHUNK_SIZE):
@@ -216,13 +340,13 @@ def _message(decision: Decision, *, run, actor) -> OutgoingMessage:
         context["action_url"] = _invitation_url(decision.invitation_id, learner)
         refs["invitation"] = decision.invitation_id
     elif decision.action == Action.TRAINING_REMINDER:
-        context.update(complete=decision.complete, incomplete=decision.incomplete)
+        context.update(complete=tuple(decision.complete), incomplete=tuple(decision.incomplete))
     elif decision.action == Action.MISSING_TRAINING:
-        context["programs"] = [decision.programs_titles[p] for p in decision.missing]
+        context["programs"] = tuple(decision.programs_titles[p] for p in decision.missing)
     elif decision.action == Action.RENEWAL:
         program, expires_at = decision.renewals[0]
         context.update(
-            program=program["title"], expires_at=expires_at, programs=[p["title"] for p, _ in decision.renewals]
+            program=program["title"], expires_at=expires_at, programs=tuple(p["title"] for p, _ in decision.renewals)
         )
     return OutgoingMessage(
         event=EVENT_FOR_ACTION[decision.action],
@@ -314,7 +438,7 @@ def execute_run(run: NotifyRun, ids=None) -> NotifyRun:
     summary = {"sent": {}, "omitted": {}}
     run.total, run.processed, run.status = len(ids), 0, NotifyRun.Status.RUNNING
     NotifyRun.objects.filter(pk=run.pk).update(total=run.total, processed=0, status=run.status, summary=summary)
-    templates = TemplateCache()
+    templates = ShapeCachedTemplates()
     try:
         for chunk in _chunks(ids):
             _process_chunk(run, chunk, actor=run.actor, templates=templates, summary=summary)

@@ -358,3 +358,48 @@ def test_summary_reads_as_sent_by_kind_and_omitted_by_reason():
     """Seed 000: the administrator reads N sent (by kind), M omitted (by reason)."""
     text = describe_summary({"invitation": 2, "renewal": 1}, {"no_consent": 1})
     assert text == "3 sent (2 invitation, 1 renewal), 1 omitted (1 no consent)"
+
+
+def test_batch_rendering_gives_exactly_the_words_of_a_full_render(safety):
+    """Seed 000 at scale: messages rendered once per shape read exactly as if rendered one by one."""
+    from notifications.models import MessageTemplate
+    from notifications.notify import ShapeCachedTemplates
+    from notifications.services import OutgoingMessage, Recipient, build_notification
+    from notifications.templating import TemplateCache
+
+    learners = [
+        make_learner(first_name="Ann", last_name="O'Brien & <Co>"),
+        make_learner(first_name="bob.smith@example.com", last_name="B"),
+        make_learner(first_name="", last_name="Nameless", language="fr", timezone="Europe/Paris"),
+        make_learner(first_name="Zoë", last_name="Ż", language="pl"),
+    ]
+    complete = [{"title": "Ethics", "completed_at": timezone.now()}]
+    incomplete = [{"title": "Safety: First aid", "due_at": timezone.now() + timedelta(days=3)}]
+
+    def messages():
+        for i, learner in enumerate(learners * 2):
+            yield OutgoingMessage(
+                event="notify.training_reminder",
+                channel="email",
+                recipient=Recipient(learner=learner),
+                occurrence=str(i),
+                context={"learner": learner, "complete": complete, "incomplete": incomplete},
+            )
+            yield OutgoingMessage(
+                event="notify.invitation",
+                channel="email",
+                recipient=Recipient(learner=learner),
+                occurrence=str(i),
+                context={"learner": learner, "action_url": f"http://127.0.0.1:8000/a/{i}/"},
+            )
+
+    def words(templates):
+        rows = [build_notification(m, templates=templates) for m in messages()]
+        return [(r.subject, r.body, r.html_body) for r in rows]
+
+    assert words(ShapeCachedTemplates()) == words(TemplateCache())
+    MessageTemplate.objects.create(
+        event="notify.invitation", language="en", subject="Hi", body="{{ learner.first_name|upper }} {{ action_url }}"
+    )
+    assert words(ShapeCachedTemplates()) == words(TemplateCache())
+    assert "ANN http://127.0.0.1:8000/a/0/" in [w[1] for w in words(ShapeCachedTemplates())]

@@ -62,6 +62,7 @@ class Command(BaseCommand):
         parser.add_argument("--naive-learners", type=int, default=1000)
         parser.add_argument("--tracemalloc", action="store_true", help="Measure Python allocations (slower).")
         parser.add_argument("--profile", action="store_true", help="Print where the set-based run spends its time.")
+        parser.add_argument("--sort", default="cumtime", help="Profile order (cumtime, tottime).")
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -93,7 +94,7 @@ class Command(BaseCommand):
 
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(35)
+            pstats.Stats(profiler, stream=out).sort_stats(options.get("sort") or "cumtime").print_stats(35)
             self.stdout.write(out.getvalue())
         self.stdout.write(self.style.SUCCESS(f"Set-based: {n} learners decided and enqueued in {elapsed:.2f} s"))
         self.stdout.write(f"  {elapsed / n * 1000:.3f} ms per learner, {queries['n']} queries")
