@@ -27,6 +27,7 @@ cost the same per chunk. `preview_notify` runs the very same `decide` without
 locks or writes.
 """
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -383,17 +384,27 @@ def _new_assignments(decisions, data, now):
     return rows
 
 
+# Seconds spent per phase since the process started (bench_notify prints them).
+PHASE_SECONDS = Counter()
+
+
 def _process_chunk(run, chunk, *, actor, templates, summary):
+    clock = time.perf_counter
     with transaction.atomic():
+        t0 = clock()
         now = timezone.now()
         data = load_checklist_data(chunk, now=now, lock=True)
+        t1 = clock()
         decisions = [decide(learner, data, now=now) for learner in data.learners]
         new_rows = _new_assignments(decisions, data, now)
+        t2 = clock()
         if new_rows:
             # ignore_conflicts: assignment_one_open_per_program keeps a program open once per learner.
             Assignment.objects.bulk_create(new_rows, ignore_conflicts=True, batch_size=CHUNK_SIZE)
+        t3 = clock()
         messages = [_message(d, run=run, actor=actor) for d in decisions if d.sends]
         created = enqueue(messages, templates=templates) if messages else []
+        t4 = clock()
         notification_of = {n.recipient_learner_id: n.pk for n in created}
         NotifyOutcome.objects.bulk_create(
             [
@@ -415,6 +426,17 @@ def _process_chunk(run, chunk, *, actor, templates, summary):
             bucket[key] = bucket.get(key, 0) + 1
         run.processed += len(chunk)
         NotifyRun.objects.filter(pk=run.pk).update(processed=run.processed, summary=summary)
+        t5 = clock()
+    PHASE_SECONDS.update(
+        {
+            "lock and read": t1 - t0,
+            "decide": t2 - t1,
+            "create assignments": t3 - t2,
+            "render and enqueue": t4 - t3,
+            "outcomes and progress": t5 - t4,
+            "commit": clock() - t5,
+        }
+    )
 
 
 def start_run(*, actor, scope, group=None, learner=None, total=0) -> NotifyRun:

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from learners.models import GroupMembership, Invitation, Learner, LearnerGroup
 from notifications.models import NotifyOutcome, NotifyRun
-from notifications.notify import _message, _new_assignments, decide, describe_summary, notify_learners
+from notifications.notify import PHASE_SECONDS, _message, _new_assignments, decide, describe_summary, notify_learners
 from notifications.selectors import load_checklist_data
 from notifications.services import enqueue
 from notifications.templating import TemplateCache
@@ -76,6 +76,7 @@ class Command(BaseCommand):
         gc.collect()
 
         rss_before = maxrss_mb()
+        PHASE_SECONDS.clear()
         if options["tracemalloc"]:
             tracemalloc.start()
         profiler = None
@@ -100,6 +101,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  {elapsed / n * 1000:.3f} ms per learner, {queries['n']} queries")
         self.stdout.write(f"  {describe_summary(run.summary['sent'], run.summary['omitted'])}")
         self.stdout.write(f"  peak RSS {maxrss_mb():.0f} MB (before the run: {rss_before:.0f} MB)")
+        phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in PHASE_SECONDS.items())
+        self.stdout.write(f"  phases: {phases}")
         if options["tracemalloc"]:
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
