@@ -21,6 +21,10 @@ not omitted. They hold under concurrent clicks because every chunk locks its
 learners' rows (one SELECT ... FOR UPDATE in pk order) before counting, and
 writes its outcomes in the same transaction.
 
+Sending an invitation again does not touch the Invitation row (its own
+reminder schedule belongs to seed 002); the outbox row and the outcome record
+the resend.
+
 Work is set-based: a chunk of up to CHUNK_SIZE learners costs a fixed number
 of queries (see selectors.load_checklist_data), so 10 and 10,000 learners
 cost the same per chunk. `preview_notify` runs the very same `decide` without
