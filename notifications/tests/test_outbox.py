@@ -355,6 +355,9 @@ def test_schedules_are_created_once_whatever_the_number_of_runs():
     """Foundation issue: django-q2 schedules come from code, idempotently."""
     from django_q.models import Schedule
 
+    # The migration already made them: a migrated database is never without its schedules.
+    assert Schedule.objects.count() == 2
+    Schedule.objects.all().delete()
     assert set(ensure_schedules().values()) == {"created"}
     assert set(ensure_schedules().values()) == {"unchanged"}
     Schedule.objects.filter(func="notifications.tasks.dispatch_outbox_task").update(minutes=30)
