@@ -38,7 +38,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from programs.models import Assignment, Program
@@ -284,7 +284,8 @@ class ShapeCachedTemplates(TemplateCache):
         )
 
 
-def _chunks(ids, size=CHUNK_SIZE):
+def _chunks(ids, size=None):
+    size = size or CHUNK_SIZE
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 
@@ -388,6 +389,25 @@ def _new_assignments(decisions, data, now):
     return rows
 
 
+_OUTCOME_COLUMNS = ("run_id", "learner_id", "action", "reason", "notification_id", "created_at")
+
+
+def _write_outcomes(rows):
+    """One NotifyOutcome per learner of the chunk; on PostgreSQL streamed with COPY (no conflict is possible)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        NotifyOutcome.objects.bulk_create(
+            [NotifyOutcome(**dict(zip(_OUTCOME_COLUMNS, row, strict=True))) for row in rows], batch_size=CHUNK_SIZE
+        )
+        return
+    with connection.cursor() as cursor:
+        copy_sql = f"COPY {NotifyOutcome._meta.db_table} ({', '.join(_OUTCOME_COLUMNS)}) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
 # Seconds spent per phase since the process started (bench_notify prints them).
 PHASE_SECONDS = Counter()
 
@@ -407,22 +427,11 @@ def _process_chunk(run, chunk, *, actor, templates, summary):
             Assignment.objects.bulk_create(new_rows, ignore_conflicts=True, batch_size=CHUNK_SIZE)
         t3 = clock()
         messages = [_message(d, run=run, actor=actor) for d in decisions if d.sends]
-        created = enqueue(messages, templates=templates) if messages else []
+        created = enqueue(messages, templates=templates, return_rows=False) if messages else {}
         t4 = clock()
-        notification_of = {n.recipient_learner_id: n.pk for n in created}
-        NotifyOutcome.objects.bulk_create(
-            [
-                NotifyOutcome(
-                    run=run,
-                    learner_id=d.learner.pk,
-                    action=d.action,
-                    reason=d.reason,
-                    notification_id=notification_of.get(d.learner.pk),
-                    created_at=now,
-                )
-                for d in decisions
-            ],
-            batch_size=CHUNK_SIZE,
+        notification_of = {m.recipient.learner.pk: created.get(m.dedupe_key[:255]) for m in messages}
+        _write_outcomes(
+            [(run.pk, d.learner.pk, d.action, d.reason, notification_of.get(d.learner.pk), now) for d in decisions]
         )
         for d in decisions:
             bucket = summary["omitted"] if d.action == Action.OMITTED else summary["sent"]

@@ -6,12 +6,13 @@ be queued twice. Dispatch, the Notify buttons and date-based triggers live
 in sibling modules and are re-exported here as the public services.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from learners.models import Guardian, Learner
@@ -119,9 +120,8 @@ class OutgoingMessage:
 _EVENT_LABELS = dict(Event.choices)
 
 
-def build_notification(message: OutgoingMessage, *, templates: TemplateCache, now=None) -> Notification:
-    """The unsaved outbox row for one message: rendered, or omitted with its reason."""
-    now = now or timezone.now()
+def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, now) -> dict:
+    """The outbox row for one message as field values: rendered, or omitted with its reason."""
     recipient = message.recipient
     reason = recipient.omit_reason(message.channel)
     context = {
@@ -151,7 +151,7 @@ def build_notification(message: OutgoingMessage, *, templates: TemplateCache, no
         status = Notification.Status.AWAITING_CONFIRMATION
     else:
         status = Notification.Status.QUEUED
-    return Notification(
+    return dict(
         event=message.event,
         channel=message.channel,
         recipient_learner=recipient.learner if recipient.guardian is None else recipient.guardian.learner,
@@ -174,18 +174,31 @@ def build_notification(message: OutgoingMessage, *, templates: TemplateCache, no
     )
 
 
-def enqueue(messages: Iterable[OutgoingMessage], *, templates: TemplateCache | None = None) -> list[Notification]:
+def build_notification(message: OutgoingMessage, *, templates: TemplateCache, now=None) -> Notification:
+    """The unsaved outbox row for one message: rendered, or omitted with its reason."""
+    return Notification(**_notification_fields(message, templates=templates, now=now or timezone.now()))
+
+
+def enqueue(
+    messages: Iterable[OutgoingMessage], *, templates: TemplateCache | None = None, return_rows: bool = True
+) -> list[Notification] | dict[str, int]:
     """Put messages in the outbox; returns the rows this call created.
 
     A message whose dedupe_key is already in the outbox is silently dropped
     (database constraint, so concurrent callers cannot both win). Queued
     rows are dispatched right after the surrounding transaction commits.
+
+    With return_rows=False the result is {dedupe_key: pk} of the rows this
+    call created: large batches (seed 000, 100,000 learners) then never build
+    or read back model instances.
     """
     templates = templates or TemplateCache()
     now = timezone.now()
+    if not return_rows and connection.vendor == "postgresql":
+        return _enqueue_copy(messages, templates=templates, now=now)
     rows = [build_notification(m, templates=templates, now=now) for m in messages]
     if not rows:
-        return []
+        return [] if return_rows else {}
     keys = [row.dedupe_key for row in rows]
     with transaction.atomic():
         existing = set(Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
@@ -198,6 +211,58 @@ def enqueue(messages: Iterable[OutgoingMessage], *, templates: TemplateCache | N
         # concurrent caller may have won some keys in between).
         created = list(Notification.objects.filter(dedupe_key__in=list(fresh), created_at=now).order_by("pk"))
         if any(row.status == Notification.Status.QUEUED for row in created):
+            transaction.on_commit(_dispatch_soon)
+    return created if return_rows else {row.dedupe_key: row.pk for row in created}
+
+
+# Columns written by the COPY path; every other column takes its model default.
+_FK_COLUMNS = {"recipient_learner", "recipient_guardian", "recipient_user", "rule", "created_by"}
+_JSON_COLUMNS = {"attachments", "context"}
+
+
+def _copy_columns():
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    return fields, ", ".join(connection.ops.quote_name(f.column) for f in fields)
+
+
+def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
+    """PostgreSQL: stream the rows with COPY into a session temp table, then move them into the
+    outbox with ON CONFLICT (dedupe_key) DO NOTHING, so the unique constraint stays the arbiter
+    between concurrent callers; RETURNING gives the ids of exactly the rows we inserted."""
+    fields, columns = _copy_columns()
+    rows, queued = {}, set()
+    for message in messages:
+        values = _notification_fields(message, templates=templates, now=now)
+        key = values["dedupe_key"]
+        if key in rows:
+            continue  # the first message of a key wins, as in the bulk_create path
+        row = []
+        for f in fields:
+            value = values[f.name] if f.name in values else f.get_default()
+            if f.name in _FK_COLUMNS:
+                value = getattr(value, "pk", value)
+            elif f.name in _JSON_COLUMNS:
+                value = json.dumps(value, cls=f.encoder)
+            row.append(value)
+        rows[key] = row
+        if values["status"] == Notification.Status.QUEUED:
+            queued.add(key)
+    if not rows:
+        return {}
+    table = Notification._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Once per session; the rows themselves never outlive the statement that moves them.
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS _enqueue_rows AS SELECT {columns} FROM {table} WITH NO DATA")
+        with cursor.cursor.copy(f"COPY _enqueue_rows ({columns}) FROM STDIN") as copy:
+            for row in rows.values():
+                copy.write_row(row)
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM _enqueue_rows RETURNING *) "
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved "
+            f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
+        )
+        created = {key: pk for pk, key in cursor.fetchall()}
+        if not queued.isdisjoint(created):
             transaction.on_commit(_dispatch_soon)
     return created
 
