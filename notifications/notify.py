@@ -48,7 +48,7 @@ from .selectors import RATE_LIMITS, active_learner_ids, load_checklist_data, sco
 from .services import OutgoingMessage, Recipient, enqueue
 from .templating import RenderedMessage, TemplateCache
 
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 5000
 
 Action = NotifyOutcome.Action
 Reason = NotifyOutcome.Reason
