@@ -31,6 +31,7 @@ cost the same per chunk. `preview_notify` runs the very same `decide` without
 locks or writes.
 """
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -241,10 +242,16 @@ class ShapeCachedTemplates(TemplateCache):
         values["recipient_name"] = str(context.get("recipient_name", ""))
         values["action_url"] = str(context.get("action_url", ""))
         rest = {k: v for k, v in context.items() if k not in ("learner", "recipient_name", "action_url")}
+        flags = tuple(bool(v) for v in values.values())
         try:
-            key = (event, language, tz, _freeze(rest), tuple(bool(v) for v in values.values()))
+            # Hashable as they come (tuples of named tuples): no need to freeze them message by message.
+            key = (event, language, tz, tuple(rest.items()), flags)
+            hash(key)
         except TypeError:
-            return super().render(event, language, context, tz=tz)
+            try:
+                key = (event, language, tz, _freeze(rest), flags)
+            except TypeError:
+                return super().render(event, language, context, tz=tz)
         proto = self._shapes.get(key)
         if proto is None:
             real = super().render(event, language, context, tz=tz)
@@ -255,32 +262,52 @@ class ShapeCachedTemplates(TemplateCache):
                 "recipient_name": _MARK.format("recipient_name"),
                 **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
             }
-            proto = super().render(event, language, marked, tz=tz)
-            if sentinel.unknown or self._fill(proto, values) != real:
+            proto = _Proto(super().render(event, language, marked, tz=tz))
+            if sentinel.unknown or proto.fill(values) != real:
                 proto = False
             self._shapes[key] = proto
             return real
         if proto is False:
             return super().render(event, language, context, tz=tz)
-        return self._fill(proto, values)
+        return proto.fill(values)
 
-    @staticmethod
-    def _fill(proto, values):
-        def sub(text, html=False):
-            if "\x01" not in text:
-                return text
-            for name, value in values.items():
-                mark = _MARK.format(name)
-                if mark in text:
-                    text = text.replace(mark, _html_value(value) if html else value)
-            return text
 
-        subject = " ".join(sub(proto.subject).split())[:300]
+_MARK_RE = re.compile("\x01([a-z_]+)\x02")
+
+
+class _Proto:
+    """A message rendered with placeholders, split once into text and placeholder names."""
+
+    def __init__(self, rendered):
+        self.parts = tuple(
+            _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
+        )
+
+    def fill(self, values):
+        html_values = {}
+
+        def join(parts, html=False):
+            if len(parts) == 1:
+                return parts[0]
+            out = list(parts)
+            for i in range(1, len(out), 2):
+                name = out[i]
+                if name not in values:
+                    out[i] = _MARK.format(name)
+                elif html:
+                    if name not in html_values:
+                        html_values[name] = _html_value(values[name])
+                    out[i] = html_values[name]
+                else:
+                    out[i] = values[name]
+            return "".join(out)
+
+        subject, body, html_body, sms_body = self.parts
         return RenderedMessage(
-            subject=subject,
-            body=sub(proto.body),
-            html_body=sub(proto.html_body, html=True),
-            sms_body=sub(proto.sms_body),
+            subject=" ".join(join(subject).split())[:300],
+            body=join(body),
+            html_body=join(html_body, html=True),
+            sms_body=join(sms_body),
         )
 
 
