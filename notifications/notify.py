@@ -31,6 +31,7 @@ cost the same per chunk. `preview_notify` runs the very same `decide` without
 locks or writes.
 """
 
+import html
 import re
 import time
 from collections import Counter
@@ -41,6 +42,8 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.html import urlize
 
 from programs.models import Assignment, Program
 
@@ -207,14 +210,26 @@ def _freeze(value):
 
 
 def _html_value(value):
-    from django.utils.html import escape, urlize
-
     # The generated HTML version urlizes the body: addresses and links become anchors there too.
-    return (
-        urlize(value, nofollow=True, autoescape=True)
-        if ("." in value or "@" in value or ":" in value)
-        else escape(value)
-    )
+    if "." in value or "@" in value or ":" in value:
+        return urlize(value, nofollow=True, autoescape=True)
+    return html.escape(value)  # what django.utils.html.escape does, without its lazy-argument wrapper
+
+
+class _Same:
+    """A lazy translation (the event label) in a shape key, compared by identity: building the key
+    must not translate it for every message. The key holds the object, so its id is never reused."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return id(self.value)
+
+    def __eq__(self, other):
+        return type(other) is _Same and other.value is self.value
 
 
 class ShapeCachedTemplates(TemplateCache):
@@ -245,7 +260,8 @@ class ShapeCachedTemplates(TemplateCache):
         flags = tuple(bool(v) for v in values.values())
         try:
             # Hashable as they come (tuples of named tuples): no need to freeze them message by message.
-            key = (event, language, tz, tuple(rest.items()), flags)
+            items = tuple((k, _Same(v) if issubclass(type(v), Promise) else v) for k, v in rest.items())
+            key = (event, language, tz, items, flags)
             hash(key)
         except TypeError:
             try:

@@ -220,30 +220,44 @@ _FK_COLUMNS = {"recipient_learner", "recipient_guardian", "recipient_user", "rul
 _JSON_COLUMNS = {"attachments", "context"}
 
 
-def _copy_columns():
-    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
-    return fields, ", ".join(connection.ops.quote_name(f.column) for f in fields)
+def _copy_plan():
+    """(column list, [(field name, how to write it, JSON encoder, field)]) for the COPY path."""
+    plan = []
+    for f in Notification._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        kind = "fk" if f.name in _FK_COLUMNS else "json" if f.name in _JSON_COLUMNS else ""
+        plan.append((f.name, kind, f.encoder if kind == "json" else None, f))
+    columns = ", ".join(
+        connection.ops.quote_name(f.column) for f in Notification._meta.concrete_fields if not f.primary_key
+    )
+    return columns, plan
 
 
 def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
     """PostgreSQL: stream the rows with COPY into a session temp table, then move them into the
     outbox with ON CONFLICT (dedupe_key) DO NOTHING, so the unique constraint stays the arbiter
     between concurrent callers; RETURNING gives the ids of exactly the rows we inserted."""
-    fields, columns = _copy_columns()
+    columns, plan = _copy_plan()
     rows, queued = {}, set()
+    dumps = json.dumps
     for message in messages:
         values = _notification_fields(message, templates=templates, now=now)
         key = values["dedupe_key"]
         if key in rows:
             continue  # the first message of a key wins, as in the bulk_create path
         row = []
-        for f in fields:
-            value = values[f.name] if f.name in values else f.get_default()
-            if f.name in _FK_COLUMNS:
-                value = getattr(value, "pk", value)
-            elif f.name in _JSON_COLUMNS:
-                value = json.dumps(value, cls=f.encoder)
-            row.append(value)
+        for name, kind, encoder, f in plan:
+            if name not in values:
+                values[name] = f.get_default()
+            if kind == "fk":
+                value = values[name]
+                row.append(value if value is None or isinstance(value, int) else value.pk)
+            elif kind == "json":
+                value = values[name]
+                row.append("[]" if value == [] else "{}" if value == {} else dumps(value, cls=encoder))
+            else:
+                row.append(values[name])
         rows[key] = row
         if values["status"] == Notification.Status.QUEUED:
             queued.add(key)
