@@ -409,27 +409,56 @@ def _message(decision: Decision, *, run, actor) -> OutgoingMessage:
     )
 
 
-def _new_assignments(decisions, data, now):
+_ASSIGNMENT_COLUMNS = ("learner_id", "program_id", "group_id", "assigned_at", "due_at")
+
+
+def _new_assignment_rows(decisions, data, now):
+    """The assignments the decisions announce, as (learner, program, group, assigned_at, due_at) tuples."""
     rows = []
     for d in decisions:
         if d.action == Action.MISSING_TRAINING:
             d.programs_titles = {p: data.programs[p]["title"] for p in d.missing}
-            rows.extend(
-                Assignment(learner_id=d.learner.pk, program_id=p, group_id=g, assigned_at=now)
-                for p, g in d.missing.items()
-            )
+            rows.extend((d.learner.pk, p, g, now, None) for p, g in d.missing.items())
         elif d.action == Action.RENEWAL:
             # Due at the expiry of the current certificate while it is still ahead.
             rows.extend(
-                Assignment(
-                    learner_id=d.learner.pk,
-                    program_id=program["pk"],
-                    assigned_at=now,
-                    due_at=expires_at if expires_at > now else None,
-                )
+                (d.learner.pk, program["pk"], None, now, expires_at if expires_at > now else None)
                 for program, expires_at in d.renewals
             )
     return rows
+
+
+def _new_assignments(decisions, data, now):
+    return [
+        Assignment(**dict(zip(_ASSIGNMENT_COLUMNS, row, strict=True)))
+        for row in _new_assignment_rows(decisions, data, now)
+    ]
+
+
+def _create_assignments(rows):
+    """Insert the new assignments; assignment_one_open_per_program keeps a program open once per
+    learner, so a conflicting row is skipped (ON CONFLICT DO NOTHING, as bulk_create's ignore_conflicts)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Assignment.objects.bulk_create(
+            [Assignment(**dict(zip(_ASSIGNMENT_COLUMNS, row, strict=True))) for row in rows],
+            ignore_conflicts=True,
+            batch_size=CHUNK_SIZE,
+        )
+        return
+    table, columns = Assignment._meta.db_table, ", ".join(_ASSIGNMENT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS _notify_assignments AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY _notify_assignments ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM _notify_assignments RETURNING *) "
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ON CONFLICT DO NOTHING"
+        )
 
 
 _OUTCOME_COLUMNS = ("run_id", "learner_id", "action", "reason", "notification_id", "created_at")
@@ -463,11 +492,9 @@ def _process_chunk(run, chunk, *, actor, templates, summary):
         data = load_checklist_data(chunk, now=now, lock=True)
         t1 = clock()
         decisions = [decide(learner, data, now=now) for learner in data.learners]
-        new_rows = _new_assignments(decisions, data, now)
+        new_rows = _new_assignment_rows(decisions, data, now)
         t2 = clock()
-        if new_rows:
-            # ignore_conflicts: assignment_one_open_per_program keeps a program open once per learner.
-            Assignment.objects.bulk_create(new_rows, ignore_conflicts=True, batch_size=CHUNK_SIZE)
+        _create_assignments(new_rows)
         t3 = clock()
         messages = [_message(d, run=run, actor=actor) for d in decisions if d.sends]
         created = enqueue(messages, templates=templates, return_rows=False) if messages else {}
