@@ -450,7 +450,8 @@ def _create_assignments(rows):
     table, columns = Assignment._meta.db_table, ", ".join(_ASSIGNMENT_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS _notify_assignments AS SELECT {columns} FROM {table} WITH NO DATA"
+            f"CREATE TEMP TABLE IF NOT EXISTS _notify_assignments ON COMMIT DROP "
+            f"AS SELECT {columns} FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY _notify_assignments ({columns}) FROM STDIN") as copy:
             for row in rows:

@@ -265,8 +265,12 @@ def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
         return {}
     table = Notification._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        # Once per session; the rows themselves never outlive the statement that moves them.
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS _enqueue_rows AS SELECT {columns} FROM {table} WITH NO DATA")
+        # Dropped at commit, so it always has the outbox's current columns; the rows themselves never
+        # outlive the statement that moves them (a second enqueue in the same transaction reuses it).
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS _enqueue_rows ON COMMIT DROP "
+            f"AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
         with cursor.cursor.copy(f"COPY _enqueue_rows ({columns}) FROM STDIN") as copy:
             for row in rows.values():
                 copy.write_row(row)
