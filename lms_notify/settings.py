@@ -126,6 +126,9 @@ ACTION_LINK_DAYS = env.int("ACTION_LINK_DAYS", default=30)
 
 # Notify buttons: scopes larger than this run in a django-q2 task.
 NOTIFY_SYNC_LIMIT = env.int("NOTIFY_SYNC_LIMIT", default=300)
+# Scopes of several chunks are shared between this many processes (PostgreSQL only),
+# so deciding and rendering use every core.
+NOTIFY_PROCESSES = env.int("NOTIFY_PROCESSES", default=2)
 
 # --- django-q2 -------------------------------------------------------------
 # The ORM broker keeps the queue in the project database; setting
@@ -140,6 +143,8 @@ Q_CLUSTER = {
     "bulk": 10,
     "catch_up": False,
     "label": "Task queue",
+    # A large Notify run forks helper processes (NOTIFY_PROCESSES); daemonic workers may not.
+    "daemonize_workers": False,
 }
 if env.str("Q_REDIS_URL", default=""):
     Q_CLUSTER["redis"] = env.str("Q_REDIS_URL")

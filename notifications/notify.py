@@ -32,6 +32,7 @@ locks or writes.
 """
 
 import html
+import multiprocessing
 import re
 import time
 from collections import Counter
@@ -40,7 +41,8 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import urlize
@@ -485,7 +487,7 @@ def _write_outcomes(rows):
 PHASE_SECONDS = Counter()
 
 
-def _process_chunk(run, chunk, *, actor, templates, summary):
+def _process_chunk(run, chunk, *, actor, templates):
     clock = time.perf_counter
     with transaction.atomic():
         t0 = clock()
@@ -504,12 +506,13 @@ def _process_chunk(run, chunk, *, actor, templates, summary):
         _write_outcomes(
             [(run.pk, d.learner.pk, d.action, d.reason, notification_of.get(d.learner.pk), now) for d in decisions]
         )
+        chunk_summary = {"sent": Counter(), "omitted": Counter()}
         for d in decisions:
-            bucket = summary["omitted"] if d.action == Action.OMITTED else summary["sent"]
-            key = d.reason if d.action == Action.OMITTED else d.action
-            bucket[key] = bucket.get(key, 0) + 1
-        run.processed += len(chunk)
-        NotifyRun.objects.filter(pk=run.pk).update(processed=run.processed, summary=summary)
+            if d.action == Action.OMITTED:
+                chunk_summary["omitted"][d.reason] += 1
+            else:
+                chunk_summary["sent"][d.action] += 1
+        _record_progress(run, processed=len(chunk), chunk_summary=chunk_summary)
         t5 = clock()
     PHASE_SECONDS.update(
         {
@@ -537,23 +540,77 @@ def start_run(*, actor, scope, group=None, learner=None, total=0) -> NotifyRun:
     )
 
 
-def execute_run(run: NotifyRun, ids=None) -> NotifyRun:
-    """Decide and send for every learner of the run, chunk by chunk; progress after each chunk."""
+def _record_progress(run, *, processed, chunk_summary):
+    """Add a chunk's counts to the run. The run row is locked: chunks of one run may be
+    processed by several processes at once (see execute_run) and must not lose counts."""
+    locked = NotifyRun.objects.select_for_update().only("summary").get(pk=run.pk)
+    summary = locked.summary or {}
+    for bucket in ("sent", "omitted"):
+        merged = Counter(summary.get(bucket, {}))
+        merged.update(chunk_summary[bucket])
+        summary[bucket] = dict(merged)
+    NotifyRun.objects.filter(pk=run.pk).update(processed=F("processed") + processed, summary=summary)
+    run.processed += processed
+    run.summary = summary
+
+
+def _process_part(run_pk, chunks):
+    """One process's share of a run (runs in a forked child: opens its own connection)."""
+    try:
+        run = NotifyRun.objects.select_related("actor").get(pk=run_pk)
+        templates = ShapeCachedTemplates()
+        for chunk in chunks:
+            _process_chunk(run, chunk, actor=run.actor, templates=templates)
+        return ""
+    except Exception as exc:  # reported to the parent, which marks the run failed
+        return repr(exc)[:2000]
+    finally:
+        connections.close_all()
+
+
+def _can_fork():
+    # django-q2 workers are daemonic unless configured otherwise: they may not have children.
+    return connection.vendor == "postgresql" and not multiprocessing.current_process().daemon
+
+
+def execute_run(run: NotifyRun, ids=None, *, processes=None) -> NotifyRun:
+    """Decide and send for every learner of the run, chunk by chunk; progress after each chunk.
+
+    With `processes` > 1 (default settings.NOTIFY_PROCESSES) a scope of several chunks is
+    shared between forked processes, so the Python work of deciding and rendering uses
+    every core. Each learner belongs to exactly one chunk and every chunk locks its own
+    learners, so rate limits and exactly-once hold as in a single process.
+    """
     if ids is None:
         ids = scope_learner_ids(scope=run.scope, group=run.group_id, learner=run.learner_id)
-    summary = {"sent": {}, "omitted": {}}
     run.total, run.processed, run.status = len(ids), 0, NotifyRun.Status.RUNNING
-    NotifyRun.objects.filter(pk=run.pk).update(total=run.total, processed=0, status=run.status, summary=summary)
-    templates = ShapeCachedTemplates()
+    run.summary = {"sent": {}, "omitted": {}}
+    NotifyRun.objects.filter(pk=run.pk).update(total=run.total, processed=0, status=run.status, summary=run.summary)
+    chunks = list(_chunks(ids))
+    processes = min(settings.NOTIFY_PROCESSES if processes is None else processes, len(chunks))
     try:
-        for chunk in _chunks(ids):
-            _process_chunk(run, chunk, actor=run.actor, templates=templates, summary=summary)
+        if processes > 1 and _can_fork() and not connection.in_atomic_block:
+            # Children must not share the parent's socket: close it; each opens its own.
+            connections.close_all()
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                errors = [
+                    e
+                    for e in pool.starmap(_process_part, [(run.pk, chunks[i::processes]) for i in range(processes)])
+                    if e
+                ]
+            if errors:
+                raise RuntimeError("; ".join(errors))
+        else:
+            templates = ShapeCachedTemplates()
+            for chunk in chunks:
+                _process_chunk(run, chunk, actor=run.actor, templates=templates)
     except Exception as exc:
         run.status, run.error, run.finished_at = NotifyRun.Status.FAILED, repr(exc)[:2000], timezone.now()
         NotifyRun.objects.filter(pk=run.pk).update(status=run.status, error=run.error, finished_at=run.finished_at)
         raise
-    run.status, run.finished_at, run.summary = NotifyRun.Status.DONE, timezone.now(), summary
-    NotifyRun.objects.filter(pk=run.pk).update(status=run.status, finished_at=run.finished_at, summary=summary)
+    run.refresh_from_db(fields=["processed", "summary"])
+    run.status, run.finished_at = NotifyRun.Status.DONE, timezone.now()
+    NotifyRun.objects.filter(pk=run.pk).update(status=run.status, finished_at=run.finished_at)
     return run
 
 

@@ -70,3 +70,31 @@ def test_overlapping_scopes_clicked_together_neither_deadlock_nor_double_send():
 
     assert Notification.objects.count() == 40
     assert NotifyOutcome.objects.exclude(action="omitted").count() == 40
+
+
+def test_a_large_run_shared_between_processes_notifies_each_learner_once(monkeypatch):
+    """Seed 000 at scale: chunks of one run processed by two forked processes; every learner
+    is decided once, the counts add up, and a second click right after is rate limited."""
+    import notifications.notify as notify
+
+    monkeypatch.setattr(notify, "CHUNK_SIZE", 10)
+    learners = Learner.objects.bulk_create(
+        [
+            Learner(email=f"p{i}@example.com", first_name="P", last_name=str(i), consent_given_at=timezone.now())
+            for i in range(45)
+        ]
+    )
+    Invitation.objects.bulk_create([Invitation(learner=lr) for lr in learners])
+    ids = [lr.pk for lr in learners]
+
+    run = notify.start_run(actor=None, scope="all_learners", total=len(ids))
+    run = notify.execute_run(run, ids, processes=2)
+
+    assert (run.status, run.processed) == ("done", 45)
+    assert run.summary == {"sent": {"invitation": 45}, "omitted": {}}
+    assert Notification.objects.filter(event="notify.invitation").count() == 45
+    assert NotifyOutcome.objects.filter(run=run).count() == 45
+
+    second = notify.execute_run(notify.start_run(actor=None, scope="all_learners"), ids, processes=2)
+    assert second.summary == {"sent": {}, "omitted": {"rate_limited": 45}}
+    assert Notification.objects.filter(event="notify.invitation").count() == 45

@@ -22,6 +22,7 @@ import tracemalloc
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -58,6 +59,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--learners", type=int, default=1000)
+        parser.add_argument(
+            "--processes", type=int, default=None, help="Processes sharing the run (default: NOTIFY_PROCESSES)."
+        )
         parser.add_argument("--naive", action="store_true", help="Also time a per-learner loop over 1,000 learners.")
         parser.add_argument("--naive-learners", type=int, default=1000)
         parser.add_argument("--tracemalloc", action="store_true", help="Measure Python allocations (slower).")
@@ -75,6 +79,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  built in {time.perf_counter() - started:.1f} s")
         gc.collect()
 
+        if options["processes"]:
+            settings.NOTIFY_PROCESSES = options["processes"]
+        self.stdout.write(f"  processes sharing the run: {settings.NOTIFY_PROCESSES}")
         rss_before = maxrss_mb()
         PHASE_SECONDS.clear()
         if options["tracemalloc"]:
@@ -101,6 +108,10 @@ class Command(BaseCommand):
         self.stdout.write(f"  {elapsed / n * 1000:.3f} ms per learner, {queries['n']} queries")
         self.stdout.write(f"  {describe_summary(run.summary['sent'], run.summary['omitted'])}")
         self.stdout.write(f"  peak RSS {maxrss_mb():.0f} MB (before the run: {rss_before:.0f} MB)")
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if children:
+            # Forked processes: their queries and phases are not counted here, only their memory.
+            self.stdout.write(f"  peak RSS of one forked process {children:.0f} MB (queries above: parent only)")
         phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in PHASE_SECONDS.items())
         self.stdout.write(f"  phases: {phases}")
         if options["tracemalloc"]:
