@@ -11,6 +11,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lms_notify.admin_base import ReadOnlyAdmin
+
 from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 
 FILLING_STATUSES = [
@@ -161,7 +163,7 @@ class SessionLearnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyAdmin):
     """The audit trail: read-only."""
 
     list_display = ["at", "session_learner", "from_status", "to_status", "trigger", "actor"]
@@ -169,15 +171,6 @@ class StatusChangeAdmin(admin.ModelAdmin):
     search_fields = ["session_learner__learner__email", "session_learner__session__title", "trigger"]
     list_select_related = ["session_learner__learner", "session_learner__session", "actor"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ParticipationRequest)

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from learners.models import Learner, LearnerGroup
+from lms_notify.admin_base import ReadOnlyAdmin
 
 from . import selectors
 from .models import NotifyOutcome, NotifyRun
@@ -64,19 +65,6 @@ class OutcomeActionFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(action=NotifyOutcome.Action.OMITTED)
         return queryset
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Runs and outcomes are a record of what happened: nobody edits them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(NotifyOutcome)
