@@ -287,3 +287,16 @@ def test_statuses_changed_or_learners_added_on_the_session_page_are_recorded(sta
         learner == second and to == SessionLearner.objects.get(learner=second).status for learner, _f, to, _a in history
     )
     assert SessionLearner.objects.get(pk=sl.pk).status == "cancelled"
+
+
+def test_admin_index_leads_to_the_notify_page_and_messages_awaiting_confirmation(admin_client):
+    """Seed 000 / seed 004: the Notifications page and the confirmation queue are one click from home."""
+    from django.urls import reverse
+
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:notifications_notify") in page
+    assert "status__exact=awaiting_confirmation" in page
+    queue = admin_client.get(
+        reverse("admin:notifications_notification_changelist") + "?status__exact=awaiting_confirmation"
+    )
+    assert queue.status_code == 200  # an unknown filter would redirect with ?e=1
