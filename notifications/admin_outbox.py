@@ -115,57 +115,53 @@ class NotificationAdmin(admin.ModelAdmin):
     def message_id(self, obj):
         return obj.message_id
 
-    def _report(self, request, done, total, done_text, skipped_text):
-        skipped = total - done
-        if done:
-            self.message_user(request, done_text % {"count": done}, messages.SUCCESS)
-        if skipped:
-            self.message_user(request, skipped_text % {"count": skipped}, messages.WARNING)
+    def _apply(self, request, queryset, service, done_text, skipped_text):
+        """Run one service over the selection and say how many it did and how many it skipped.
+        `done_text` and `skipped_text` are (singular, plural) pairs with %(count)d."""
+        total = queryset.count()
+        done = service(list(queryset.values_list("pk", flat=True)), actor=request.user)
+        for count, (singular, plural), level in (
+            (done, done_text, messages.SUCCESS),
+            (total - done, skipped_text, messages.WARNING),
+        ):
+            if count:
+                self.message_user(request, ngettext(singular, plural, count) % {"count": count}, level)
 
     @admin.action(description=_("Retry now"))
     def retry_now(self, request, queryset):
-        total = queryset.count()
-        done = services.retry_now(list(queryset.values_list("pk", flat=True)), actor=request.user)
-        self._report(
+        self._apply(
             request,
-            done,
-            total,
-            ngettext("%(count)d message queued to be sent now.", "%(count)d messages queued to be sent now.", done),
-            ngettext(
+            queryset,
+            services.retry_now,
+            ("%(count)d message queued to be sent now.", "%(count)d messages queued to be sent now."),
+            (
                 "%(count)d message skipped: only failed or queued messages not being sent right now can be retried.",
                 "%(count)d messages skipped: only failed or queued messages not being sent right now can be retried.",
-                total - done,
             ),
         )
 
     @admin.action(description=_("Confirm and send"))
     def confirm_and_send(self, request, queryset):
-        total = queryset.count()
-        done = services.confirm(list(queryset.values_list("pk", flat=True)), actor=request.user)
-        self._report(
+        self._apply(
             request,
-            done,
-            total,
-            ngettext("%(count)d message confirmed and queued.", "%(count)d messages confirmed and queued.", done),
-            ngettext(
+            queryset,
+            services.confirm,
+            ("%(count)d message confirmed and queued.", "%(count)d messages confirmed and queued."),
+            (
                 "%(count)d message skipped: it was not awaiting confirmation.",
                 "%(count)d messages skipped: they were not awaiting confirmation.",
-                total - done,
             ),
         )
 
     @admin.action(description=_("Cancel"))
     def cancel(self, request, queryset):
-        total = queryset.count()
-        done = services.cancel(list(queryset.values_list("pk", flat=True)), actor=request.user)
-        self._report(
+        self._apply(
             request,
-            done,
-            total,
-            ngettext("%(count)d message cancelled.", "%(count)d messages cancelled.", done),
-            ngettext(
+            queryset,
+            services.cancel,
+            ("%(count)d message cancelled.", "%(count)d messages cancelled."),
+            (
                 "%(count)d message skipped: already sent, failed, cancelled or being sent right now.",
                 "%(count)d messages skipped: already sent, failed, cancelled or being sent right now.",
-                total - done,
             ),
         )

@@ -28,6 +28,19 @@ def _program_context(assignment):
     }
 
 
+def _notify_assignment(event, assignment, *, actor, occurrence="", context=None, refs=None):
+    """Queue what the rules of `event` say about this assignment (seed 001)."""
+    notify_event(
+        event=event,
+        learner=assignment.learner,
+        occurrence=f"a{assignment.pk}{occurrence}",
+        program=assignment.program,
+        context={**_program_context(assignment), **(context or {})},
+        refs={"assignment": assignment.pk, **(refs or {})},
+        actor=actor,
+    )
+
+
 def _locked(assignment):
     """The assignment re-read under a row lock, so two concurrent calls see each other's work."""
     return Assignment.objects.select_for_update(of=("self",)).select_related("program", "learner").get(pk=assignment.pk)
@@ -74,15 +87,7 @@ def assign(learner, program, *, due_at=None, group=None, actor=None) -> Assignme
             return Assignment.objects.get(
                 learner=learner, program=program, completed_at__isnull=True, unassigned_at__isnull=True
             )
-        notify_event(
-            event=Event.PROGRAM_ASSIGNED,
-            learner=learner,
-            occurrence=f"a{assignment.pk}",
-            program=program,
-            context={**_program_context(assignment), "group": group},
-            refs={"assignment": assignment.pk},
-            actor=actor,
-        )
+        _notify_assignment(Event.PROGRAM_ASSIGNED, assignment, actor=actor, context={"group": group})
     return assignment
 
 
@@ -99,14 +104,13 @@ def complete_course_set(assignment, course_set, *, actor=None) -> CourseSetCompl
         completion = CourseSetCompletion.objects.create(
             assignment=locked, course_set=course_set, completed_at=timezone.now()
         )
-        notify_event(
-            event=Event.PROGRAM_COURSE_SET_COMPLETED,
-            learner=locked.learner,
-            occurrence=f"a{locked.pk}:cs{course_set.pk}",
-            program=locked.program,
-            context={**_program_context(locked), "course_set": course_set},
-            refs={"assignment": locked.pk, "course_set": course_set.pk},
+        _notify_assignment(
+            Event.PROGRAM_COURSE_SET_COMPLETED,
+            locked,
             actor=actor,
+            occurrence=f":cs{course_set.pk}",
+            context={"course_set": course_set},
+            refs={"course_set": course_set.pk},
         )
         remaining = locked.program.course_sets.exclude(completions__assignment=locked).exists()
         if not remaining:
@@ -125,15 +129,7 @@ def complete(assignment, *, actor=None) -> Assignment:
         if locked.program.is_certification and locked.program.validity_days:
             locked.expires_at = now + timedelta(days=locked.program.validity_days)
         locked.save(update_fields=["completed_at", "expires_at"])
-        notify_event(
-            event=Event.PROGRAM_COMPLETED,
-            learner=locked.learner,
-            occurrence=f"a{locked.pk}",
-            program=locked.program,
-            context=_program_context(locked),
-            refs={"assignment": locked.pk},
-            actor=actor,
-        )
+        _notify_assignment(Event.PROGRAM_COMPLETED, locked, actor=actor)
     _refresh(assignment, locked)
     return assignment
 
@@ -146,15 +142,7 @@ def unassign(assignment, *, actor=None) -> Assignment:
             raise ValidationError(f"{locked.learner.full_name} is already unassigned from {locked.program}.")
         locked.unassigned_at = timezone.now()
         locked.save(update_fields=["unassigned_at"])
-        notify_event(
-            event=Event.PROGRAM_UNASSIGNED,
-            learner=locked.learner,
-            occurrence=f"a{locked.pk}",
-            program=locked.program,
-            context=_program_context(locked),
-            refs={"assignment": locked.pk},
-            actor=actor,
-        )
+        _notify_assignment(Event.PROGRAM_UNASSIGNED, locked, actor=actor)
     _refresh(assignment, locked)
     return assignment
 
