@@ -222,7 +222,7 @@ class NotificationRuleAdmin(admin.ModelAdmin):
                 messages.INFO,
             )
 
-    @admin.action(description=_("Enable selected rules (from now on)"))
+    @admin.action(description=_("Enable selected rules (from now on)"), permissions=["change"])
     def enable_rules(self, request, queryset):
         count = rules.set_rules_enabled(queryset, enabled=True, actor=request.user)
         self.message_user(
@@ -234,7 +234,7 @@ class NotificationRuleAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Disable selected rules"))
+    @admin.action(description=_("Disable selected rules"), permissions=["change"])
     def disable_rules(self, request, queryset):
         count = rules.set_rules_enabled(queryset, enabled=False, actor=request.user)
         self.message_user(request, ngettext("%d rule disabled.", "%d rules disabled.", count) % count, messages.SUCCESS)
