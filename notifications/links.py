@@ -12,6 +12,7 @@ is opened (like admin.py for the admin), so a feature registers its handler
 in `<app>/actions.py` without touching this file.
 """
 
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -157,6 +158,7 @@ def is_recipient_key(key) -> bool:
     """Whether `key` is a well-formed recipient key ("l12", "g3", "u1")."""
     return (
         isinstance(key, str)
+        and 1 < len(key) <= 20  # before int(): a 5,000-digit string would make it raise
         and key[:1] in {"l", "g", "u"}
         and key[1:].isascii()
         and key[1:].isdigit()
@@ -173,6 +175,8 @@ def _loads(token, salt, *, max_days):
         payload = signing.loads(token, salt=salt)
     except signing.BadSignature as exc:
         raise TamperedLink("This link is not valid: it may have been altered or copied incompletely.") from exc
+    except (ValueError, zlib.error) as exc:  # signed but unreadable, e.g. a number of 5,000 digits
+        raise TamperedLink("This link is not valid.") from exc
     if not isinstance(payload, dict):
         raise TamperedLink("This link is not valid.")
     expires = payload.get("e")

@@ -270,6 +270,7 @@ SOON = int((OPENED + timedelta(days=3)).timestamp())
         {"r": "KEY", "e": "soon"},
         {"r": ["KEY"], "e": SOON},
         {"r": "l" + "9" * 40, "e": SOON},
+        {"r": "l" + "9" * 5000, "e": SOON},
         {"r": "x1", "e": SOON},
         {"e": SOON},
         ["KEY"],

@@ -231,3 +231,14 @@ def test_validly_signed_absurd_action_tokens_answer_400_never_500(client, invita
         assert client.get(f"/a/{token}/").status_code == 400
         assert client.post(f"/a/{token}/", {"decision": "accept"}).status_code == 400
     assert not Invitation.objects.exclude(status="pending").exists()
+
+
+def test_a_signed_token_holding_a_number_too_long_to_read_answers_400(client):
+    """json refuses integers of more than 4,300 digits with a ValueError: that must not become a 500."""
+    import base64
+
+    for field in ("e", "o"):
+        payload = '{"p": "invitation", "o": 1, "r": "l1", "e": 1}'.replace(f'"{field}": 1', f'"{field}": {"9" * 5000}')
+        encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        token = signing.TimestampSigner(salt=links.ACTION_SALT).sign(encoded)
+        assert client.get(f"/a/{token}/").status_code == 400
