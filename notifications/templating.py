@@ -5,6 +5,7 @@ then the built-in default of notifications.catalogue. Dates are rendered in
 the recipient's time zone and language.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.template import Context, Template
@@ -12,6 +13,8 @@ from django.utils import timezone, translation
 from django.utils.html import linebreaks, urlize
 
 from . import catalogue, template_engine, variables
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,15 @@ class TemplateCache:
     def _compile(self, event, language):
         if self._rows is None:
             self._load_rows()
-        source = (
-            self._rows.get((event, language))
-            or self._rows.get((event, "en"))
-            or catalogue.default_template(event, language)
-        )
-        return self._compile_source(source, event, language)
+        row = self._rows.get((event, language)) or self._rows.get((event, "en"))
+        if row is not None:
+            try:
+                return self._compile_source(row, event, language)
+            except TemplateRenderError:
+                # Saved before templates were checked (e.g. an {% include %}): the built-in words go out instead of
+                # the action that sends the message failing; the row is refused as soon as it is edited.
+                logger.exception("Message template %s [%s] no longer compiles; built-in words used", event, language)
+        return self._compile_source(catalogue.default_template(event, language), event, language)
 
     def _compile_source(self, source, event, language):
         compile_template = template_engine.compile_template

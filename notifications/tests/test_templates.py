@@ -405,3 +405,13 @@ def test_the_template_form_shows_the_variables_of_its_event(admin_client):
     for name in ("learner.first_name", "complete[].title", "incomplete[].due_at", "recipient_name"):
         assert f"<code>{name}</code>" in page
     assert "First name of the learner the message is about." in page
+
+
+def test_a_row_saved_before_the_checks_that_no_longer_compiles_falls_back_to_the_built_in_words(caplog):
+    """An old row holding {% include %} must not make the action that sends the message fail."""
+    MessageTemplate.objects.create(event="program.due", language="en", subject="Old", body='{% include "x.html" %}')
+    rendered = TemplateCache().render("program.due", "en", sample_context("program.due"))
+    assert rendered.subject == catalogue.DEFAULTS[("program.due", "en")].subject.replace(
+        "{{ program }}", "Workplace safety"
+    )
+    assert "no longer compiles" in caplog.text
