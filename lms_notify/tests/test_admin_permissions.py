@@ -253,3 +253,5 @@ def test_custom_views_answer_those_with_the_permission(client, django_user_model
     assert client.get(reverse("admin:notifications_notifyrun_progress", args=[run.pk])).status_code == 200
     assert client.get(reverse("admin:notifications_notifyrun_progress_json", args=[run.pk])).status_code == 200
     assert client.get(reverse("admin:notifications_notify")).status_code == 403
+    client.force_login(staff_with(django_user_model, "presser", ["notifications.add_notifyrun"]))
+    assert client.get(reverse("admin:notifications_notifyrun_progress", args=[run.pk])).status_code == 200
