@@ -46,6 +46,13 @@ def action(request, token):
         link, handler, obj = resolve_action(token)
     except LinkError as exc:
         return _error(request, exc)
+    recipient = inbox_service.inbox_owner(link.recipient_key)
+    if recipient is None:
+        message = _("The person this link was sent to no longer exists.")
+        return render(request, "notifications/link_error.html", {"message": message}, status=404)
+    if not inbox_service.owner_is_active(recipient):
+        # A deactivated learner's old links answer nothing more, whatever they name.
+        return _inactive(request)
     context = {"title": handler.title, "question": handler.question(obj)}
     answer = handler.current_answer(obj)
     if answer is not None:

@@ -242,3 +242,15 @@ def test_a_signed_token_holding_a_number_too_long_to_read_answers_400(client):
         encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
         token = signing.TimestampSigner(salt=links.ACTION_SALT).sign(encoded)
         assert client.get(f"/a/{token}/").status_code == 400
+
+
+def test_a_deactivated_learners_action_link_answers_nothing_and_changes_nothing(client, learner, invitation):
+    """Issue 7: a deactivated learner gets nothing from old links."""
+    path = invitation_path(invitation)
+    Learner.objects.filter(pk=learner.pk).update(is_active=False)
+    page = client.get(path)
+    answer = client.post(path, {"decision": "accept"})
+    assert page.status_code == answer.status_code == 403
+    assert "no longer active" in answer.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
