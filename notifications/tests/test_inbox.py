@@ -283,9 +283,11 @@ def test_validly_signed_absurd_inbox_tokens_answer_400(client, payload):
     from notifications.links import INBOX_SALT
 
     key = f"l{make_learner('ada@example.com').pk}"
-    payload = {k: key if v == "KEY" else [key] if v == ["KEY"] else v for k, v in payload.items()} if isinstance(
-        payload, dict
-    ) else [key]
+    payload = (
+        {k: key if v == "KEY" else [key] if v == ["KEY"] else v for k, v in payload.items()}
+        if isinstance(payload, dict)
+        else [key]
+    )
     token = signing.dumps(payload, salt=INBOX_SALT, compress=True)
     with time_machine.travel(OPENED, tick=False):
         response = client.get(f"/inbox/open/{token}/")
