@@ -135,7 +135,10 @@ def template_errors(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE) -> dict
         except Exception as exc:  # whatever a tag raises while parsing is a refusal, never a 500
             errors[name] = f"This template does not compile: {exc}"
             continue
-        problems = template_engine.template_problems(template, offered=offered)
+        try:
+            problems = template_engine.template_problems(template, offered=offered)
+        except Exception as exc:  # a template the checks cannot read is not saved either
+            problems = [f"This template cannot be checked: {type(exc).__name__}: {exc}"]
         if problems:
             errors[name] = " ".join(problems)
             continue
