@@ -271,3 +271,46 @@ def test_seed_003_adding_learners_twice_keeps_one_row_each(admin_user):
     again = services.add_learners(session, learners, actor=admin_user)
     assert [sl.pk for sl in first] == [sl.pk for sl in again]
     assert SessionLearner.objects.filter(session=session).count() == 2
+
+
+def test_seed_003_the_attendance_form_refuses_a_learner_cancelled_meanwhile_and_saves_nothing(admin_user):
+    session = ready_session()
+    present, gone = one(session), one(session)
+    services.cancel(gone)
+    with pytest.raises(LiveSessionError, match=gone.learner.full_name):
+        services.mark_attendance_many(session, {present.pk: True, gone.pk: True}, actor=admin_user)
+    assert SessionLearner.objects.get(pk=present.pk).status == S.REGISTERED
+
+
+def test_seed_003_registering_twice_is_harmless():
+    session = ready_session()
+    learner = make_learner()
+    first = services.register(session, learner)
+    again = services.register(session, learner)
+    assert first.pk == again.pk and again.status == S.REGISTERED
+    assert first.status_changes.count() == 1
+
+
+def test_seed_003_a_learner_who_declined_may_register_later():
+    sl = one(ready_session(), status=S.INVITED)
+    services.respond(sl, accept=False)
+    again = services.register(sl.session, sl.learner)
+    assert again.pk == sl.pk and again.status == S.REGISTERED
+
+
+def test_seed_003_an_approval_declined_learner_cannot_register_again():
+    session = ready_session(requires_approval=True, approver=make_user("approver4"))
+    sl = services.register(session, make_learner())
+    services.decide_approval(sl, approve=False, actor=None)
+    with pytest.raises(LiveSessionError, match="cannot register again"):
+        services.register(session, sl.learner)
+
+
+def test_seed_003_approving_when_the_session_is_full_puts_the_learner_on_the_waiting_list():
+    session = ready_session(
+        requires_approval=True, approver=make_user("approver5"), capacity=1, waiting_list_enabled=True
+    )
+    first, second = services.register(session, make_learner()), services.register(session, make_learner())
+    services.decide_approval(first, approve=True, actor=None)
+    services.decide_approval(second, approve=True, actor=None)
+    assert (first.status, second.status) == (S.REGISTERED, S.WAITING_LIST)
