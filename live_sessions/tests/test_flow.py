@@ -314,3 +314,36 @@ def test_seed_003_approving_when_the_session_is_full_puts_the_learner_on_the_wai
     services.decide_approval(first, approve=True, actor=None)
     services.decide_approval(second, approve=True, actor=None)
     assert (first.status, second.status) == (S.REGISTERED, S.WAITING_LIST)
+
+
+@pytest.mark.parametrize(
+    "action, words",
+    [
+        (lambda s, sl: services.reschedule(s, starts_at=s.ends_at, ends_at=s.starts_at), "must end after it starts"),
+        (lambda s, sl: services.set_capacity(s, capacity=-1), "cannot be negative"),
+        (lambda s, sl: services.set_status([sl], "lost", actor=None), "is not a learner status"),
+        (lambda s, sl: services.copy_learners([sl], s, status="lost", actor=None), "is not a learner status"),
+        (lambda s, sl: services.send_email(s, [sl], "newsletter", actor=None), "is not an email type"),
+        (lambda s, sl: services.request_participation(sl.learner, []), "at least one session"),
+    ],
+)
+def test_seed_003_bad_input_gets_a_clear_message_and_changes_nothing(action, words):
+    session = ready_session()
+    sl = one(session)
+    before = (StatusChange.objects.count(), LiveSession.objects.get(pk=session.pk).starts_at)
+    with pytest.raises(LiveSessionError, match=words):
+        action(session, sl)
+    assert (StatusChange.objects.count(), LiveSession.objects.get(pk=session.pk).starts_at) == before
+
+
+def test_seed_003_a_cancelled_session_cannot_be_cancelled_rescheduled_or_joined_again():
+    session = ready_session()
+    services.cancel_session(session)
+    with pytest.raises(LiveSessionError, match="already cancelled"):
+        services.cancel_session(session)
+    with pytest.raises(LiveSessionError, match="cannot be rescheduled"):
+        services.reschedule(session, starts_at=session.starts_at, ends_at=session.ends_at)
+    with pytest.raises(LiveSessionError, match="cannot be added"):
+        services.add_learners(session, [make_learner()])
+    with pytest.raises(LiveSessionError, match="not open for registration"):
+        services.register(session, make_learner())
