@@ -2,15 +2,12 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
-e164_validator = RegexValidator(
-    r"^\+[1-9]\d{6,14}$", _("Enter the number in international E.164 form, e.g. +33612345678.")
-)
+from .phones import PhoneNumberField
 
 
 def validate_timezone(value):
@@ -28,7 +25,7 @@ class Learner(models.Model):
     email = models.EmailField()
     first_name = models.CharField(max_length=150)
     last_name = models.CharField(max_length=150)
-    phone = models.CharField(max_length=16, blank=True, validators=[e164_validator])
+    phone = PhoneNumberField()
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     manager = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
@@ -78,7 +75,7 @@ class Guardian(models.Model):
     learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="guardians")
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=16, blank=True, validators=[e164_validator])
+    phone = PhoneNumberField()
     is_enabled = models.BooleanField(default=True)
 
     class Meta:

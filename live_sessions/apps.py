@@ -32,6 +32,7 @@ def register_message_files_until_the_loader_exists():
 class LiveSessionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "live_sessions"
+    verbose_name = "Live sessions"
 
     def ready(self):
         from .messages import declare_template_variables

@@ -25,8 +25,16 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# Who speaks: the admin's site header, the header of recipients' pages and the sign-off of every email.
+ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="LMS Notify")
+# Phone numbers typed without a country code (06 12 34 56 78) are read in this region (ISO 3166 code).
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR").upper()
+# Where learners go once they accept a platform invitation (the "what next" of the answer page); empty: no button.
+LEARNING_PLATFORM_URL = env.str("LEARNING_PLATFORM_URL", default="")
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the organisation's name in its header and administrators' words for auth's models.
+    "lms_notify.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "lms_notify.context_processors.organisation",
             ],
         },
     },
@@ -92,6 +101,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("pl", "Polski")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["lms_notify.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

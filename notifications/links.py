@@ -21,6 +21,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
 
 ACTION_SALT = "notifications.links.action"
 INBOX_SALT = "notifications.links.inbox"
@@ -36,9 +37,12 @@ class LinkError(Exception):
 
     status = 400
 
-    def __init__(self, message):
+    def __init__(self, message, *, recipient_key=None):
         super().__init__(message)
+        # Translated when shown (lazy), in the language of the page that shows it.
         self.message = message
+        # Set when the link is genuine (signed by us) though unusable: the page can speak the recipient's language.
+        self.recipient_key = recipient_key
 
 
 class TamperedLink(LinkError):
@@ -66,7 +70,7 @@ class ActionHandler:
     the page only reports that answer, so a replayed POST changes nothing.
     """
 
-    title = "Your answer"
+    title = _("Your answer")
     model = None
 
     def load(self, pk):
@@ -81,7 +85,7 @@ class ActionHandler:
         return ""
 
     def decisions(self, obj) -> list[tuple[str, str]]:
-        return [("accept", "Accept"), ("decline", "Decline")]
+        return [("accept", _("Accept")), ("decline", _("Decline"))]
 
     def current_answer(self, obj) -> str | None:
         return None
@@ -89,6 +93,11 @@ class ActionHandler:
     def locale(self, obj, recipient_key) -> tuple[str | None, str | None]:
         """(language, time zone) the page is shown in; None keeps the request's own."""
         return None, None
+
+    def next_step(self, obj) -> dict:
+        """What the recipient can do after answering, for the answer page: {"next_step": words, and optionally
+        "next_url" with "next_label" for one button}. Empty: the page says the general words."""
+        return {}
 
     def perform(self, obj, decision, *, recipient_key) -> str:
         """Act on the decision (one service call); returns the confirmation shown to the recipient."""
@@ -181,19 +190,22 @@ def _loads(token, salt, *, max_days):
     try:
         payload = signing.loads(token, salt=salt)
     except signing.BadSignature as exc:
-        raise TamperedLink("This link is not valid: it may have been altered or copied incompletely.") from exc
+        raise TamperedLink(_("This link is not valid: it may have been altered or copied incompletely.")) from exc
     except (ValueError, zlib.error) as exc:  # signed but unreadable, e.g. a number of 5,000 digits
-        raise TamperedLink("This link is not valid.") from exc
+        raise TamperedLink(_("This link is not valid.")) from exc
     if not isinstance(payload, dict):
-        raise TamperedLink("This link is not valid.")
+        raise TamperedLink(_("This link is not valid."))
     expires = payload.get("e")
     if type(expires) is not int:
-        raise TamperedLink("This link is not valid.")
+        raise TamperedLink(_("This link is not valid."))
     now = timezone.now().timestamp()
     if expires > now + max_days * 86400:
-        raise TamperedLink("This link is not valid.")
+        raise TamperedLink(_("This link is not valid."))
     if now > expires:
-        raise ExpiredLink("This link has expired. Ask for a new message to get a fresh link.")
+        raise ExpiredLink(
+            _("This link has expired. Ask your training administrator for a new message with a fresh link."),
+            recipient_key=payload.get("r") if is_recipient_key(payload.get("r")) else None,
+        )
     return payload
 
 
@@ -202,7 +214,7 @@ def read_action_token(token) -> ActionLink:
     payload = _loads(token, ACTION_SALT, max_days=max(MAX_ACTION_LINK_DAYS, settings.ACTION_LINK_DAYS))
     purpose, pk, key = payload.get("p"), payload.get("o"), payload.get("r")
     if not (isinstance(purpose, str) and purpose and _is_pk(pk) and is_recipient_key(key)):
-        raise TamperedLink("This link is not valid.")
+        raise TamperedLink(_("This link is not valid."))
     expires_at = datetime.fromtimestamp(payload["e"], tz=UTC)
     return ActionLink(purpose=payload["p"], object_pk=payload["o"], recipient_key=payload["r"], expires_at=expires_at)
 
@@ -212,15 +224,15 @@ def resolve_action(token):
     link = read_action_token(token)
     handler = get_handler(link.purpose)
     if handler is None:
-        raise TamperedLink("This link is not valid: it does not lead to any action.")
+        raise TamperedLink(_("This link is not valid: it does not lead to any action."))
     from django.core.exceptions import ObjectDoesNotExist
 
     try:
         obj = handler.load(link.object_pk)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
-        raise UnknownObject("What this link refers to no longer exists.") from exc
+        raise UnknownObject(_("What this link refers to no longer exists."), recipient_key=link.recipient_key) from exc
     if not handler.belongs_to(obj, link.recipient_key):
-        raise TamperedLink("This link is not valid for this recipient.")
+        raise TamperedLink(_("This link is not valid for this recipient."))
     return link, handler, obj
 
 
@@ -273,5 +285,5 @@ def read_inbox_grant(token) -> InboxGrant:
     payload = _loads(token, INBOX_SALT, max_days=settings.INBOX_LINK_DAYS + 1)
     key = payload.get("r")
     if not is_recipient_key(key):
-        raise TamperedLink("This link is not valid.")
+        raise TamperedLink(_("This link is not valid."))
     return InboxGrant(recipient_key=key, expires_at=payload["e"])

@@ -118,6 +118,9 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True, help_text=_("Inbox messages: when the recipient read it."))
 
     class Meta:
+        # "Messages": the Notify page is the one called Notifications.
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["-created_at", "-pk"]
         # Confirming releases messages to recipients; it is given apart from changing them (Notifier group).
         permissions = [("confirm_notification", "Can confirm messages awaiting confirmation")]

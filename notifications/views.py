@@ -30,7 +30,19 @@ class DecisionForm(forms.Form):
 
 
 def _error(request, exc: LinkError):
-    return render(request, "notifications/link_error.html", {"message": exc.message}, status=exc.status)
+    """The page of an unusable link: in the recipient's language when the link is genuinely ours (expired, or its
+    object gone), else in the browser's (a tampered link names nobody we can trust)."""
+    owner = inbox_service.inbox_owner(exc.recipient_key) if exc.recipient_key else None
+    return _page(request, owner, "notifications/link_error.html", {"message": exc.message}, status=exc.status)
+
+
+def _page(request, owner, template, context, *, status=200):
+    """Render a recipient's page in the owner's language and time zone (the browser's when nobody is known)."""
+    if owner is None:
+        return render(request, template, context, status=status)
+    language, tz = inbox_service.owner_locale(owner)
+    with translation.override(language), timezone.override(tz):
+        return render(request, template, context, status=status)
 
 
 # CSRF protection is off on purpose: the recipient arrives from an email,
@@ -52,10 +64,11 @@ def action(request, token):
         return render(request, "notifications/link_error.html", {"message": message}, status=404)
     if not inbox_service.owner_is_active(recipient):
         # A deactivated learner's old links answer nothing more, whatever they name.
-        return _inactive(request)
-    # The recipient reads the page in their own language and time zone.
+        return _inactive(request, recipient)
+    # The recipient reads the page in their own language and time zone: the handler's choice, else the owner's.
     language, tz = handler.locale(obj, link.recipient_key)
-    with translation.override(language or translation.get_language()), timezone.override(tz):
+    owner_language, owner_tz = inbox_service.owner_locale(recipient)
+    with translation.override(language or owner_language), timezone.override(tz or owner_tz):
         return _answer(request, link, handler, obj)
 
 
@@ -64,20 +77,25 @@ def _answer(request, link, handler, obj):
     answer = handler.current_answer(obj)
     if answer is not None:
         # Already answered: a replayed POST lands here and changes nothing.
-        return render(request, "notifications/action_done.html", {**context, "message": answer})
+        return _done(request, handler, obj, context, answer)
     choices = handler.decisions(obj)
     if request.method != "POST":
         form = DecisionForm(choices=choices)
         return render(request, "notifications/action.html", {**context, "form": form, "choices": choices})
     form = DecisionForm(request.POST, choices=choices)
     if not form.is_valid():
-        return _error(request, InvalidDecision("This answer is not one of the choices offered."))
+        return _error(request, InvalidDecision(_("This answer is not one of the choices offered.")))
     try:
         message = handler.perform(obj, form.cleaned_data["decision"], recipient_key=link.recipient_key)
     except (ValidationError, ValueError) as exc:
         text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        return _error(request, InvalidDecision(text or "This answer cannot be recorded."))
-    return render(request, "notifications/action_done.html", {**context, "message": message})
+        return _error(request, InvalidDecision(text or _("This answer cannot be recorded.")))
+    return _done(request, handler, obj, context, message)
+
+
+def _done(request, handler, obj, context, message):
+    """The answer page, with what happens next (the handler's words, or the general ones of the template)."""
+    return render(request, "notifications/action_done.html", {**context, "message": message, **handler.next_step(obj)})
 
 
 def inbox_open(request, token):
@@ -96,7 +114,7 @@ def inbox_open(request, token):
         message = _("This inbox no longer exists.")
         return render(request, "notifications/link_error.html", {"message": message}, status=404)
     if not inbox_service.owner_is_active(owner):
-        return _inactive(request)
+        return _inactive(request, owner)
     if request.user.is_authenticated:
         # Someone else was signed in on this browser: their session must not mix with this inbox.
         logout(request)
@@ -104,9 +122,9 @@ def inbox_open(request, token):
     return redirect("notifications:inbox")
 
 
-def _inactive(request):
+def _inactive(request, owner):
     message = _("This account is no longer active: its messages cannot be shown.")
-    return render(request, "notifications/link_error.html", {"message": message}, status=403)
+    return _page(request, owner, "notifications/link_error.html", {"message": message}, status=403)
 
 
 def inbox(request):
@@ -116,9 +134,7 @@ def inbox(request):
         message = _("Open the link in your latest email to see your messages.")
         return render(request, "notifications/link_error.html", {"message": message}, status=403)
     if not inbox_service.owner_is_active(owner):
-        return _inactive(request)
+        return _inactive(request, owner)
     messages = inbox_service.inbox_messages(key)
     inbox_service.mark_inbox_read(messages)
-    language, tz = inbox_service.owner_locale(owner)
-    with translation.override(language), timezone.override(tz):
-        return render(request, "notifications/inbox.html", {"owner": owner, "inbox_messages": messages})
+    return _page(request, owner, "notifications/inbox.html", {"owner": owner, "inbox_messages": messages})

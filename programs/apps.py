@@ -4,3 +4,4 @@ from django.apps import AppConfig
 class ProgramsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "programs"
+    verbose_name = "Programs and training"

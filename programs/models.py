@@ -172,6 +172,8 @@ class ELearningEnrollment(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("e-learning enrolment")
+        verbose_name_plural = _("e-learning enrolments")
         ordering = ["-starts_on"]
         indexes = [models.Index(fields=["ends_on"], name="enrollment_ends_on")]
 

@@ -55,7 +55,7 @@ TIMEZONES = {
     "fr": ["Europe/Paris", "America/Montreal", "Africa/Abidjan"],
     "pl": ["Europe/Warsaw"],
 }
-PHONE_PREFIX = {"en": "+4477009", "fr": "+336120", "pl": "+4860012"}
+PHONE_PREFIX = {"en": "+4479111", "fr": "+336120", "pl": "+485120"}
 
 COURSES = [
     ("Fire safety e-learning", Course.Kind.ELEARNING),
@@ -265,7 +265,9 @@ class Command(BaseCommand):
             self.seed_sessions(rng, learners, courses, users, now)
             self.seed_rules(programs)
         schedules = self.seed_schedules()
-        self.report(schedules)
+        # scripts/run says where to sign in itself, once: it asks for silence (--verbosity 0).
+        if options["verbosity"]:
+            self.report(schedules)
 
     # --- helpers -------------------------------------------------------------
 
@@ -440,7 +442,7 @@ class Command(BaseCommand):
                     learner=learner,
                     name=f"Parent of {learner.first_name}",
                     email=f"parent.{ascii_slug(learner.first_name)}@{DEMO_DOMAIN}" if i != 27 else "",
-                    phone=f"+4477009{90000 + i}" if i in (17, 27) else "",
+                    phone=f"+4479112{90000 + i}" if i in (17, 27) else "",
                     is_enabled=i != 37,
                 )
             )

@@ -1,0 +1,34 @@
+"""The admin site in administrators' words: the organisation's name in the header, and Django's own auth models
+named so nobody takes them for learner groups."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+# Django's auth app holds the staff's accounts and permission groups; "Groups" alone reads like learner groups.
+AUTH_WORDS = {
+    "app": _("Staff accounts and permissions"),
+    "Group": _("Staff permission groups"),
+    "User": _("Staff users"),
+}
+
+
+class AdminSite(admin.AdminSite):
+    index_title = _("Training administration")
+
+    @property
+    def site_header(self):
+        return settings.ORGANISATION_NAME
+
+    @property
+    def site_title(self):
+        return settings.ORGANISATION_NAME
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        for app in apps:
+            if app["app_label"] == "auth":
+                app["name"] = AUTH_WORDS["app"]
+                for model in app["models"]:
+                    model["name"] = AUTH_WORDS.get(model["object_name"], model["name"])
+        return apps
