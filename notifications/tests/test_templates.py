@@ -265,4 +265,4 @@ def test_adding_a_template_for_an_event_starts_from_its_built_in_words(admin_cli
     url = reverse("admin:notifications_messagetemplate_add")
     response = admin_client.get(url, {"event": "program.due", "language": "fr"})
     assert response.status_code == 200
-    assert "Échéance : {{ program }}" in response.content.decode()
+    assert "Échéance : {{ program.title }}" in response.content.decode()
