@@ -151,7 +151,7 @@ class ScanHealth:
 def scan_health(*, now=None) -> ScanHealth:
     """When the scanner last succeeded and how late it is (for `outbox_status`).
 
-    Before any scan succeeded, lateness is counted from the moment the schedule first
+    Before any scan succeeded, silence is counted from the moment the schedule first
     wanted to run, so a worker that never started is noticed too.
     """
     from django_q.models import Schedule
@@ -163,7 +163,7 @@ def scan_health(*, now=None) -> ScanHealth:
         reference = last.finished_at or last.window_end
     else:
         schedule = Schedule.objects.filter(func="notifications.tasks.scan_triggers_task").first()
-        reference = (schedule.next_run - interval) if schedule and schedule.next_run else now
+        reference = schedule.next_run if schedule and schedule.next_run else now
     late_by = max(now - reference - interval, timedelta(0))
     return ScanHealth(
         last_run_at=last.finished_at if last else None, late_by=late_by, interval=interval, never_ran=last is None

@@ -52,8 +52,8 @@ from django.utils.translation import gettext_lazy as _
 
 from learners.models import Guardian, Learner
 from notifications.models import Event, NotificationRule
+from notifications.notify import ShapeCachedTemplates
 from notifications.services import OutgoingMessage, Recipient, enqueue
-from notifications.templating import TemplateCache
 
 from .models import Assignment, CourseSet, CourseSetCompletion, Program
 
@@ -352,8 +352,30 @@ _LEARNER_ONLY = (
 )
 
 
+class PlainValues(dict):
+    """A plain dict (program, course set) that can also be part of a message shape's key."""
+
+    __slots__ = ()
+
+    def __hash__(self):
+        return hash(tuple(self.items()))
+
+
+class PlainLearner(dict):
+    """The learner's names as a plain dict; reading them as attributes too lets the batch renderer
+    (ShapeCachedTemplates) render each message shape once and fill in the names."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def _plain_learner(learner) -> dict:
-    return {"first_name": learner.first_name, "last_name": learner.last_name, "full_name": learner.full_name}
+    return PlainLearner(first_name=learner.first_name, last_name=learner.last_name, full_name=learner.full_name)
 
 
 class _Lookups:
@@ -361,16 +383,18 @@ class _Lookups:
 
     def __init__(self):
         self.programs = {
-            pk: {"title": title, "kind": kind} for pk, title, kind in Program.objects.values_list("pk", "title", "kind")
+            pk: PlainValues(title=title, kind=kind)
+            for pk, title, kind in Program.objects.values_list("pk", "title", "kind")
         }
         self._course_sets = None
         self._admins = None
-        self.templates = TemplateCache()
+        # Most messages of a scan differ only by the names: each shape is rendered once.
+        self.templates = ShapeCachedTemplates()
 
     def course_set(self, pk):
         if self._course_sets is None:
             self._course_sets = {
-                pk: {"title": title, "due_at": due_at}
+                pk: PlainValues(title=title, due_at=due_at)
                 for pk, title, due_at in CourseSet.objects.values_list("pk", "title", "due_at")
             }
         return self._course_sets.get(pk)
@@ -415,13 +439,14 @@ def _context(rule, occ: Occurrence, learner, lookups) -> dict:
     course_set = lookups.course_set(occ.course_set) if occ.course_set else None
     context = {
         "learner": _plain_learner(learner),
-        "program": lookups.programs.get(occ.program, {"title": "", "kind": ""}),
+        "program": lookups.programs.get(occ.program) or PlainValues(title="", kind=""),
         "due_at": occ.due_at,
         "expires_at": occ.expires_at,
         "completed_at": occ.completed_at,
         "days": rule.offset_days,
         "timing": rule.timing,
-        "action_url": f"{settings.SITE_URL}/",
+        # Not "action_url": that one is a per-recipient signed link; this is the same for everyone.
+        "dashboard_url": f"{settings.SITE_URL}/",
     }
     if course_set is not None:
         context["course_set"] = course_set

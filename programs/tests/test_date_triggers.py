@@ -405,9 +405,7 @@ def test_turning_on_a_rule_never_floods_learners_with_past_dates(clock, learner,
     assert clock.scan(paris(2026, 2, 27, 8, 0)) == 1
 
 
-def test_catch_up_after_a_day_of_downtime_sends_each_due_occurrence_once_and_only_if_relevant(
-    clock, learner, program
-):
+def test_catch_up_after_a_day_of_downtime_sends_each_due_occurrence_once_and_only_if_relevant(clock, learner, program):
     """seed 001 timings after a worker outage: every occurrence that fell due while the worker was down is sent
     by the next scan, exactly once; a completed program gets no due reminder; a "before" reminder whose date
     has passed meanwhile is dropped, one whose date is still ahead is sent late."""
