@@ -19,7 +19,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -83,57 +83,69 @@ def last_successful_scan():
     return TriggerScan.objects.filter(status=TriggerScan.Status.DONE).order_by("-window_end").first()
 
 
-def _try_lock(cursor) -> bool:
-    if connection.vendor != "postgresql":
-        return True
-    cursor.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_LOCK_KEY])
-    return bool(cursor.fetchone()[0])
+class _ScanLock:
+    """One scan at a time across the cluster: a PostgreSQL session advisory lock, held on a connection
+    of its own. The scan's own connection may be closed and reopened under it (django-q2 closes
+    obsolete connections when a task is queued on commit), which would silently drop the lock."""
 
+    def __init__(self):
+        self.wrapper = None
 
-def _unlock(cursor):
-    if connection.vendor == "postgresql":
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [_ADVISORY_LOCK_KEY])
+    def acquire(self) -> bool:
+        if connection.vendor != "postgresql":
+            return True
+        self.wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
+        with self.wrapper.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_LOCK_KEY])
+            locked = bool(cursor.fetchone()[0])
+        if not locked:
+            self.release()
+        return locked
+
+    def release(self):
+        if self.wrapper is not None:
+            self.wrapper.close()  # ends the session, and with it the lock
+            self.wrapper = None
 
 
 def scan_triggers(*, now=None) -> int:
     """Create every date-based notification due now; returns how many outbox rows were created.
 
-    One scan at a time across the cluster (a session advisory lock on PostgreSQL); a scan
-    that finds another one running returns 0 at once, the running one covers its window.
+    One scan at a time across the cluster (_ScanLock); a scan that finds another one running
+    returns 0 at once: the running one covers its window, or the next scan does.
     """
     from .models import TriggerScan
 
     now = now or timezone.now()
-    with connection.cursor() as cursor:
-        if not _try_lock(cursor):
-            logger.info("Trigger scan skipped: another worker is scanning")
-            return 0
+    lock = _ScanLock()
+    if not lock.acquire():
+        logger.info("Trigger scan skipped: another worker is scanning")
+        return 0
+    try:
+        last = last_successful_scan()
+        since = last.window_end - SCAN_OVERLAP if last else now - FIRST_SCAN_LOOKBACK
+        since = min(since, now)
+        scan = TriggerScan.objects.create(started_at=timezone.now(), window_start=since, window_end=now)
+        created = 0
         try:
-            last = last_successful_scan()
-            since = last.window_end - SCAN_OVERLAP if last else now - FIRST_SCAN_LOOKBACK
-            since = min(since, now)
-            scan = TriggerScan.objects.create(started_at=timezone.now(), window_start=since, window_end=now)
-            created = 0
-            try:
-                for scanner in _SCANNERS:
-                    created += scanner(since=since, now=now) or 0
-            except Exception:
-                TriggerScan.objects.filter(pk=scan.pk).update(
-                    status=TriggerScan.Status.FAILED,
-                    finished_at=timezone.now(),
-                    created=created,
-                    error=traceback.format_exc()[-4000:],
-                )
-                raise
+            for scanner in _SCANNERS:
+                created += scanner(since=since, now=now) or 0
+        except Exception:
             TriggerScan.objects.filter(pk=scan.pk).update(
-                status=TriggerScan.Status.DONE, finished_at=timezone.now(), created=created
+                status=TriggerScan.Status.FAILED,
+                finished_at=timezone.now(),
+                created=created,
+                error=traceback.format_exc()[-4000:],
             )
-            # Keep a week of history: enough for the status command and the admin.
-            with transaction.atomic():
-                TriggerScan.objects.filter(started_at__lt=now - timedelta(days=7)).delete()
-            return created
-        finally:
-            _unlock(cursor)
+            raise
+        TriggerScan.objects.filter(pk=scan.pk).update(
+            status=TriggerScan.Status.DONE, finished_at=timezone.now(), created=created
+        )
+        # Keep a week of history: enough for the status command and the admin.
+        TriggerScan.objects.filter(started_at__lt=now - timedelta(days=7)).delete()
+        return created
+    finally:
+        lock.release()
 
 
 @dataclass

@@ -208,3 +208,22 @@ def test_a_rule_timing_the_event_does_not_allow_is_refused(admin_client):
     assert response.status_code == 200
     assert "is not possible for this event" in response.content.decode()
     assert not NotificationRule.objects.exists()
+
+
+def test_a_scan_while_another_worker_scans_does_nothing(time_machine):
+    """seed 001 on a cluster: one scan at a time; the running one covers the window."""
+    from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    time_machine.move_to(T0, tick=False)
+    other_worker = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other_worker.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [triggers._ADVISORY_LOCK_KEY])
+        assert scan_triggers() == 0
+        assert not TriggerScan.objects.exists()
+    finally:
+        other_worker.close()
+    scan_triggers()
+    assert TriggerScan.objects.filter(status="done").count() == 1
