@@ -42,8 +42,8 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Max,
     OuterRef,
+    Q,
     Value,
 )
 from django.db.models.functions import Greatest
@@ -60,9 +60,6 @@ from .models import Assignment, CourseSet, CourseSetCompletion, Program
 Timing = NotificationRule.Timing
 
 BATCH_SIZE = 5000
-# Anchors are read from the date index this much wider than the window: time zones
-# (±14 h) and the hour of the day move a moment by less than two days.
-_MARGIN = timedelta(days=2)
 _NO_COURSE_SET = Value(None, output_field=IntegerField())
 _FIELDS = ("t_assignment", "t_learner", "t_program", "t_course_set", "t_anchor", "t_due", "t_expires", "t_completed")
 
@@ -212,11 +209,18 @@ def expiry_source(rule, lo, hi):
 
 def window_open_source(rule, lo, hi):
     """Seed 001: recertification window open date = expiry minus the program's window."""
-    widest = Program.objects.aggregate(days=Max("recertification_window_days"))["days"] or 0
+    # One index range of expiry dates per window length in use (a handful), not all expiries of the widest window.
+    lengths = Program.objects.filter(recertification_window_days__isnull=False).values_list(
+        "recertification_window_days", flat=True
+    )
+    ranges = Q(pk__in=[])
+    for days in set(lengths):
+        window_days = timedelta(days=days)
+        ranges |= Q(program__recertification_window_days=days, expires_at__range=(lo + window_days, hi + window_days))
     window = DaysInterval(F("program__recertification_window_days"))
     return (
         _valid_certifications(rule)
-        .filter(program__recertification_window_days__isnull=False, expires_at__range=(lo, hi + timedelta(days=widest)))
+        .filter(ranges)
         .annotate(
             t_course_set=_NO_COURSE_SET,
             t_anchor=ExpressionWrapper(F("expires_at") - window, output_field=DateTimeField()),
@@ -304,7 +308,10 @@ def occurrences(rule, *, since, until, late_cutoff=None) -> list[Occurrence]:
         return []
     shift = _shift(rule)
     hour = int(settings.DATE_TRIGGER_HOUR)
-    lo, hi = lower - timedelta(days=shift) - _MARGIN, until - timedelta(days=shift) + _MARGIN
+    # moment - anchor = shift days + hour - (the anchor's local time of day, in [0, 24 h)) ± 1 h of daylight
+    # saving: whatever the time zone, the anchors of the window lie in this range of the date index.
+    lo = lower - timedelta(days=shift, hours=hour + 1)
+    hi = until - timedelta(days=shift, hours=hour - 25)
     qs = trigger.source(rule, lo, hi).order_by()
     if rule.timing == BEFORE and late_cutoff is not None:
         qs = qs.filter(t_anchor__gt=late_cutoff)

@@ -197,9 +197,13 @@ def test_the_local_hour_holds_across_daylight_saving_changes(clock, learner, pro
 # --- Course sets -------------------------------------------------------------------------------
 
 
-def test_course_set_due_date_before_on_after_only_for_learners_who_have_not_completed_it(clock, learner, manager):
-    """seed 001: "Course set due date": before, on, or after; only users who haven't completed the course set."""
-    program = Program.objects.create(title="Onboarding")
+@pytest.mark.parametrize("kind", [Program.Kind.PROGRAM, Program.Kind.CERTIFICATION])
+def test_course_set_due_date_before_on_after_only_for_learners_who_have_not_completed_it(
+    clock, learner, manager, kind
+):
+    """seed 001 (both tables): "Course set due date": before, on, or after; only users who haven't completed
+    the course set."""
+    program = Program.objects.create(title="Onboarding", kind=kind, validity_days=365)
     part1 = CourseSet.objects.create(program=program, title="Part 1", position=1, due_at=paris(2026, 4, 10, 17))
     CourseSet.objects.create(program=program, title="Part 2", position=2)
     make_rule("program.course_set_due", Timing.BEFORE, 5, notify_manager=True)
@@ -218,9 +222,10 @@ def test_course_set_due_date_before_on_after_only_for_learners_who_have_not_comp
     assert clock.scan(paris(2026, 4, 11, 8, 0)) == 0  # completed meanwhile: no "after" reminder
 
 
-def test_course_set_completed_n_days_after_is_a_date_not_an_immediate_message(clock, learner):
-    """seed 001: "Course set completed": when they complete it, or a period of time after."""
-    program = Program.objects.create(title="Onboarding")
+@pytest.mark.parametrize("kind", [Program.Kind.PROGRAM, Program.Kind.CERTIFICATION])
+def test_course_set_completed_n_days_after_is_a_date_not_an_immediate_message(clock, learner, kind):
+    """seed 001 (both tables): "Course set completed": when they complete it, or a period of time after."""
+    program = Program.objects.create(title="Onboarding", kind=kind, validity_days=365)
     part1 = CourseSet.objects.create(program=program, title="Part 1", position=1)
     CourseSet.objects.create(program=program, title="Part 2", position=2)
     now_rule = make_rule("program.course_set_completed", Timing.ON_EVENT)
@@ -243,16 +248,17 @@ def test_completed_three_days_after_waits_three_days(clock, learner, manager, ki
     """seed 001: "Program completed" / "Certification completed": when they complete it, or a period of time
     after. A rule "3 days after" used to send at once."""
     program = Program.objects.create(title="Safety basics", kind=kind, validity_days=365)
-    make_rule("program.completed", Timing.AFTER, 3, notify_manager=True)
+    at_once = make_rule("program.completed", Timing.ON_EVENT)
+    later = make_rule("program.completed", Timing.AFTER, 3, notify_manager=True)
     assignment = assign_at(clock, paris(2026, 6, 1, 9), learner, program)
     clock.move(paris(2026, 6, 2, 16, 30))
     services.complete(assignment)
-    assert sent("program.completed") == []
+    assert [row.rule for row in sent("program.completed")] == [at_once]  # "when they complete it"
 
     assert clock.scan(paris(2026, 6, 5, 7, 59)) == 0
     assert clock.scan(paris(2026, 6, 5, 8, 0)) == 2
-    assert {r.recipient_learner for r in sent("program.completed")} == {learner, manager}
-    assert "2 June 2026" in sent("program.completed")[0].body
+    assert {r.recipient_learner for r in sent("program.completed", rule=later)} == {learner, manager}
+    assert "2 June 2026" in sent("program.completed", rule=later)[0].body
 
 
 # --- Certifications: expiry, window, failure -----------------------------------------------------
@@ -265,8 +271,10 @@ def completed_certification(clock, learner, certification, at):
 
 
 def test_certification_expiry_n_days_before_expiry(clock, learner, manager, certification):
-    """seed 001: "Certification expiry date": a number of days before the certification is set to expire."""
+    """seed 001: "Certification expiry date": a number of days before the certification is set to expire
+    (and, as a last call, on the expiry day itself)."""
     make_rule("certification.expiry", Timing.BEFORE, 30, notify_manager=True)
+    on_the_day = make_rule("certification.expiry", Timing.ON_EVENT)
     assignment = completed_certification(clock, learner, certification, paris(2026, 1, 15, 10))
     assert assignment.expires_at == paris(2027, 1, 15, 10)
 
@@ -274,6 +282,8 @@ def test_certification_expiry_n_days_before_expiry(clock, learner, manager, cert
     assert clock.scan(paris(2026, 12, 16, 8, 0)) == 2
     assert {r.recipient_learner for r in sent("certification.expiry")} == {learner, manager}
     assert "15 January 2027" in sent("certification.expiry")[0].body
+    assert clock.scan(paris(2027, 1, 15, 8, 0)) == 1
+    assert sent("certification.expiry")[-1].rule == on_the_day
 
 
 def test_recertification_window_before_on_and_after_it_opens(clock, learner, certification):
