@@ -20,6 +20,7 @@ from learners.models import Guardian, Learner
 from .models import Channel, Event, Notification, NotificationRule
 from .templating import TemplateCache
 from .triggers import date_trigger
+from .variables import person_values
 
 
 class OmitReason:
@@ -337,7 +338,7 @@ def messages_for_rules(
                         channel=channel,
                         recipient=recipient,
                         occurrence=f"{occurrence}:r{rule.pk}",
-                        context={"learner": learner, **(context or {})},
+                        context={"learner": person_values(learner), **(context or {})},
                         refs=refs or {},
                         requires_confirmation=rule.requires_confirmation,
                         rule=rule,

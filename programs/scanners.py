@@ -54,6 +54,7 @@ from learners.models import Guardian, Learner
 from notifications.models import Event, NotificationRule
 from notifications.notify import ShapeCachedTemplates
 from notifications.services import OutgoingMessage, Recipient, enqueue
+from notifications.variables import person_values
 
 from .models import Assignment, CourseSet, CourseSetCompletion, Program
 
@@ -359,40 +360,11 @@ _LEARNER_ONLY = (
 )
 
 
-class PlainValues(dict):
-    """A plain dict (program, course set) that can also be part of a message shape's key."""
-
-    __slots__ = ()
-
-    def __hash__(self):
-        return hash(tuple(self.items()))
-
-
-class PlainLearner(dict):
-    """The learner's names as a plain dict; reading them as attributes too lets the batch renderer
-    (ShapeCachedTemplates) render each message shape once and fill in the names."""
-
-    __slots__ = ()
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _plain_learner(learner) -> dict:
-    return PlainLearner(first_name=learner.first_name, last_name=learner.last_name, full_name=learner.full_name)
-
-
 class _Lookups:
     """What a scan reads once: programs, course sets, site administrators, templates."""
 
     def __init__(self):
-        self.programs = {
-            pk: PlainValues(title=title, kind=kind)
-            for pk, title, kind in Program.objects.values_list("pk", "title", "kind")
-        }
+        self.programs = {pk: title for pk, title in Program.objects.values_list("pk", "title")}
         self._course_sets = None
         self._admins = None
         # Most messages of a scan differ only by the names: each shape is rendered once.
@@ -401,7 +373,7 @@ class _Lookups:
     def course_set(self, pk):
         if self._course_sets is None:
             self._course_sets = {
-                pk: PlainValues(title=title, due_at=due_at)
+                pk: {"title": title, "due_at": due_at}
                 for pk, title, due_at in CourseSet.objects.values_list("pk", "title", "due_at")
             }
         return self._course_sets.get(pk)
@@ -445,13 +417,13 @@ def _recipients_by_learner(rule, learner_ids, lookups) -> tuple[dict, dict]:
 def _context(rule, occ: Occurrence, learner, lookups) -> dict:
     course_set = lookups.course_set(occ.course_set) if occ.course_set else None
     context = {
-        "learner": _plain_learner(learner),
-        "program": lookups.programs.get(occ.program) or PlainValues(title="", kind=""),
+        "learner": person_values(learner),
+        "program": lookups.programs.get(occ.program, ""),
         "due_at": occ.due_at,
         "expires_at": occ.expires_at,
         "completed_at": occ.completed_at,
         "days": rule.offset_days,
-        "timing": rule.timing,
+        "timing": str(rule.timing),
         # Not "action_url": that one is a per-recipient signed link; this is the same for everyone.
         "dashboard_url": f"{settings.SITE_URL}/",
     }
@@ -532,7 +504,7 @@ def preview(rule, *, since=None, until=None, limit=200) -> dict:
             {
                 "moment": occ.moment,
                 "learner": learner.full_name,
-                "program": lookups.programs.get(occ.program, {}).get("title", ""),
+                "program": lookups.programs.get(occ.program, ""),
                 "course_set": (lookups.course_set(occ.course_set) or {}).get("title", "") if occ.course_set else "",
                 "anchor": occ.anchor,
                 "recipients": [recipient.name for recipient in recipients.get(occ.learner, ())],

@@ -198,9 +198,7 @@ def test_the_local_hour_holds_across_daylight_saving_changes(clock, learner, pro
 
 
 @pytest.mark.parametrize("kind", [Program.Kind.PROGRAM, Program.Kind.CERTIFICATION])
-def test_course_set_due_date_before_on_after_only_for_learners_who_have_not_completed_it(
-    clock, learner, manager, kind
-):
+def test_course_set_due_date_before_on_after_only_for_learners_who_have_not_completed_it(clock, learner, manager, kind):
     """seed 001 (both tables): "Course set due date": before, on, or after; only users who haven't completed
     the course set."""
     program = Program.objects.create(title="Onboarding", kind=kind, validity_days=365)
@@ -333,6 +331,28 @@ def test_exceptions_go_to_site_administrators(clock, learner, program):
     make_rule("program.exception", notify_learner=False, notify_site_admins=True)
     assignment = assign_at(clock, paris(2026, 3, 1, 9), learner, program)
     services.report_exception(assignment, kind="due_date_unreachable")
+    assert [row.recipient_user for row in sent("program.exception")] == [admin]
+
+
+@pytest.mark.parametrize("kind", [Program.Kind.PROGRAM, Program.Kind.CERTIFICATION])
+def test_event_triggers_of_both_tables_go_at_once_to_learner_manager_or_site_administrators(
+    clock, learner, manager, kind
+):
+    """seed 001 (both tables): "Learner assigned", "completed" (on the event), "New exception reported" (to Site
+    Administrators), "Learner unassigned": sent when they happen, no scan needed."""
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "x")
+    program = Program.objects.create(title="Safety basics", kind=kind, validity_days=365)
+    for event in ("program.assigned", "program.completed", "program.unassigned"):
+        make_rule(event, notify_manager=True)
+    make_rule("program.exception", notify_learner=False, notify_site_admins=True)
+    clock.move(paris(2026, 3, 1, 9))
+    first = services.assign(learner, program)
+    services.report_exception(first, kind="other")
+    services.complete(first)
+    services.unassign(services.assign(learner, program))
+    for event in ("program.assigned", "program.completed"):
+        assert {row.recipient_learner for row in sent(event)} == {learner, manager}
+    assert len(sent("program.unassigned")) == 2
     assert [row.recipient_user for row in sent("program.exception")] == [admin]
 
 
