@@ -53,6 +53,13 @@ def action(request, token):
     if not inbox_service.owner_is_active(recipient):
         # A deactivated learner's old links answer nothing more, whatever they name.
         return _inactive(request)
+    # The recipient reads the page in their own language and time zone.
+    language, tz = handler.locale(obj, link.recipient_key)
+    with translation.override(language or translation.get_language()), timezone.override(tz):
+        return _answer(request, link, handler, obj)
+
+
+def _answer(request, link, handler, obj):
     context = {"title": handler.title, "question": handler.question(obj)}
     answer = handler.current_answer(obj)
     if answer is not None:
