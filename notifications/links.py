@@ -137,6 +137,9 @@ def make_action_token(*, purpose, obj, recipient, expires_in: timedelta) -> str:
     pk = obj if isinstance(obj, int | str) else obj.pk
     if isinstance(pk, str) and pk.isdigit():
         pk = int(pk)
+    # A link for a date further ahead (a session next year) lives as long as links may, rather than being born
+    # invalid: the recipient answers well before, or gets a fresh link with the next message.
+    expires_in = min(expires_in, timedelta(days=max(MAX_ACTION_LINK_DAYS, settings.ACTION_LINK_DAYS)))
     expires_at = int((timezone.now() + expires_in).timestamp())
     payload = {"p": purpose, "o": pk, "r": recipient_key(recipient), "e": expires_at}
     return signing.dumps(payload, salt=ACTION_SALT, compress=True)
