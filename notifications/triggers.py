@@ -14,6 +14,7 @@ timings a rule of the event may use, the date it is counted from (for the
 rule screen), and how to list the occurrences a rule would create (preview).
 """
 
+import inspect
 import logging
 import traceback
 from dataclasses import dataclass
@@ -36,9 +37,17 @@ _ADVISORY_LOCK_KEY = 0x5CA11E
 
 
 def register_scanner(func):
+    """Register `func(since=..., now=...) -> int`; a scanner taking no arguments (it finds what is due
+    now on its own, idempotently) is called as `func()`."""
     if func not in _SCANNERS:
         _SCANNERS.append(func)
     return func
+
+
+def _run(scanner, *, since, now) -> int:
+    parameters = inspect.signature(scanner).parameters
+    takes_window = "since" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+    return (scanner(since=since, now=now) if takes_window else scanner()) or 0
 
 
 @dataclass(frozen=True)
@@ -129,7 +138,7 @@ def scan_triggers(*, now=None) -> int:
         created = 0
         try:
             for scanner in _SCANNERS:
-                created += scanner(since=since, now=now) or 0
+                created += _run(scanner, since=since, now=now)
         except Exception:
             TriggerScan.objects.filter(pk=scan.pk).update(
                 status=TriggerScan.Status.FAILED,

@@ -227,3 +227,17 @@ def test_a_scan_while_another_worker_scans_does_nothing(time_machine):
         other_worker.close()
     scan_triggers()
     assert TriggerScan.objects.filter(status="done").count() == 1
+
+
+def test_a_scanner_without_a_window_is_still_run(time_machine, monkeypatch):
+    """Features whose scanner finds what is due now on its own (idempotent) register it as it is."""
+    calls = []
+
+    def legacy_scanner():
+        calls.append("run")
+        return 2
+
+    monkeypatch.setattr(triggers, "_SCANNERS", [*triggers._SCANNERS, legacy_scanner])
+    time_machine.move_to(T0, tick=False)
+    assert scan_triggers() == 2
+    assert calls == ["run"]
