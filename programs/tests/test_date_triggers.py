@@ -526,3 +526,23 @@ def test_moving_the_due_date_in_the_admin_cancels_the_waiting_reminder(clock, ad
     assert assignment.due_at == datetime(2026, 3, 6, 17, tzinfo=UTC)
     [old] = sent("program.due")
     assert (old.status, old.reason) == (Notification.Status.CANCELLED, "due_date_moved")
+
+
+def test_date_messages_give_templates_plain_values_only(clock, learner, program):
+    """seed 001 messages are rendered from editable templates: plain values, never model instances."""
+    from programs.scanners import _Lookups, messages_for, occurrences
+
+    CourseSet.objects.create(program=program, title="Part 1", position=1, due_at=paris(2026, 3, 10, 12))
+    rule = make_rule("program.course_set_due", Timing.ON_EVENT, notify_manager=True)
+    assign_at(clock, paris(2026, 3, 1, 9), learner, program, due_at=paris(2026, 3, 20, 12))
+    found = occurrences(rule, since=paris(2026, 3, 9, 12), until=paris(2026, 3, 10, 12))
+    [message, *_] = messages_for(rule, found, _Lookups())
+
+    def plain(value):
+        if isinstance(value, dict):
+            return type(value) is dict and all(plain(v) for v in value.values())
+        return value is None or type(value) in (str, int, bool, datetime)
+
+    assert message.context["program"] == "Safety basics"
+    assert message.context["learner"] == {"first_name": "Lena", "last_name": "Learner", "full_name": "Lena Learner"}
+    assert all(plain(value) for value in message.context.values()), message.context
