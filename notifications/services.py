@@ -386,10 +386,10 @@ def cancel(notifications, *, actor=None, reason="cancelled_by_admin") -> int:
     return _cancel(notifications, actor=actor, reason=reason)
 
 
-def notify_learners(learners, *, actor, scope):
+def notify_learners(learners, *, actor, scope, group=None):
     from .notify import notify_learners as _notify
 
-    return _notify(learners, actor=actor, scope=scope)
+    return _notify(learners, actor=actor, scope=scope, group=group)
 
 
 def scan_triggers() -> int:

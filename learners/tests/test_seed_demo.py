@@ -83,7 +83,28 @@ def test_learners_sessions_and_invitations_are_varied():
     assert not SessionLearner.objects.filter(status_changes__isnull=True).exists()
 
 
-def test_seeding_queues_no_messages():
-    """Loading a demo must not write to the outbox (everything goes through the outbox: seed 004)."""
+def test_seeding_messages_nobody_but_through_the_demos_own_messages_and_its_one_notify_run():
+    """Creating learners, invitations and sessions queues nothing (seed 004: everything goes through the outbox);
+    the only messages are the demo's examples of each state and what its Notify run sent."""
+    from notifications.models import Notification, NotifyOutcome
+
     seed()
-    assert apps.get_model("notifications", "Notification").objects.count() == 0
+    notify_run_messages = set(NotifyOutcome.objects.exclude(notification=None).values_list("notification", flat=True))
+    others = Notification.objects.exclude(pk__in=notify_run_messages).exclude(dedupe_key__contains=":demo-")
+    assert list(others.values_list("dedupe_key", flat=True)) == []
+    assert not Notification.objects.filter(dedupe_key__contains=":demo-", status__in=["queued", "sent"]).exists()
+
+
+def test_messages_show_every_state_an_administrator_meets():
+    """seed 004 / seed 000: awaiting confirmation, failed with the server's error, cancelled with a reason,
+    omitted with a reason, and a Notify run whose omitted learners are listed with why."""
+    from notifications.models import Notification, NotifyOutcome
+
+    seed()
+    messages = Notification.objects.all()
+    assert messages.filter(status="awaiting_confirmation").exists()
+    assert messages.filter(status="failed").exclude(last_error="").exists()
+    assert messages.filter(status="cancelled").exclude(reason="").exists()
+    assert set(messages.filter(status="omitted").values_list("reason", flat=True)) >= {"no_consent", "no_contact"}
+    assert NotifyOutcome.objects.filter(action="omitted").exclude(reason="").exists()
+    assert NotifyOutcome.objects.exclude(action="omitted").exists()

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from learners.models import GroupMembership, Guardian, Invitation, Learner, LearnerGroup
 from live_sessions.models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
-from notifications.models import NotificationRule
+from notifications.models import Notification, NotificationRule, NotifyRun
 from programs.models import (
     Assignment,
     AssignmentException,
@@ -264,6 +264,7 @@ class Command(BaseCommand):
             self.seed_training(rng, learners, courses, users, now)
             self.seed_sessions(rng, learners, courses, users, now)
             self.seed_rules(programs)
+            self.seed_messages(learners, users)
         schedules = self.seed_schedules()
         # scripts/run says where to sign in itself, once: it asks for silence (--verbosity 0).
         if options["verbosity"]:
@@ -516,6 +517,10 @@ class Command(BaseCommand):
 
     def seed_completions(self, rng, learners):
         assignments = Assignment.objects.filter(learner__in=learners).select_related("program").order_by("pk")
+        first_run = NotifyRun.objects.order_by("created_at").first()
+        if first_run is not None:
+            # What the demo's Notify run assigned (missing training) stays untouched, as a real one would be.
+            assignments = assignments.filter(assigned_at__lt=first_run.created_at)
         sets = {}
         for course_set in CourseSet.objects.order_by("position"):
             sets.setdefault(course_set.program_id, []).append(course_set)
@@ -712,6 +717,62 @@ class Command(BaseCommand):
             _obj, created = NotificationRule.objects.get_or_create(name=name, defaults=fields)
             self.count("notification rules", int(created))
 
+    def seed_messages(self, learners, users):
+        """Messages in every state an administrator meets (seed 004): awaiting confirmation, failed with the
+        server's error, cancelled with its reason, omitted (no consent, no phone), and one Notify run with its
+        omitted learners. Through the outbox's own door: a second run finds every dedupe key taken."""
+        from notifications import services
+        from notifications.channels import PermanentSendError
+        from notifications.models import Notification, NotifyRun
+        from notifications.outbox import record_failure
+
+        admin = users["admin"]
+        open_assignments = Assignment.objects.filter(learner__in=learners, unassigned_at__isnull=True)
+        assignments = {a.learner_id: a for a in open_assignments.select_related("program")}
+        with_consent = [lr for lr in learners if lr.consent_given_at and lr.is_active and lr.pk in assignments]
+        without_consent = [lr for lr in learners if lr.consent_given_at is None and lr.is_active]
+        without_phone = [lr for lr in with_consent if not lr.phone]
+
+        def message(learner, occurrence, *, channel="email", **kwargs):
+            assignment = assignments.get(learner.pk)
+            return services.OutgoingMessage(
+                event="program.assigned",
+                channel=channel,
+                recipient=services.Recipient(learner=learner),
+                occurrence=f"demo-{occurrence}",
+                context={
+                    "program": assignment.program.title if assignment else "Data protection",
+                    "due_at": assignment.due_at if assignment else None,
+                    "group": "",
+                    "action_url": f"{settings.SITE_URL}/",
+                },
+                actor=admin,
+                **kwargs,
+            )
+
+        wanted = [
+            *(message(lr, "awaiting", requires_confirmation=True) for lr in with_consent[:3]),
+            *(message(lr, "no-consent") for lr in without_consent[:2]),
+            *(message(lr, "no-phone", channel="sms") for lr in without_phone[:1]),
+            *(message(lr, "cancelled") for lr in with_consent[3:5]),
+            *(message(lr, "failed") for lr in with_consent[5:6]),
+        ]
+        created = services.enqueue(wanted)
+        self.created["messages"] = len(created)
+        queued = {n.dedupe_key: n for n in created if n.status == Notification.Status.QUEUED}
+        cancelled = [n.pk for key, n in queued.items() if key.endswith(":demo-cancelled")]
+        if cancelled:
+            services.cancel(cancelled, actor=admin)
+        for key, row in queued.items():
+            if key.endswith(":demo-failed"):
+                record_failure(row, PermanentSendError("550 5.1.1 <mailbox unavailable>: recipient address rejected"))
+        group = LearnerGroup.objects.order_by("name").first()
+        if group is not None and not NotifyRun.objects.exists():
+            # One click of "Notify group": its outcomes show who was omitted and why (no consent, no email).
+            members = Learner.objects.filter(memberships__group=group, is_active=True)
+            services.notify_learners(members, actor=admin, scope=NotifyRun.Scope.GROUP, group=group)
+            self.created["notify runs"] = 1
+
     def seed_schedules(self):
         try:
             from notifications.schedules import ensure_schedules
@@ -740,6 +801,8 @@ class Command(BaseCommand):
             ("status changes", StatusChange.objects.count()),
             ("participation requests", ParticipationRequest.objects.count()),
             ("notification rules", NotificationRule.objects.count()),
+            ("messages", Notification.objects.count()),
+            ("notify runs", NotifyRun.objects.count()),
         ]
         self.stdout.write("Demo data (created this run / total):")
         for label, total in totals:
