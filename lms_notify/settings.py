@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Bootstrap 5 CSS as static files (trainer pages), so no page depends on a CDN.
+    "bootstrap",
     "django_q",
     "learners",
     "programs",

@@ -1,0 +1,76 @@
+"""Forms of the trainer pages (seed 003 "Attendance form"), rendered with crispy-forms' Bootstrap 5 pack."""
+
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import SessionLearner
+
+Status = SessionLearner.Status
+
+ATTENDED, ABSENT = "attended", "absent"
+ATTENDANCE_CHOICES = [(ATTENDED, _("Attended")), (ABSENT, _("Absent"))]
+
+
+def _initial_answer(status):
+    if status in (Status.ATTENDED, Status.GO_SHOW):
+        return ATTENDED
+    if status == Status.ABSENT:
+        return ABSENT
+    return None
+
+
+class AttendanceForm(forms.Form):
+    """One attended/absent choice per learner of the roster; a learner left unanswered stays registered."""
+
+    def __init__(self, *args, roster, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.roster = {f"learner_{sl.pk}": sl for sl in roster}
+        for name, sl in self.roster.items():
+            label = sl.learner.full_name or sl.learner.email
+            if sl.status == Status.GO_SHOW:
+                label = _("%(name)s (go show)") % {"name": label}
+            self.fields[name] = forms.ChoiceField(
+                label=label,
+                help_text=sl.learner.email,
+                choices=ATTENDANCE_CHOICES,
+                widget=forms.RadioSelect,
+                required=False,
+                initial=_initial_answer(sl.status),
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(*(InlineRadios(name) for name in self.roster))
+
+    def changes(self):
+        """(session learner, attended) for each answer that differs from what is recorded: saving twice does nothing."""
+        changed = []
+        for name, sl in self.roster.items():
+            answer = self.cleaned_data.get(name)
+            if answer and answer != _initial_answer(sl.status):
+                changed.append((sl, answer == ATTENDED))
+        return changed
+
+
+class GoShowSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Find a learner who came without registering"),
+        min_length=2,
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or email"), "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class GoShowForm(forms.Form):
+    learner = forms.IntegerField(widget=forms.HiddenInput)
