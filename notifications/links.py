@@ -80,6 +80,10 @@ class ActionHandler:
     def current_answer(self, obj) -> str | None:
         return None
 
+    def locale(self, obj, recipient_key) -> tuple[str | None, str | None]:
+        """(language, time zone) the page is shown in; None keeps the request's own."""
+        return None, None
+
     def perform(self, obj, decision, *, recipient_key) -> str:
         """Act on the decision (one service call); returns the confirmation shown to the recipient."""
         raise NotImplementedError

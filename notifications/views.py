@@ -44,6 +44,13 @@ def action(request, token):
         link, handler, obj = resolve_action(token)
     except LinkError as exc:
         return _error(request, exc)
+    # The recipient reads the page in their own language and time zone.
+    language, tz = getattr(handler, "locale", lambda obj, key: (None, None))(obj, link.recipient_key)
+    with translation.override(language or translation.get_language()), timezone.override(tz):
+        return _answer(request, link, handler, obj)
+
+
+def _answer(request, link, handler, obj):
     context = {"title": handler.title, "question": handler.question(obj)}
     answer = handler.current_answer(obj)
     if answer is not None:

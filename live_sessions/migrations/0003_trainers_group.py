@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("live_sessions", "0001_initial"),
+        ("live_sessions", "0002_waiting_list_feedback_attendance"),
     ]
 
     operations = [migrations.RunPython(create_trainers_group, remove_trainers_group)]
