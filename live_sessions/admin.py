@@ -10,6 +10,8 @@ Everything shown costs a fixed number of queries whatever the number of
 learners: counts come from one aggregate query, lists are capped or paginated.
 """
 
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -32,7 +34,7 @@ from django.utils.translation import ngettext
 from learners.models import Learner, LearnerGroup
 from lms_notify.admin_base import ReadOnlyAdmin
 
-from . import services
+from . import selectors, services
 from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 from .trainers import TRAINERS_GROUP
 
@@ -55,20 +57,6 @@ def refusal_text(error):
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error)
-
-
-def status_counts(session_ids):
-    """{session id: {status: count}} in one aggregate query."""
-    counts = {}
-    rows = (
-        SessionLearner.objects.filter(session_id__in=session_ids)
-        .values_list("session_id", "status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for session_id, status, n in rows:
-        counts.setdefault(session_id, {})[status] = n
-    return counts
 
 
 def fill_rate_text(filled, capacity):
@@ -110,9 +98,9 @@ class AddLearnersForm(forms.Form):
 
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["learners"].widget = AutocompleteSelectMultiple(
-            SessionLearner._meta.get_field("learner"), admin_site
-        )
+        field = self.fields["learners"]
+        field.widget = AutocompleteSelectMultiple(SessionLearner._meta.get_field("learner"), admin_site)
+        field.widget.choices = field.choices
 
     def clean(self):
         data = super().clean()
@@ -129,8 +117,71 @@ class AddLearnersForm(forms.Form):
         return list(chosen.values())
 
 
+SessionStatus = LiveSession.Status
+# Session status changes an administrator makes on the session form; each is carried out by a service.
+SESSION_MOVES = {
+    (SessionStatus.DRAFT, SessionStatus.READY),  # publish: every not-invited learner is invited
+    (SessionStatus.DRAFT, SessionStatus.CANCELLED),
+    (SessionStatus.READY, SessionStatus.CANCELLED),  # the learners get METHOD:CANCEL
+    (SessionStatus.READY, SessionStatus.COMPLETED),
+}
+SERVICE_FIELDS = ["status", "capacity", "starts_at", "ends_at"]
+
+
+def _https_urls(db_field, **kwargs):
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
+class LiveSessionForm(forms.ModelForm):
+    class Meta:
+        model = LiveSession
+        formfield_callback = _https_urls
+        fields = [
+            "title",
+            "course",
+            "status",
+            "starts_at",
+            "ends_at",
+            "timezone",
+            "location",
+            "capacity",
+            "waiting_list_enabled",
+            "requires_approval",
+            "approver",
+            "calendar_integration",
+            "trainers",
+            "registration_form_url",
+            "feedback_form_url",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("status")
+        if self.instance.pk is None:
+            if status not in (SessionStatus.DRAFT, SessionStatus.READY):
+                self.add_error("status", _("A new session is a draft or ready."))
+            return data
+        before = self.initial.get("status")
+        if status and status != before and (before, status) not in SESSION_MOVES:
+            self.add_error(
+                "status",
+                _("A %(before)s session cannot become %(after)s.")
+                % {
+                    "before": SessionStatus(before).label.lower(),
+                    "after": SessionStatus(status).label.lower(),
+                },
+            )
+        moved = any(name in self.changed_data for name in ("starts_at", "ends_at"))
+        if moved and before in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
+            self.add_error("starts_at", _("A cancelled or completed session cannot be rescheduled."))
+        return data
+
+
 @admin.register(LiveSession)
 class LiveSessionAdmin(admin.ModelAdmin):
+    form = LiveSessionForm
     list_display = ["title", "starts_at", "status", "capacity", "fill_rate", "waiting_count", "learners_link"]
     list_filter = ["status", "course", "requires_approval", "waiting_list_enabled", "calendar_integration"]
     search_fields = ["title", "location", "course__title"]
@@ -174,6 +225,52 @@ class LiveSessionAdmin(admin.ModelAdmin):
             )
         )
 
+    def save_model(self, request, obj, form, change):
+        """Status, dates and capacity of an existing session change through the services (seed 003 flow)."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        wanted = {name: getattr(obj, name) for name in SERVICE_FIELDS}
+        for name in SERVICE_FIELDS:
+            setattr(obj, name, form.initial[name])
+        if (form.initial["status"], wanted["status"]) == (SessionStatus.READY, SessionStatus.COMPLETED):
+            obj.status = wanted["status"]  # nothing to tell anyone: a plain field change
+        super().save_model(request, obj, form, change)
+        try:
+            self._apply_through_services(request, obj, wanted, form.initial)
+        except REFUSALS as error:
+            messages.error(request, refusal_text(error))
+
+    def _apply_through_services(self, request, session, wanted, before):
+        actor = request.user
+        if (wanted["starts_at"], wanted["ends_at"]) != (before["starts_at"], before["ends_at"]):
+            services.reschedule(session, starts_at=wanted["starts_at"], ends_at=wanted["ends_at"], actor=actor)
+            if session.status == SessionStatus.READY:
+                messages.info(request, _t("Rescheduled: invited and registered learners get the updated invitation."))
+        if wanted["capacity"] != before["capacity"]:
+            offered = services.set_capacity(session, capacity=wanted["capacity"], actor=actor)
+            if offered:
+                messages.info(
+                    request,
+                    ngettext(
+                        "%(n)d learner of the waiting list was offered a free place.",
+                        "%(n)d learners of the waiting list were offered a free place.",
+                        len(offered),
+                    )
+                    % {"n": len(offered)},
+                )
+        move = (before["status"], wanted["status"])
+        if move == (SessionStatus.DRAFT, SessionStatus.READY):
+            to_invite = session.session_learners.filter(status=Status.NOT_INVITED).count()
+            services.publish(session, actor=actor)
+            messages.success(
+                request,
+                ngettext("Published: %(n)d learner invited.", "Published: %(n)d learners invited.", to_invite)
+                % {"n": to_invite},
+            )
+        elif wanted["status"] == SessionStatus.CANCELLED and before["status"] != SessionStatus.CANCELLED:
+            services.cancel_session(session, actor=actor)
+            messages.warning(request, _t("Session cancelled: its learners are cancelled and informed."))
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "trainers":
             # Trainers are the members of the Trainers group (and whoever already trains a session).
@@ -214,8 +311,8 @@ class LiveSessionAdmin(admin.ModelAdmin):
         if status_filter not in Status.values:
             status_filter = ""
         search = request.GET.get("learner_q", "").strip()[:100]
-        counts = status_counts([session.pk]).get(session.pk, {})
-        total = sum(counts.values())
+        summary = selectors.session_summary(session)
+        counts, total, filled = summary["counts"], summary["total"], summary["filled"]
         shown = session.session_learners.select_related("learner").order_by("-status_changed_at", "-pk")
         if status_filter:
             shown = shown.filter(status=status_filter)
@@ -227,7 +324,6 @@ class LiveSessionAdmin(admin.ModelAdmin):
                     | Q(learner__email__icontains=word)
                 )
         rows = list(shown[: LEARNERS_SHOWN + 1])
-        filled = sum(counts.get(status, 0) for status in FILLING_STATUSES)
         sl_admin = self.admin_site._registry.get(SessionLearner)
         action_choices = sl_admin.get_action_choices(request, default_choices=[]) if sl_admin else []
         return {
@@ -272,7 +368,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         session = get_object_or_404(LiveSession, pk=session_id)
         back = reverse("admin:live_sessions_livesession_change", args=[session.pk])
-        form = AddLearnersForm(request.POST or None, admin_site=self.admin_site)
+        form = AddLearnersForm(request.POST if request.method == "POST" else None, admin_site=self.admin_site)
         if request.method == "POST" and form.is_valid():
             chosen = form.chosen_learners()
             already = set(session.session_learners.filter(learner__in=chosen).values_list("learner_id", flat=True))
@@ -338,6 +434,8 @@ class EmailTypeForm(forms.Form):
 
 
 class EmailTextForm(forms.Form):
+    # One id per preview page: a double click on Send queues nothing twice.
+    send_id = forms.CharField(widget=forms.HiddenInput, max_length=32)
     subject = forms.CharField(label=_("Subject"), max_length=300, widget=forms.TextInput(attrs={"size": 90}))
     body = forms.CharField(label=_("Body"), widget=forms.Textarea(attrs={"rows": 14, "cols": 90}))
 
@@ -360,21 +458,6 @@ class CopyForm(forms.Form):
             .exclude(status__in=[LiveSession.Status.CANCELLED, LiveSession.Status.COMPLETED])
             .order_by("starts_at")
         )
-
-
-def describe_copy(requested, before, after):
-    """What happened to one copied learner, in words (seed 003 "Copy Learners")."""
-    label = {value: str(label).lower() for value, label in Status.choices}
-    if before and before == after:
-        return _t("already in that session as %(status)s: unchanged") % {"status": label[after]}
-    if after == requested:
-        return _t("added as %(status)s") % {"status": label[after]}
-    if after == Status.WAITING_LIST:
-        return _t("put on the waiting list: the session is full")
-    return _t("%(status)s instead of %(requested)s (the session's automation)") % {
-        "status": label.get(after, after),
-        "requested": label.get(requested, requested),
-    }
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -446,11 +529,11 @@ class SessionLearnerAdmin(admin.ModelAdmin):
         if session_id.isdigit():
             session = LiveSession.objects.filter(pk=int(session_id)).first()
             if session is not None:
-                counts = status_counts([session.pk]).get(session.pk, {})
-                filled = sum(counts.get(status, 0) for status in FILLING_STATUSES)
+                summary = selectors.session_summary(session)
+                counts = summary["counts"]
                 extra_context["session_header"] = {
                     "session": session,
-                    "fill_rate": fill_rate_text(filled, session.capacity),
+                    "fill_rate": fill_rate_text(summary["filled"], session.capacity),
                     "counts": [
                         (label, counts[value], learners_changelist_url(session, status__exact=value))
                         for value, label in Status.choices
@@ -486,7 +569,7 @@ class SessionLearnerAdmin(admin.ModelAdmin):
         return redirect(target) if target else None
 
     def _one_session(self, request, queryset):
-        session_ids = list(queryset.values_list("session_id", flat=True).distinct()[:2])
+        session_ids = list(queryset.order_by().values_list("session_id", flat=True).distinct()[:2])
         if len(session_ids) != 1:
             messages.error(request, _t("Select learners of one session only for this action."))
             return None
@@ -500,21 +583,31 @@ class SessionLearnerAdmin(admin.ModelAdmin):
         form = UpdateStatusForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             status = form.cleaned_data["status"]
-            session_learners = list(queryset.select_related("learner", "session"))
+            selected = list(queryset.values_list("pk", flat=True))
             try:
-                services.set_status(session_learners, status, actor=request.user)
+                changed = services.set_status(selected, status, actor=request.user)
             except REFUSALS as error:
                 messages.error(request, refusal_text(error))
                 return self._done(request)
+            label = Status(status).label.lower()
             messages.success(
                 request,
                 ngettext(
                     "%(n)d learner is now %(status)s (recorded as a manual change).",
                     "%(n)d learners are now %(status)s (recorded as a manual change).",
-                    len(session_learners),
+                    changed,
                 )
-                % {"n": len(session_learners), "status": Status(status).label.lower()},
+                % {"n": changed, "status": label},
             )
+            if changed < len(selected):
+                unchanged = len(selected) - changed
+                messages.info(
+                    request,
+                    ngettext(
+                        "%(n)d learner already was %(status)s.", "%(n)d learners already were %(status)s.", unchanged
+                    )
+                    % {"n": unchanged, "status": label},
+                )
             return self._done(request)
         return self._action_page(
             request,
@@ -548,30 +641,41 @@ class SessionLearnerAdmin(admin.ModelAdmin):
                 email_types=email_type_descriptions(),
             )
         email_type = type_form.cleaned_data["email_type"]
-        session_learners = list(queryset.select_related("learner"))
-        text_form = EmailTextForm(request.POST if "send" in request.POST else None)
-        if "send" in request.POST and text_form.is_valid():
+        session_learners = list(queryset)
+        submitted = "send" in request.POST or "refresh" in request.POST
+        text_form = EmailTextForm(request.POST if submitted else None)
+        edited = text_form.cleaned_data if submitted and text_form.is_valid() else {}
+        if "send" in request.POST and edited:
             try:
                 result = services.send_email(
                     session,
                     session_learners,
                     email_type,
                     actor=request.user,
-                    subject=text_form.cleaned_data["subject"],
-                    body=text_form.cleaned_data["body"],
+                    subject=edited["subject"],
+                    body=edited["body"],
+                    send_id=edited["send_id"],
                 )
             except REFUSALS as error:
-                messages.error(request, refusal_text(error))
+                text_form.add_error(None, refusal_text(error))
+            else:
+                report_email_result(request, EmailType(email_type).label, result)
                 return self._done(request)
-            report_email_result(request, EmailType(email_type).label, result)
-            return self._done(request)
         try:
-            preview = services.preview_email(session, session_learners, email_type)
+            preview = services.preview_email(
+                session, session_learners, email_type, subject=edited.get("subject"), body=edited.get("body")
+            )
         except REFUSALS as error:
-            messages.error(request, refusal_text(error))
-            return self._done(request)
-        if not text_form.is_bound:
-            text_form = EmailTextForm(initial={"subject": preview.subject_template, "body": preview.body_template})
+            text_form.add_error(None, refusal_text(error))
+            preview = services.preview_email(session, session_learners, email_type)
+        if not submitted:
+            text_form = EmailTextForm(
+                initial={
+                    "subject": preview.subject_template,
+                    "body": preview.body_template,
+                    "send_id": uuid.uuid4().hex,
+                }
+            )
         return self._action_page(
             request,
             queryset,
@@ -602,7 +706,7 @@ class SessionLearnerAdmin(admin.ModelAdmin):
     @admin.action(description=_("Copy to another session"), permissions=["copy"])
     def copy_to_session(self, request, queryset):
         """Seed 003 "Copy Learners": choose the target session and status; say what happened to each learner."""
-        source_ids = list(queryset.values_list("session_id", flat=True).distinct())
+        source_ids = list(queryset.order_by().values_list("session_id", flat=True).distinct())
         form = CopyForm(request.POST if "apply" in request.POST else None, exclude_session_ids=source_ids)
         if not form.is_valid():
             return self._action_page(
@@ -615,33 +719,34 @@ class SessionLearnerAdmin(admin.ModelAdmin):
                 count=queryset.count(),
             )
         target, status = form.cleaned_data["target"], form.cleaned_data["status"]
-        session_learners = list(queryset.select_related("learner"))
-        learner_ids = [sl.learner_id for sl in session_learners]
-        before = dict(
-            SessionLearner.objects.filter(session=target, learner_id__in=learner_ids).values_list(
-                "learner_id", "status"
-            )
-        )
         try:
-            copied = services.copy_learners(session_learners, target, status=status, actor=request.user)
+            outcomes = services.copy_learners_with_outcomes(list(queryset), target, status=status, actor=request.user)
         except REFUSALS as error:
             messages.error(request, refusal_text(error))
             return self._done(request)
-        outcomes = [
-            (sl.learner, status_badge(sl.status), describe_copy(status, before.get(sl.learner_id), sl.status))
-            for sl in copied
-        ]
+        copied = [o for o in outcomes if o.session_learner is not None and o.outcome != "already_in_session"]
         messages.success(
             request,
-            ngettext("%(n)d learner copied to %(session)s.", "%(n)d learners copied to %(session)s.", len(outcomes))
-            % {"n": len(outcomes), "session": target},
+            ngettext(
+                "%(n)d of %(total)d learner copied to %(session)s; each one's outcome is listed.",
+                "%(n)d of %(total)d learners copied to %(session)s; each one's outcome is listed.",
+                len(outcomes),
+            )
+            % {"n": len(copied), "total": len(outcomes), "session": target},
         )
         context = {
             **self.admin_site.each_context(request),
             "title": _t("Copied to %(session)s") % {"session": target},
             "opts": self.model._meta,
             "target": target,
-            "outcomes": outcomes,
+            "outcomes": [
+                (
+                    outcome.source.learner,
+                    status_badge(outcome.session_learner.status) if outcome.session_learner else "—",
+                    outcome.message,
+                )
+                for outcome in outcomes
+            ],
             "target_url": reverse("admin:live_sessions_livesession_change", args=[target.pk]),
             "back_url": safe_next(request) or reverse("admin:live_sessions_sessionlearner_changelist"),
         }

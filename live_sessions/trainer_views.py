@@ -62,20 +62,15 @@ def session_list(request):
 @trainer_required
 def attendance(request, session_id):
     session = _session_of_trainer(request, session_id)
-    form = AttendanceForm(request.POST or None, roster=trainers.roster(session))
+    form = AttendanceForm(request.POST if request.method == "POST" else None, roster=trainers.roster(session))
     if request.method == "POST" and form.is_valid():
-        saved, refused = 0, []
-        for session_learner, attended in form.changes():
-            try:
-                services.mark_attendance(session_learner, attended=attended, actor=request.user)
-            except REFUSALS as error:
-                refused.append(f"{session_learner.learner.full_name}: {_refusal_text(error)}")
-            else:
-                saved += 1
-        if saved or not refused:
+        answers = {session_learner.pk: attended for session_learner, attended in form.changes()}
+        try:
+            saved = services.mark_attendance_many(session, answers, actor=request.user) if answers else 0
+        except REFUSALS as error:
+            messages.error(request, _refusal_text(error))
+        else:
             messages.success(request, _("Attendance saved (%(n)d change(s)).") % {"n": saved})
-        for text in refused:
-            messages.error(request, text)
         return redirect("trainer:attendance", session_id=session.pk)
     search = GoShowSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
