@@ -1,8 +1,6 @@
 """Forms of the trainer pages (seed 003 "Attendance form"), rendered with crispy-forms' Bootstrap 5 pack."""
 
-from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -23,27 +21,34 @@ def _initial_answer(status):
 
 
 class AttendanceForm(forms.Form):
-    """One attended/absent choice per learner of the roster; a learner left unanswered stays registered."""
+    """One attended/absent choice per learner of the roster; a learner left unanswered stays registered.
+
+    The rows are drawn by the template as Bootstrap toggle buttons (large tap targets on a phone) rather
+    than field by field through crispy-forms, which takes seconds for a roster of thousands.
+    """
 
     def __init__(self, *args, roster, **kwargs):
         super().__init__(*args, **kwargs)
         self.roster = {f"learner_{sl.pk}": sl for sl in roster}
         for name, sl in self.roster.items():
-            label = sl.learner.full_name or sl.learner.email
-            if sl.status == Status.GO_SHOW:
-                label = _("%(name)s (go show)") % {"name": label}
             self.fields[name] = forms.ChoiceField(
-                label=label,
-                help_text=sl.learner.email,
-                choices=ATTENDANCE_CHOICES,
-                widget=forms.RadioSelect,
-                required=False,
-                initial=_initial_answer(sl.status),
+                choices=ATTENDANCE_CHOICES, required=False, initial=_initial_answer(sl.status)
             )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(*(InlineRadios(name) for name in self.roster))
+
+    def rows(self):
+        """What the template draws for each learner: field name, learner, go show or not, the answer shown."""
+        rows = []
+        for name, sl in self.roster.items():
+            answer = self.data.get(name) if self.is_bound else None
+            rows.append(
+                {
+                    "name": name,
+                    "learner": sl.learner,
+                    "go_show": sl.status == Status.GO_SHOW,
+                    "answer": answer or _initial_answer(sl.status),
+                }
+            )
+        return rows
 
     def changes(self):
         """(session learner, attended) for each answer that differs from what is recorded: saving twice does nothing."""

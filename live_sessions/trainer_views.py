@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from learners.models import Learner
@@ -70,14 +71,15 @@ def attendance(request, session_id):
         except REFUSALS as error:
             messages.error(request, _refusal_text(error))
         else:
-            messages.success(request, _("Attendance saved (%(n)d change(s)).") % {"n": saved})
+            text = ngettext("Attendance saved: %(n)d change.", "Attendance saved: %(n)d changes.", saved)
+            messages.success(request, text % {"n": saved})
         return redirect("trainer:attendance", session_id=session.pk)
     search = GoShowSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     context = {
         "session": session,
         "local_start": timezone.localtime(session.starts_at, trainers.zoneinfo.ZoneInfo(session.timezone)),
-        "form": form,
+        "rows": form.rows(),
         "search": search,
         "query": query,
         "candidates": trainers.go_show_candidates(session, query),
