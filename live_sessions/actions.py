@@ -9,7 +9,7 @@ shows the question, POST calls one service. Purposes:
 """
 
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from notifications.links import ActionHandler, register_action
 
@@ -18,6 +18,10 @@ from .flow import LiveSessionError
 from .models import SessionLearner
 
 Status = SessionLearner.Status
+
+# Words of the shared answer page (templates/notifications/action_done.html), translated in this app's
+# catalogue because notifications has none yet.
+gettext_noop("You can close this page.")
 
 
 def _when(session) -> str:

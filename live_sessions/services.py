@@ -22,7 +22,7 @@ from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from notifications.services import OutgoingMessage, Recipient, enqueue
 from notifications.templating import TemplateCache
@@ -622,9 +622,9 @@ def record_feedback(session_learner, *, answered_at=None) -> SessionLearner:
 
 
 _OMIT_WORDS = {
-    "no_consent": "No consent to receive messages.",
-    "no_contact": "No email address.",
-    "inactive": "The learner is inactive.",
+    "no_consent": gettext_noop("No consent to receive messages."),
+    "no_contact": gettext_noop("No email address."),
+    "inactive": gettext_noop("The learner is inactive."),
 }
 
 
