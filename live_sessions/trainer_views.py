@@ -78,7 +78,6 @@ def attendance(request, session_id):
     query = search.cleaned_data["q"] if search.is_valid() else ""
     context = {
         "session": session,
-        "local_start": timezone.localtime(session.starts_at, trainers.zoneinfo.ZoneInfo(session.timezone)),
         "rows": form.rows(),
         "search": search,
         "query": query,

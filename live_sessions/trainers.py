@@ -41,7 +41,7 @@ def is_trainer_of(user, session) -> bool:
 @dataclass
 class TrainerSession:
     session: LiveSession
-    local_start: object
+    local_start: object  # in the session's time zone, which decides what "today" is
     local_end: object
     attendance_open: bool
     registered_count: int

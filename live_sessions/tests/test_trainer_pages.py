@@ -80,6 +80,7 @@ def test_a_trainer_sees_only_their_sessions_today_first(client, trainer):
     page = client.get(reverse("trainer:sessions")).content.decode()
     assert "Someone else&#x27;s" not in page
     assert page.index("Today, later") < page.index("Tomorrow") < page.index("Last week")
+    assert "Mon 4 Mar 2030, 09:00–11:00 (Europe/Paris)" in page  # the session's own time zone
 
 
 def test_the_attendance_form_is_put_forward_from_15_minutes_before_the_start(client, trainer):
