@@ -28,6 +28,25 @@ ATTENDANCE_PURPOSE = "session_attendance"
 PLACE_PURPOSE = "session_place"
 
 
+# The variables each event's templates may use (all plain values). Every template also gets recipient_name and
+# event_label. session = {title, starts_at, ends_at, location, timezone, registration_form_url,
+# feedback_form_url}; learner = {first_name, last_name, full_name, email}. Dates render in the reader's time zone.
+_COMMON = ["recipient_name", "event_label", "learner", "session", "action_url"]
+EVENT_VARIABLES = {
+    Event.SESSION_INVITATION: [*_COMMON, "accept_url", "decline_url", "from_waiting_list"],
+    Event.SESSION_RESCHEDULED: [*_COMMON, "accept_url", "decline_url"],
+    Event.SESSION_CANCELLED: _COMMON,
+    Event.SESSION_APPROVAL_REQUEST: [*_COMMON, "approver_name", "approve_url", "decline_url"],
+    Event.SESSION_REGISTRATION_FORM: _COMMON,
+    Event.SESSION_ATTENDANCE_REMINDER: [*_COMMON, "confirm_url", "decline_url"],
+    Event.SESSION_FOLLOW_UP: _COMMON,
+    Event.SESSION_FEEDBACK_FORM: _COMMON,
+    Event.SESSION_FEEDBACK_FORM_REMINDER: _COMMON,
+    Event.SESSION_CUSTOM: _COMMON,
+    Event.SESSION_WAITING_LEARNERS_INVITATION: [*_COMMON, "take_place_url"],
+}
+
+
 def session_context(session) -> dict:
     return {
         "title": session.title,
@@ -72,6 +91,7 @@ def invitation_messages(session, invited, *, actor=None) -> list[OutgoingMessage
     now = timezone.now()
     lifetime = link_lifetime(session, now=now)
     base = session_context(session)
+    calendar = ical.SessionCalendar(session, now=now)
     messages = []
     for session_learner, change_pk in invited:
         learner = session_learner.learner
@@ -94,7 +114,7 @@ def invitation_messages(session, invited, *, actor=None) -> list[OutgoingMessage
                 },
                 refs=_refs(session_learner, [Status.INVITED]),
                 actor=actor,
-                attachments=[ical.attachment(ical.build_calendar(session=session, learner=learner, now=now))],
+                attachments=[calendar.attachment_for(learner)],
             )
         )
     return messages
@@ -106,6 +126,7 @@ def calendar_update_messages(session, session_learners, *, method, actor=None) -
     event = Event.SESSION_CANCELLED if method == ical.CANCEL else Event.SESSION_RESCHEDULED
     lifetime = link_lifetime(session, now=now)
     base = session_context(session)
+    calendar = ical.SessionCalendar(session, method=method, now=now)
     messages = []
     for session_learner in session_learners:
         learner = session_learner.learner
@@ -127,11 +148,7 @@ def calendar_update_messages(session, session_learners, *, method, actor=None) -
                 context=context,
                 refs=_refs(session_learner, expect),
                 actor=actor,
-                attachments=[
-                    ical.attachment(
-                        ical.build_calendar(session=session, learner=learner, method=method, now=now), method=method
-                    )
-                ],
+                attachments=[calendar.attachment_for(learner)],
             )
         )
     return messages

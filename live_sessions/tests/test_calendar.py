@@ -203,3 +203,36 @@ def test_seed_003_publishing_costs_the_same_queries_for_20_and_200_learners():
             services.publish(session)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def bulk_learners(prefix, count=2000):
+    from learners.models import Learner
+
+    return Learner.objects.bulk_create(
+        Learner(email=f"{prefix}{i}@example.com", first_name="B", last_name=str(i), consent_given_at=STARTS)
+        for i in range(count)
+    )
+
+
+def test_seed_003_adding_2000_learners_to_a_calendar_session_costs_a_fixed_number_of_queries(
+    django_assert_max_num_queries,
+):
+    session = make_session(status=LiveSession.Status.READY, calendar_integration=True)
+    learners = bulk_learners("cal")
+    with django_assert_max_num_queries(12):
+        rows = services.add_learners(session, learners)
+    assert {sl.status for sl in rows} == {S.INVITED} and len(rows) == 2000
+
+
+def test_seed_003_rescheduling_and_cancelling_2000_learners_cost_a_fixed_number_of_queries(
+    django_assert_max_num_queries,
+):
+    session = make_session()
+    services.add_learners(session, bulk_learners("re"))
+    services.publish(session)
+    with django_assert_max_num_queries(12):
+        services.reschedule(session, starts_at=STARTS + timedelta(days=1), ends_at=STARTS + timedelta(days=1, hours=1))
+    with django_assert_max_num_queries(14):
+        services.cancel_session(session)
+    assert Notification.objects.filter(event="session.cancelled").count() == 2000
+    assert SessionLearner.objects.filter(session=session, status=S.CANCELLED).count() == 2000
