@@ -476,10 +476,23 @@ class StatusChangeInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+class SessionStatusFilter(admin.SimpleListFilter):
+    title = _("session status")
+    parameter_name = "session_status"
+
+    def lookups(self, request, model_admin):
+        return SessionStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in SessionStatus.values:
+            return queryset.filter(session__status=self.value())
+        return queryset
+
+
 @admin.register(SessionLearner)
 class SessionLearnerAdmin(admin.ModelAdmin):
     list_display = ["learner_name", "learner_email", "status_badge", "status_changed_at", "session"]
-    list_filter = ["status", "session__status"]
+    list_filter = ["status", SessionStatusFilter]
     search_fields = ["learner__email", "learner__first_name", "learner__last_name", "session__title"]
     list_select_related = ["learner", "session"]
     list_per_page = 100
