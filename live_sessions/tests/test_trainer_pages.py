@@ -218,3 +218,12 @@ def test_the_attendance_form_costs_the_same_queries_for_2000_learners_as_for_5(
     with django_assert_max_num_queries(len(save_small)):
         assert trainer_client.post(attendance_url(large), large_answers).status_code == 302
     assert large.session_learners.filter(status=Status.ATTENDED).count() == 2000
+
+
+@pytest.mark.parametrize("language, words", [("fr", "Enregistrer les présences"), ("pl", "Zapisz obecność")])
+def test_the_attendance_form_speaks_the_trainers_language(trainer_client, trainer, language, words):
+    session = make_session()
+    session.trainers.add(trainer)
+    enrol(session, Status.REGISTERED)
+    page = trainer_client.get(attendance_url(session), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert words in page
