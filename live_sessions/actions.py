@@ -15,7 +15,7 @@ from notifications.links import ActionHandler, register_action
 
 from . import flow, messages, services
 from .flow import LiveSessionError
-from .models import SessionLearner
+from .models import LiveSession, ParticipationRequest, SessionLearner
 
 Status = SessionLearner.Status
 
@@ -183,7 +183,56 @@ class SessionApprovalAction(ActionHandler):
         return gettext("Your decision is recorded: %(learner)s is %(status)s.") % _words(obj)
 
 
+class ParticipationChoiceAction(ActionHandler):
+    """Choosing one date among several sessions (seed 002 §III-B); the decision is the chosen session's id."""
+
+    model = ParticipationRequest
+
+    @property
+    def title(self):
+        return gettext("Choose your date")
+
+    def load(self, pk):
+        return ParticipationRequest.objects.select_related("learner", "chosen_session").get(pk=pk)
+
+    def belongs_to(self, obj, recipient_key):
+        return recipient_key == f"l{obj.learner_id}"
+
+    def locale(self, obj, recipient_key):
+        return obj.learner.language, obj.learner.timezone
+
+    def question(self, obj):
+        return gettext("%(name)s, which date suits you?") % {"name": obj.learner.first_name}
+
+    def decisions(self, obj):
+        sessions = obj.sessions.filter(status=LiveSession.Status.READY).order_by("starts_at")
+        choices = [(str(s.pk), f"{s.title} — {_when(s)}") for s in sessions]
+        return [*choices, ("decline", gettext("None of these dates"))]
+
+    def current_answer(self, obj):
+        if obj.status == ParticipationRequest.Status.CHOSEN and obj.chosen_session is not None:
+            return gettext("You chose “%(title)s” on %(date)s.") % {
+                "title": obj.chosen_session.title,
+                "date": _when(obj.chosen_session),
+            }
+        if obj.status != ParticipationRequest.Status.PENDING:
+            return gettext("You have already answered this request.")
+        return None
+
+    def perform(self, obj, decision, *, recipient_key):
+        if decision == "decline":
+            services.decline_participation(obj)
+            return gettext("Your answer is recorded: none of these dates suits you.")
+        session = obj.sessions.get(pk=int(decision))
+        services.choose_date(obj, session=session)
+        return gettext("Thank you: your date is “%(title)s” on %(date)s.") % {
+            "title": session.title,
+            "date": _when(session),
+        }
+
+
 register_action(messages.INVITATION_PURPOSE, SessionInvitationAction)
 register_action(messages.ATTENDANCE_PURPOSE, SessionAttendanceAction)
 register_action(messages.PLACE_PURPOSE, SessionPlaceAction)
 register_action(messages.APPROVAL_PURPOSE, SessionApprovalAction)
+register_action(messages.PARTICIPATION_PURPOSE, ParticipationChoiceAction)

@@ -26,6 +26,7 @@ INVITATION_PURPOSE = "session_invitation"
 APPROVAL_PURPOSE = "session_approval"
 ATTENDANCE_PURPOSE = "session_attendance"
 PLACE_PURPOSE = "session_place"
+PARTICIPATION_PURPOSE = "participation_choice"
 
 
 # The variables each event's templates may use (all plain values). Every template also gets recipient_name and
@@ -44,6 +45,9 @@ EVENT_VARIABLES = {
     Event.SESSION_FEEDBACK_FORM_REMINDER: _COMMON,
     Event.SESSION_CUSTOM: _COMMON,
     Event.SESSION_WAITING_LEARNERS_INVITATION: [*_COMMON, "take_place_url"],
+    Event.SESSION_CONVOCATION: [*_COMMON, "confirm_url", "decline_url"],
+    # sessions = [{title, starts_at, ends_at, location, timezone, ...}]
+    Event.PARTICIPATION_REQUEST: ["recipient_name", "event_label", "learner", "sessions", "action_url"],
 }
 
 
@@ -186,7 +190,7 @@ def manual_email_context(session, session_learner, email_type, *, lifetime) -> d
     learner = session_learner.learner
     context = {"learner": learner_context(learner), "session": session_context(session)}
     recipient = f"l{learner.pk}"
-    if email_type == EmailType.ATTENDANCE_REMINDER:
+    if email_type in (EmailType.ATTENDANCE_REMINDER, "convocation"):
         url = _link(ATTENDANCE_PURPOSE, session_learner, recipient, lifetime)
         context.update(action_url=url, confirm_url=url, decline_url=url)
     elif email_type == EmailType.WAITING_LEARNERS_INVITATION:
@@ -197,3 +201,26 @@ def manual_email_context(session, session_learner, email_type, *, lifetime) -> d
     elif email_type in (EmailType.FEEDBACK_FORM, EmailType.FEEDBACK_FORM_REMINDER):
         context["action_url"] = session.feedback_form_url
     return context
+
+
+def participation_request_message(request, sessions, *, actor=None) -> OutgoingMessage:
+    """The date choice (seed 002 §III-B): one link to a page offering each session's date."""
+    learner = request.learner
+    recipient = Recipient(learner=learner)
+    latest = max(sessions, key=lambda s: s.ends_at)
+    url = make_action_url(
+        purpose=PARTICIPATION_PURPOSE, obj=request.pk, recipient=recipient, expires_in=link_lifetime(latest)
+    )
+    return OutgoingMessage(
+        event=Event.PARTICIPATION_REQUEST,
+        channel=Channel.EMAIL,
+        recipient=recipient,
+        occurrence=f"pr{request.pk}",
+        context={
+            "learner": learner_context(learner),
+            "sessions": [session_context(s) for s in sorted(sessions, key=lambda s: s.starts_at)],
+            "action_url": url,
+        },
+        refs={"participation_request": request.pk},
+        actor=actor,
+    )

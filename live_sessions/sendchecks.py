@@ -61,3 +61,27 @@ def session_message_still_relevant(notifications) -> dict[int, str]:
 
 for _event in SESSION_EVENTS:
     register_send_check(_event)(session_message_still_relevant)
+
+
+@register_send_check(Event.PARTICIPATION_REQUEST)
+@register_send_check(Event.PARTICIPATION_REMINDER)
+def participation_still_pending(notifications) -> dict[int, str]:
+    """A date choice already answered (or withdrawn) needs no email (seed 002 §III-B)."""
+    from .models import ParticipationRequest
+
+    wanted = {
+        row.pk: int(row.context["participation_request"])
+        for row in notifications
+        if (row.context or {}).get("participation_request") is not None
+    }
+    if not wanted:
+        return {}
+    statuses = dict(ParticipationRequest.objects.filter(pk__in=set(wanted.values())).values_list("pk", "status"))
+    reasons = {}
+    for pk, request_pk in wanted.items():
+        status = statuses.get(request_pk)
+        if status is None:
+            reasons[pk] = "request_deleted"
+        elif status != ParticipationRequest.Status.PENDING:
+            reasons[pk] = f"request_{status}"
+    return reasons

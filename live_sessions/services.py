@@ -24,11 +24,12 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from notifications.models import Event
 from notifications.services import OutgoingMessage, Recipient, enqueue
 from notifications.templating import TemplateCache
 
 from . import flow, ical, messages
-from .emails import RULES, EmailPreview, EmailResult, EmailType, RenderedEmail
+from .emails import RULES, EmailPreview, EmailResult, EmailRule, EmailType, RenderedEmail
 from .flow import FILLING_STATUSES, LiveSessionError, Trigger
 from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 
@@ -43,6 +44,8 @@ __all__ = [
     "add_learners",
     "cancel",
     "cancel_session",
+    "choose_date",
+    "decline_participation",
     "confirm_attendance",
     "convoke",
     "copy_learners",
@@ -628,11 +631,11 @@ _OMIT_WORDS = {
 }
 
 
-def _skip_reasons(session, session_learners, email_type) -> tuple[list, list]:
+def _skip_reasons(session, session_learners, email_type, rule=None) -> tuple[list, list]:
     """(eligible, [(session learner, reason in words)]) for one email type, with at most one query."""
     from .selectors import feedback_form_sent_ids
 
-    rule = RULES[email_type]
+    rule = rule or RULES[email_type]
     eligible, skipped = [], []
     if rule.session_field and not getattr(session, rule.session_field):
         reason = (
@@ -743,12 +746,13 @@ def preview_email(session, session_learners, email_type, *, subject=None, body=N
     )
 
 
-def _email_context(session, session_learner, email_type, lifetime):
+def _email_context(session, session_learner, email_type, lifetime, rule=None):
     from notifications.models import Event
 
+    rule = rule or RULES[email_type]
     context = messages.manual_email_context(session, session_learner, email_type, lifetime=lifetime)
     context.setdefault("recipient_name", session_learner.learner.full_name)
-    context.setdefault("event_label", str(dict(Event.choices).get(RULES[email_type].event, "")))
+    context.setdefault("event_label", str(dict(Event.choices).get(rule.event, "")))
     return context
 
 
@@ -764,15 +768,21 @@ def send_email(session, session_learners, email_type, *, actor, subject=None, bo
     rule = RULES[email_type]
     if rule.needs_text and not ((subject or "").strip() and (body or "").strip()):
         raise LiveSessionError(gettext("A custom notification needs a subject and a body."))
+    return _send(session, session_learners, email_type, rule, actor=actor, subject=subject, body=body, send_id=send_id)
+
+
+def _send(session, session_learners, email_type, rule, *, actor, subject, body, send_id, calendar=False):
+    """Queue one administrator's email to each eligible learner; the EmailResult lists sent and skipped."""
     compiled_subject = _compile_override(subject, gettext("subject"))
     compiled_body = _compile_override(body, gettext("body"))
     send_id = send_id or uuid.uuid4().hex
     rows = _load_session_learners(session_learners)
-    eligible, skipped = _skip_reasons(session, rows, email_type)
+    eligible, skipped = _skip_reasons(session, rows, email_type, rule)
     lifetime = messages.link_lifetime(session)
+    session_calendar = ical.SessionCalendar(session) if calendar else None
     outgoing = []
     for sl in eligible:
-        context = _email_context(session, sl, email_type, lifetime)
+        context = _email_context(session, sl, email_type, lifetime, rule)
         rendered_subject = rendered_body = None
         try:
             if compiled_subject is not None:
@@ -804,6 +814,7 @@ def send_email(session, session_learners, email_type, *, actor, subject=None, bo
                     actor=actor,
                     subject=rendered_subject,
                     body=rendered_body,
+                    attachments=[session_calendar.attachment_for(sl.learner)] if session_calendar else [],
                 ),
             )
         )
@@ -952,9 +963,57 @@ def export_learners(session, session_learners) -> bytes:
 # --- Seed 002 (convocations, date choices): minimal ---------------------------------------------------------
 
 
+CONVOCATION = "convocation"
+_CONVOCATION_RULE = EmailRule(Event.SESSION_CONVOCATION, (Status.REGISTERED,))
+
+
 def convoke(session, session_learners, *, actor, subject=None, body=None, include_calendar=True) -> EmailResult:
-    raise NotImplementedError("Convocations belong to seed 002.")
+    """Convene the registered learners of a session (seed 002 §III-A), with the calendar invitation unless
+    `include_calendar` is False; subject and body may be edited as for `send_email`. Others are skipped."""
+    return _send(
+        session,
+        session_learners,
+        CONVOCATION,
+        _CONVOCATION_RULE,
+        actor=actor,
+        subject=subject,
+        body=body,
+        send_id=uuid.uuid4().hex,
+        calendar=include_calendar,
+    )
 
 
 def request_participation(learner, sessions, *, actor=None) -> ParticipationRequest:
-    raise NotImplementedError("Date choices belong to seed 002.")
+    """Ask the learner to choose one date among several sessions (seed 002 §III-B): the email links to a page
+    offering each date; choosing one registers the learner in that session (its automation applies)."""
+    sessions = list(sessions)
+    if len(sessions) < 1:
+        raise LiveSessionError(gettext("Choose at least one session."))
+    with transaction.atomic():
+        request = ParticipationRequest.objects.create(learner=learner, created_by=actor)
+        request.sessions.set(sessions)
+        enqueue([messages.participation_request_message(request, sessions, actor=actor)])
+    return request
+
+
+def choose_date(participation_request, *, session) -> SessionLearner:
+    """The learner's choice from a date-choice request: registration in the chosen session."""
+    with transaction.atomic():
+        request = ParticipationRequest.objects.select_for_update().get(pk=participation_request.pk)
+        if request.status != ParticipationRequest.Status.PENDING:
+            raise LiveSessionError(gettext("You have already answered this request."))
+        if not request.sessions.filter(pk=session.pk).exists():
+            raise LiveSessionError(gettext("This date was not offered."))
+        session_learner = register(session, request.learner)
+        ParticipationRequest.objects.filter(pk=request.pk).update(
+            status=ParticipationRequest.Status.CHOSEN, chosen_session=session, responded_at=timezone.now()
+        )
+    participation_request.refresh_from_db()
+    return session_learner
+
+
+def decline_participation(participation_request) -> None:
+    ParticipationRequest.objects.filter(pk=participation_request.pk, status=ParticipationRequest.Status.PENDING).update(
+        status=ParticipationRequest.Status.DECLINED, responded_at=timezone.now()
+    )
+    participation_request.refresh_from_db()
