@@ -283,6 +283,39 @@ class LiveSessionAdmin(admin.ModelAdmin):
             kwargs.setdefault("help_text", _("Users of the Trainers group; they take attendance at /trainer/."))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    actions = ["publish_sessions"]
+
+    @admin.action(description=_("Publish (draft to ready): invite their learners"), permissions=["change"])
+    def publish_sessions(self, request, queryset):
+        """Seed 003 "Not invited -> Invited": publishing invites every learner not invited yet."""
+        published, refused = [], []
+        skipped = queryset.exclude(status=SessionStatus.DRAFT).count()
+        for session in queryset.filter(status=SessionStatus.DRAFT).order_by("starts_at"):
+            try:
+                services.publish(session, actor=request.user)
+            except REFUSALS as error:
+                refused.append(f"{session}: {refusal_text(error)}")
+            else:
+                published.append(session)
+        if published:
+            messages.success(
+                request,
+                ngettext("%(n)d session published.", "%(n)d sessions published.", len(published))
+                % {"n": len(published)},
+            )
+        if skipped:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(n)d session was not a draft and was left as it was.",
+                    "%(n)d sessions were not drafts and were left as they were.",
+                    skipped,
+                )
+                % {"n": skipped},
+            )
+        for text in refused:
+            messages.error(request, text)
+
     @admin.display(description=_("fill rate"), ordering="filled_count")
     def fill_rate(self, obj):
         if obj.pk is None:
@@ -523,6 +556,13 @@ class SessionLearnerAdmin(admin.ModelAdmin):
 
     def has_copy_permission(self, request):
         return request.user.has_perm("live_sessions.add_sessionlearner")
+
+    def get_search_fields(self, request):
+        if "session__id__exact" in request.GET:
+            # Within one session a search names learners only, so "every learner matching" never widens to the
+            # whole session because a word also appears in its title.
+            return ["learner__email", "learner__first_name", "learner__last_name"]
+        return super().get_search_fields(request)
 
     @admin.display(description=_("learner"), ordering="learner__last_name")
     def learner_name(self, obj):

@@ -443,3 +443,59 @@ def test_every_action_on_session_learners_declares_its_permission():
     for name in SessionLearnerAdmin.actions:
         action = getattr(SessionLearnerAdmin, name)
         assert getattr(action, "allowed_permissions", None), name
+
+
+def test_new_dates_on_the_session_form_send_the_updated_invitation(boss_client, settings):
+    """seed 003 / issue: rescheduling sends invited and registered learners the same invitation, updated."""
+    settings.TIME_ZONE = "UTC"
+    session = make_session(status=LiveSession.Status.READY)
+    invited, registered, declined = enrol(session, [Status.INVITED, Status.REGISTERED, Status.DECLINED])
+    data = session_form_data(session, starts_at_1="10:00:00", ends_at_1="13:00:00")
+    response = boss_client.post(session_page(session), data, follow=True)
+    assert any("Rescheduled" in m for m in messages_of(response))
+    session.refresh_from_db()
+    assert (session.starts_at.hour, session.calendar_sequence) == (10, 1)
+    told = set(Notification.objects.filter(event="session.rescheduled").values_list("recipient_learner", flat=True))
+    assert told == {invited.learner_id, registered.learner_id}
+
+
+def test_cancelling_on_the_session_form_cancels_its_learners_through_the_service(boss_client, settings):
+    settings.TIME_ZONE = "UTC"
+    session = make_session(status=LiveSession.Status.READY)
+    (registered,) = enrol(session, [Status.REGISTERED])
+    response = boss_client.post(session_page(session), session_form_data(session, status="cancelled"), follow=True)
+    assert any("Session cancelled" in m for m in messages_of(response))
+    registered.refresh_from_db()
+    assert registered.status == Status.CANCELLED
+    assert StatusChange.objects.get(session_learner=registered).trigger == "session_cancelled"
+
+
+def test_the_publish_action_invites_the_learners_of_draft_sessions_only(client, admin_user):
+    """seed 003 "Not invited -> Invited"; a staff user who may only view sessions cannot publish."""
+    draft, ready = make_session(title="Draft"), make_session(title="Ready", status=LiveSession.Status.READY)
+    (waiting,) = enrol(draft, [Status.NOT_INVITED])
+    url = reverse("admin:live_sessions_livesession_changelist")
+    data = {"action": "publish_sessions", "_selected_action": [draft.pk, ready.pk]}
+    client.force_login(staff_with("view_livesession"))
+    client.post(url, data)
+    draft.refresh_from_db()
+    assert draft.status == LiveSession.Status.DRAFT
+    client.force_login(admin_user)
+    response = client.post(url, data, follow=True)
+    words = messages_of(response)
+    assert "1 session published." in words and "1 session was not a draft and was left as it was." in words
+    waiting.refresh_from_db()
+    assert waiting.status == Status.INVITED
+
+
+def test_select_all_within_a_session_search_never_widens_to_the_session_title(boss_client):
+    """A word of the session's title must not select every learner of the session."""
+    session = make_session(title="Safety first")
+    safe, other = enrol(session, [Status.REGISTERED, Status.REGISTERED])
+    Learner.objects.filter(pk=safe.learner_id).update(last_name="Safety")
+    url = reverse(CHANGELIST) + f"?session__id__exact={session.pk}&q=safety"
+    data = {"action": "update_status", "_selected_action": [safe.pk], "select_across": "1"}
+    boss_client.post(url, {**data, "apply": "1", "status": "absent"})
+    safe.refresh_from_db()
+    other.refresh_from_db()
+    assert (safe.status, other.status) == (Status.ABSENT, Status.REGISTERED)

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from learners.models import Learner
 from live_sessions.models import LiveSession, SessionLearner, StatusChange
@@ -225,5 +226,7 @@ def test_the_attendance_form_speaks_the_trainers_language(trainer_client, traine
     session = make_session()
     session.trainers.add(trainer)
     enrol(session, Status.REGISTERED)
-    page = trainer_client.get(attendance_url(session), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    # LocaleMiddleware leaves the request's language active in this thread: restore it for the next tests.
+    with translation.override(translation.get_language()):
+        page = trainer_client.get(attendance_url(session), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert words in page
