@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -230,3 +231,16 @@ def test_the_attendance_form_speaks_the_trainers_language(trainer_client, traine
     with translation.override(translation.get_language()):
         page = trainer_client.get(attendance_url(session), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert words in page
+
+
+def test_the_demo_trainer_is_a_trainer_and_sees_the_demo_sessions(client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    trainer = get_user_model().objects.get(username="trainer")
+    assert trainer.groups.filter(name=TRAINERS_GROUP).exists()
+    assert client.login(username="trainer", password="trainer")
+    page = client.get(reverse("trainer:sessions")).content.decode()
+    assert page.count("data-session=") == LiveSession.objects.filter(trainers=trainer).count() > 0
