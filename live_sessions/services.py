@@ -469,6 +469,7 @@ def mark_attendance_many(session, attendance: dict, *, actor) -> int:
             SessionLearner.objects.select_for_update(of=("self",))
             .select_related("learner")
             .filter(session=session, pk__in=list(attendance))
+            .order_by("pk")
         )
         wanted = []
         for sl in rows:
@@ -517,7 +518,8 @@ def set_status(session_learners, status, *, actor) -> int:
         raise LiveSessionError(gettext("“%(status)s” is not a learner status.") % {"status": status})
     ids = [sl.pk if isinstance(sl, SessionLearner) else int(sl) for sl in session_learners]
     with transaction.atomic():
-        rows = list(SessionLearner.objects.select_for_update().filter(pk__in=ids).exclude(status=status))
+        # Rows locked in id order, so two overlapping updates wait for each other instead of deadlocking.
+        rows = list(SessionLearner.objects.select_for_update().filter(pk__in=ids).exclude(status=status).order_by("pk"))
         changes = _change([(sl, status) for sl in rows], Trigger.MANUAL, actor=actor)
     by_pk = {sl.pk: sl for sl in rows}
     for sl in session_learners:

@@ -271,3 +271,79 @@ def test_seed_003_adding_learners_twice_keeps_one_row_each(admin_user):
     again = services.add_learners(session, learners, actor=admin_user)
     assert [sl.pk for sl in first] == [sl.pk for sl in again]
     assert SessionLearner.objects.filter(session=session).count() == 2
+
+
+def test_seed_003_the_attendance_form_refuses_a_learner_cancelled_meanwhile_and_saves_nothing(admin_user):
+    session = ready_session()
+    present, gone = one(session), one(session)
+    services.cancel(gone)
+    with pytest.raises(LiveSessionError, match=gone.learner.full_name):
+        services.mark_attendance_many(session, {present.pk: True, gone.pk: True}, actor=admin_user)
+    assert SessionLearner.objects.get(pk=present.pk).status == S.REGISTERED
+
+
+def test_seed_003_registering_twice_is_harmless():
+    session = ready_session()
+    learner = make_learner()
+    first = services.register(session, learner)
+    again = services.register(session, learner)
+    assert first.pk == again.pk and again.status == S.REGISTERED
+    assert first.status_changes.count() == 1
+
+
+def test_seed_003_a_learner_who_declined_may_register_later():
+    sl = one(ready_session(), status=S.INVITED)
+    services.respond(sl, accept=False)
+    again = services.register(sl.session, sl.learner)
+    assert again.pk == sl.pk and again.status == S.REGISTERED
+
+
+def test_seed_003_an_approval_declined_learner_cannot_register_again():
+    session = ready_session(requires_approval=True, approver=make_user("approver4"))
+    sl = services.register(session, make_learner())
+    services.decide_approval(sl, approve=False, actor=None)
+    with pytest.raises(LiveSessionError, match="cannot register again"):
+        services.register(session, sl.learner)
+
+
+def test_seed_003_approving_when_the_session_is_full_puts_the_learner_on_the_waiting_list():
+    session = ready_session(
+        requires_approval=True, approver=make_user("approver5"), capacity=1, waiting_list_enabled=True
+    )
+    first, second = services.register(session, make_learner()), services.register(session, make_learner())
+    services.decide_approval(first, approve=True, actor=None)
+    services.decide_approval(second, approve=True, actor=None)
+    assert (first.status, second.status) == (S.REGISTERED, S.WAITING_LIST)
+
+
+@pytest.mark.parametrize(
+    "action, words",
+    [
+        (lambda s, sl: services.reschedule(s, starts_at=s.ends_at, ends_at=s.starts_at), "must end after it starts"),
+        (lambda s, sl: services.set_capacity(s, capacity=-1), "cannot be negative"),
+        (lambda s, sl: services.set_status([sl], "lost", actor=None), "is not a learner status"),
+        (lambda s, sl: services.copy_learners([sl], s, status="lost", actor=None), "is not a learner status"),
+        (lambda s, sl: services.send_email(s, [sl], "newsletter", actor=None), "is not an email type"),
+        (lambda s, sl: services.request_participation(sl.learner, []), "at least one session"),
+    ],
+)
+def test_seed_003_bad_input_gets_a_clear_message_and_changes_nothing(action, words):
+    session = ready_session()
+    sl = one(session)
+    before = (StatusChange.objects.count(), LiveSession.objects.get(pk=session.pk).starts_at)
+    with pytest.raises(LiveSessionError, match=words):
+        action(session, sl)
+    assert (StatusChange.objects.count(), LiveSession.objects.get(pk=session.pk).starts_at) == before
+
+
+def test_seed_003_a_cancelled_session_cannot_be_cancelled_rescheduled_or_joined_again():
+    session = ready_session()
+    services.cancel_session(session)
+    with pytest.raises(LiveSessionError, match="already cancelled"):
+        services.cancel_session(session)
+    with pytest.raises(LiveSessionError, match="cannot be rescheduled"):
+        services.reschedule(session, starts_at=session.starts_at, ends_at=session.ends_at)
+    with pytest.raises(LiveSessionError, match="cannot be added"):
+        services.add_learners(session, [make_learner()])
+    with pytest.raises(LiveSessionError, match="not open for registration"):
+        services.register(session, make_learner())

@@ -136,3 +136,33 @@ def test_seed_003_two_cancellations_at_the_same_moment_invite_two_different_lear
     )
     assert invited_learners == {queue[0].learner_id, queue[1].learner_id}
     assert selectors.session_summary(session)["free"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_003_two_learners_accepting_the_last_place_at_the_same_moment_do_not_overfill_it():
+    """Real threads at a barrier: one gets the place, the other goes on the waiting list."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    session = make_session(status=LiveSession.Status.READY, capacity=1, waiting_list_enabled=True)
+    rows = services.add_learners(session, [make_learner(), make_learner()])
+    services.set_status(rows, S.INVITED, actor=None)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def accept(session_learner):
+        try:
+            barrier.wait(timeout=10)
+            services.respond(SessionLearner.objects.select_related("session").get(pk=session_learner.pk), accept=True)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(sl,)) for sl in rows]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sorted(statuses(rows)) == sorted([S.REGISTERED, S.WAITING_LIST])
+    assert services.fill_rate(session) == 1.0
