@@ -35,12 +35,12 @@ from learners.models import Learner, LearnerGroup
 from lms_notify.admin_base import ReadOnlyAdmin
 
 from . import selectors, services
+from .flow import FILLING_STATUSES
 from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 from .trainers import TRAINERS_GROUP
 
 Status = SessionLearner.Status
 
-FILLING_STATUSES = [Status.REGISTERED, Status.GO_SHOW, Status.ATTENDED]
 # The session page lists this many learners; the full, paginated list is the Session learners page.
 LEARNERS_SHOWN = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -159,6 +159,9 @@ class LiveSessionForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         status = data.get("status")
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("The session must end after it starts."))
         if self.instance.pk is None:
             if status not in (SessionStatus.DRAFT, SessionStatus.READY):
                 self.add_error("status", _("A new session is a draft or ready."))
@@ -210,6 +213,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
     ]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_form_template = "admin/live_sessions/livesession/change_form.html"
+    actions = ["publish_sessions"]
 
     class Media:
         css = {"all": ["live_sessions/admin.css"]}
@@ -282,8 +286,6 @@ class LiveSessionAdmin(admin.ModelAdmin):
             )
             kwargs.setdefault("help_text", _("Users of the Trainers group; they take attendance at /trainer/."))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    actions = ["publish_sessions"]
 
     @admin.action(description=_("Publish (draft to ready): invite their learners"), permissions=["change"])
     def publish_sessions(self, request, queryset):

@@ -499,3 +499,13 @@ def test_select_all_within_a_session_search_never_widens_to_the_session_title(bo
     safe.refresh_from_db()
     other.refresh_from_db()
     assert (safe.status, other.status) == (Status.ABSENT, Status.REGISTERED)
+
+
+def test_a_session_ending_before_it_starts_is_refused_on_the_form(boss_client, settings):
+    settings.TIME_ZONE = "UTC"
+    session = make_session(status=LiveSession.Status.READY)
+    data = session_form_data(session, ends_at_0=session.starts_at.strftime("%Y-%m-%d"), ends_at_1="07:00:00")
+    response = boss_client.post(session_page(session), data)
+    assert "The session must end after it starts." in response.content.decode()
+    session.refresh_from_db()
+    assert session.calendar_sequence == 0
