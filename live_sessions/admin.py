@@ -402,7 +402,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
         if not request.user.has_perm("live_sessions.add_sessionlearner"):
             raise PermissionDenied
         session = get_object_or_404(LiveSession, pk=session_id)
-        back = reverse("admin:live_sessions_livesession_change", args=[session.pk])
+        back = reverse("admin:live_sessions_livesession_change", args=[session.pk]) + "#session-learners"
         form = AddLearnersForm(request.POST if request.method == "POST" else None, admin_site=self.admin_site)
         if request.method == "POST" and form.is_valid():
             chosen = form.chosen_learners()
