@@ -50,6 +50,16 @@ class AttendanceForm(forms.Form):
             )
         return rows
 
+    def answers_off_roster(self) -> list[int]:
+        """Session learner ids answered on the page but no longer on the roster (e.g. cancelled meanwhile)."""
+        ids = []
+        for name, value in self.data.items():
+            if name.startswith("learner_") and name not in self.roster and value in (ATTENDED, ABSENT):
+                pk = name.removeprefix("learner_")
+                if pk.isdigit():
+                    ids.append(int(pk))
+        return ids
+
     def changes(self):
         """(session learner, attended) for each answer that differs from what is recorded: saving twice does nothing."""
         changed = []

@@ -73,6 +73,12 @@ def attendance(request, session_id):
         else:
             text = ngettext("Attendance saved: %(n)d change.", "Attendance saved: %(n)d changes.", saved)
             messages.success(request, text % {"n": saved})
+        off_roster = trainers.off_roster_words(session, form.answers_off_roster())
+        if off_roster:
+            messages.warning(
+                request,
+                _("Not recorded, no longer registered for this session: %(names)s.") % {"names": ", ".join(off_roster)},
+            )
         return redirect("trainer:attendance", session_id=session.pk)
     search = GoShowSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""

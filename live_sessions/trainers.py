@@ -114,3 +114,13 @@ def go_show_candidates(session, query):
         status = statuses.get(learner.pk)
         learner.status_here = Status(status).label if status else ""
     return candidates
+
+
+def off_roster_words(session, session_learner_ids) -> list[str]:
+    """ "Name (status)" for learners of `session` among the ids, in one query."""
+    rows = (
+        SessionLearner.objects.filter(session=session, pk__in=session_learner_ids)
+        .select_related("learner")
+        .order_by("learner__last_name", "learner__first_name")
+    )
+    return [f"{sl.learner.full_name} ({sl.get_status_display().lower()})" for sl in rows]

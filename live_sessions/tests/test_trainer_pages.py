@@ -187,6 +187,8 @@ def test_a_refused_attendance_is_reported_in_words_not_a_500(trainer_client, tra
     SessionLearner.objects.filter(pk=sl.pk).update(status=Status.CANCELLED)
     response = trainer_client.post(attendance_url(session), {f"learner_{sl.pk}": "attended"}, follow=True)
     assert response.status_code == 200
+    expected = f"Not recorded, no longer registered for this session: {sl.learner.full_name} (cancelled)."
+    assert expected in response.content.decode()
     sl.refresh_from_db()
     assert sl.status == Status.CANCELLED
 
