@@ -35,7 +35,7 @@ from learners.models import Learner, LearnerGroup
 from lms_notify.admin_base import ReadOnlyAdmin
 
 from . import selectors, services
-from .flow import FILLING_STATUSES
+from .flow import FILLING_STATUSES, Trigger
 from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 from .trainers import TRAINERS_GROUP
 
@@ -57,6 +57,11 @@ def refusal_text(error):
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error)
+
+
+def trigger_words(trigger):
+    """What caused a status change, in words (the flow table's trigger labels)."""
+    return Trigger(trigger).label if trigger in Trigger.values else trigger
 
 
 def fill_rate_text(filled, capacity):
@@ -499,7 +504,12 @@ class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["at", "from_status", "to_status", "trigger", "actor"]
+    fields = readonly_fields = ["at", "from_status", "to_status", "cause", "actor"]
+    verbose_name_plural = _("status history")
+
+    @admin.display(description=_("trigger"))
+    def cause(self, obj):
+        return trigger_words(obj.trigger)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -861,8 +871,13 @@ def report_email_result(request, type_label, result):
 class StatusChangeAdmin(ReadOnlyAdmin):
     """The audit trail: read-only."""
 
-    list_display = ["at", "session_learner", "from_status", "to_status", "trigger", "actor"]
+    list_display = ["at", "session_learner", "from_status", "to_status", "cause", "actor"]
     list_filter = ["to_status", "from_status", "trigger"]
+
+    @admin.display(description=_("trigger"), ordering="trigger")
+    def cause(self, obj):
+        return trigger_words(obj.trigger)
+
     search_fields = ["session_learner__learner__email", "session_learner__session__title", "trigger"]
     list_select_related = ["session_learner__learner", "session_learner__session", "actor"]
     date_hierarchy = "at"

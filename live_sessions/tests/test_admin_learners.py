@@ -509,3 +509,12 @@ def test_a_session_ending_before_it_starts_is_refused_on_the_form(boss_client, s
     assert "The session must end after it starts." in response.content.decode()
     session.refresh_from_db()
     assert session.calendar_sequence == 0
+
+
+def test_a_session_learners_page_shows_its_status_history_in_words(boss_client, admin_user):
+    """seed 003 / issue: every change is a StatusChange row shown on the session learner in the admin."""
+    session = make_session()
+    (sl,) = enrol(session, [Status.INVITED])
+    post_action(boss_client, "update_status", [sl], apply="1", status="registered")
+    page = boss_client.get(reverse("admin:live_sessions_sessionlearner_change", args=[sl.pk])).content.decode()
+    assert "Status history" in page and "Updated by hand" in page and admin_user.username in page
