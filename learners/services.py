@@ -29,6 +29,7 @@ def invitation_message(invitation, *, event, occurrence=None, actor=None):
     """The email carrying an invitation's accept/decline link (also used by reminders and Notify)."""
     from notifications.links import make_action_url
     from notifications.services import OutgoingMessage, Recipient
+    from notifications.variables import person_values
 
     recipient = Recipient(learner=invitation.learner)
     action_url = make_action_url(purpose="invitation", obj=invitation, recipient=recipient)
@@ -37,7 +38,7 @@ def invitation_message(invitation, *, event, occurrence=None, actor=None):
         channel="email",
         recipient=recipient,
         occurrence=occurrence or f"inv{invitation.pk}",
-        context={"learner": invitation.learner, "invitation": invitation, "action_url": action_url},
+        context={"learner": person_values(invitation.learner), "action_url": action_url},
         refs={"invitation": invitation.pk},
         actor=actor,
     )

@@ -34,4 +34,7 @@ class LiveSessionsConfig(AppConfig):
     name = "live_sessions"
 
     def ready(self):
+        from .messages import declare_template_variables
+
         register_message_files_until_the_loader_exists()
+        declare_template_variables()

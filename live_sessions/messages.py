@@ -11,7 +11,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from notifications import variables
 from notifications.links import make_action_url
 from notifications.models import Channel, Event
 from notifications.services import OutgoingMessage, Recipient
@@ -29,47 +31,44 @@ PLACE_PURPOSE = "session_place"
 PARTICIPATION_PURPOSE = "participation_choice"
 
 
-# The variables each event's templates may use (all plain values). Every template also gets recipient_name and
-# event_label. session = {title, starts_at, ends_at, location, timezone, registration_form_url,
-# feedback_form_url}; learner = {first_name, last_name, full_name, email}. Dates render in the reader's time zone.
-_COMMON = ["recipient_name", "event_label", "learner", "session", "action_url"]
-EVENT_VARIABLES = {
-    Event.SESSION_INVITATION: [*_COMMON, "accept_url", "decline_url", "from_waiting_list"],
-    Event.SESSION_RESCHEDULED: [*_COMMON, "accept_url", "decline_url"],
-    Event.SESSION_CANCELLED: _COMMON,
-    Event.SESSION_APPROVAL_REQUEST: [*_COMMON, "approver_name", "approve_url", "decline_url"],
-    Event.SESSION_REGISTRATION_FORM: _COMMON,
-    Event.SESSION_ATTENDANCE_REMINDER: [*_COMMON, "confirm_url", "decline_url"],
-    Event.SESSION_FOLLOW_UP: _COMMON,
-    Event.SESSION_FEEDBACK_FORM: _COMMON,
-    Event.SESSION_FEEDBACK_FORM_REMINDER: _COMMON,
-    Event.SESSION_CUSTOM: _COMMON,
-    Event.SESSION_WAITING_LEARNERS_INVITATION: [*_COMMON, "take_place_url"],
-    Event.SESSION_CONVOCATION: [*_COMMON, "confirm_url", "decline_url"],
-    # sessions = [{title, starts_at, ends_at, location, timezone, ...}]
-    Event.PARTICIPATION_REQUEST: ["recipient_name", "event_label", "learner", "sessions", "action_url"],
+# What the templates of each live-session event read beyond the learner and the session (declared with
+# notifications.variables, which checks every edited template against it). All are plain values; dates render
+# in the reader's time zone.
+_SAMPLE_URL = f"{settings.SITE_URL}/a/sample-token/"
+EXTRA_VARIABLES = {
+    Event.SESSION_INVITATION: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL, "from_waiting_list": False},
+    Event.SESSION_RESCHEDULED: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
+    Event.SESSION_APPROVAL_REQUEST: {
+        "approver_name": "Pierre Martin",
+        "approve_url": _SAMPLE_URL,
+        "decline_url": _SAMPLE_URL,
+    },
+    Event.SESSION_ATTENDANCE_REMINDER: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
+    Event.SESSION_WAITING_LEARNERS_INVITATION: {"take_place_url": _SAMPLE_URL},
+    Event.SESSION_CONVOCATION: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
+}
+DESCRIPTIONS = {
+    "accept_url": _("Link to accept the invitation."),
+    "decline_url": _("Link to decline."),
+    "from_waiting_list": _("True when the place was freed for a learner of the waiting list."),
+    "approver_name": _("Name of the approver reading the request."),
+    "approve_url": _("Link to approve the registration."),
+    "confirm_url": _("Link to confirm attendance."),
+    "take_place_url": _("Link to take the freed place."),
 }
 
 
-def session_context(session) -> dict:
-    return {
-        "title": session.title,
-        "starts_at": session.starts_at,
-        "ends_at": session.ends_at,
-        "location": session.location,
-        "timezone": session.timezone,
-        "registration_form_url": session.registration_form_url,
-        "feedback_form_url": session.feedback_form_url,
-    }
+def declare_template_variables():
+    """Offer each event's extra values to its templates (called once, from the app's ready())."""
+    for event, samples in EXTRA_VARIABLES.items():
+        variables.offer(event, samples=samples, descriptions={name: DESCRIPTIONS[name] for name in samples})
+
+
+session_context = variables.session_values
 
 
 def learner_context(learner) -> dict:
-    return {
-        "first_name": learner.first_name,
-        "last_name": learner.last_name,
-        "full_name": learner.full_name,
-        "email": learner.email,
-    }
+    return {**variables.person_values(learner), "email": learner.email}
 
 
 def link_lifetime(session, *, now=None) -> timedelta:

@@ -1,2 +1,2 @@
 # The notifications admin is split by concern; importing registers each part.
-from . import admin_notify, admin_outbox, admin_templates  # noqa: F401
+from . import admin_notify, admin_outbox, admin_tasks, admin_templates  # noqa: F401

@@ -5,15 +5,26 @@ from django.utils import timezone
 
 from learners.models import Guardian, Learner
 
+from .links import is_recipient_key
 from .models import Channel, Notification
 
 
 def inbox_owner(key):
     """The Learner, Guardian or user a recipient key ("l12", "g3", "u1") names, or None."""
-    if not key or key[:1] not in {"l", "g", "u"} or not key[1:].isdigit():
+    if not is_recipient_key(key):
         return None
     model = {"l": Learner, "g": Guardian, "u": get_user_model()}[key[0]]
-    return model._default_manager.filter(pk=int(key[1:])).first()
+    queryset = model._default_manager.all()
+    if model is Guardian:
+        queryset = queryset.select_related("learner")  # owner_is_active reads it: no extra query
+    return queryset.filter(pk=int(key[1:])).first()
+
+
+def owner_is_active(owner) -> bool:
+    """A deactivated learner (or the guardian of one, or a disabled guardian or user) reads nothing."""
+    if isinstance(owner, Guardian):
+        return owner.is_enabled and owner.learner.is_active
+    return bool(owner.is_active)
 
 
 def owner_locale(owner) -> tuple[str, str]:

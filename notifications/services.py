@@ -19,6 +19,7 @@ from learners.models import Guardian, Learner
 
 from .models import Channel, Event, Notification, NotificationRule
 from .templating import TemplateCache
+from .variables import person_values
 
 
 class OmitReason:
@@ -333,7 +334,7 @@ def messages_for_rules(
                         channel=channel,
                         recipient=recipient,
                         occurrence=f"{occurrence}:r{rule.pk}",
-                        context={"learner": learner, **(context or {})},
+                        context={"learner": person_values(learner), **(context or {})},
                         refs=refs or {},
                         requires_confirmation=rule.requires_confirmation,
                         rule=rule,

@@ -8,13 +8,13 @@ from django.template import Context, Template
 from live_sessions import messages, services
 from live_sessions.apps import MESSAGES_DIR
 from live_sessions.models import LiveSession
-from notifications import catalogue
+from notifications import catalogue, variables
 from notifications.templating import render_message
 
 from .conftest import make_learner, make_session
 
 # session.convocation keeps the wording notifications already had for it (seed 002).
-EVENTS = sorted(set(messages.EVENT_VARIABLES) - {"session.convocation"})
+EVENTS = sorted(folder.name for folder in MESSAGES_DIR.iterdir() if folder.is_dir())
 LANGUAGES = ["en", "fr", "pl"]
 
 
@@ -46,7 +46,7 @@ def test_seed_003_invitation_words_render_in_the_learners_language_from_plain_va
     (sl,) = services.add_learners(session, [learner])
     (message,) = messages.invitation_messages(session, [(sl, 1)])
     assert plain(message.context)
-    assert set(message.context) <= set(messages.EVENT_VARIABLES[message.event])
+    assert set(message.context) <= set(variables.names_of(message.event))
     rendered = render_message(
         message.event, language, {"recipient_name": learner.full_name, **message.context}, tz=learner.timezone
     )
@@ -65,7 +65,7 @@ def test_seed_003_manual_email_contexts_are_plain_values_and_documented():
     for email_type, rule in RULES.items():
         context = services._email_context(session, sl, email_type, messages.link_lifetime(session))
         assert plain(context), email_type
-        assert set(context) <= set(messages.EVENT_VARIABLES[rule.event]), email_type
+        assert set(context) <= set(variables.names_of(rule.event)), email_type
 
 
 def test_seed_003_only_the_services_write_status_history():
