@@ -562,9 +562,8 @@ class SessionLearnerAdmin(admin.ModelAdmin):
         return request.user.has_perm("live_sessions.change_sessionlearner")
 
     def has_export_permission(self, request):
-        return request.user.has_perm("live_sessions.view_sessionlearner") or request.user.has_perm(
-            "live_sessions.change_sessionlearner"
-        )
+        # Like every action, not for staff who may only look: the export carries contact details out of the app.
+        return request.user.has_perm("live_sessions.change_sessionlearner")
 
     def has_copy_permission(self, request):
         return request.user.has_perm("live_sessions.add_sessionlearner")
