@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("trainer/", include("live_sessions.trainer_urls")),
     path("", include("notifications.urls")),
     path("", include("live_sessions.urls")),
 ]

@@ -26,6 +26,7 @@ class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
         fields = ["event", "language", "subject", "body", "html_body", "sms_body"]
+        labels = {"body": _("Text body"), "html_body": _("HTML body"), "sms_body": _("SMS text")}
         widgets = {
             "body": forms.Textarea(attrs={"rows": 14, "cols": 100}),
             "html_body": forms.Textarea(attrs={"rows": 10, "cols": 100}),
@@ -201,22 +202,8 @@ class NotificationRuleForm(forms.ModelForm):
 @admin.register(NotificationRule)
 class NotificationRuleAdmin(admin.ModelAdmin):
     form = NotificationRuleForm
-    list_display = (
-        "event",
-        "is_enabled",
-        "in_words",
-        "preview_link",
-        "channel_list",
-        "notify_learner",
-        "notify_manager",
-        "notify_site_admins",
-        "notify_guardians",
-        "timing",
-        "offset_days",
-        "requires_confirmation",
-        "program",
-        "active_since",
-    )
+    # "When, to whom, how" says timing, recipients, channels and confirmation in one sentence: no column each.
+    list_display = ("event", "is_enabled", "in_words", "program", "preview_link", "active_since")
     list_display_links = ("event",)
     list_editable = ("is_enabled",)
     list_filter = ("is_enabled", "event", "timing", "requires_confirmation", "notify_manager", "program")

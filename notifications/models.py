@@ -139,7 +139,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_event_display()} → {self.to or self.recipient_display} ({self.channel})"
+        return f"{self.get_event_display()} → {self.to or self.recipient_display} ({self.get_channel_display()})"
 
     @property
     def recipient_display(self):

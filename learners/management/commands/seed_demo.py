@@ -13,13 +13,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from learners.models import GroupMembership, Guardian, Invitation, Learner, LearnerGroup
 from live_sessions.models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
+from live_sessions.trainers import TRAINERS_GROUP
 from notifications.models import Notification, NotificationRule, NotifyRun
 from programs.models import (
     Assignment,
@@ -347,6 +348,8 @@ class Command(BaseCommand):
                 user.user_permissions.set(session_perms)
             self.count("users", int(created))
             result[username] = user
+        # The demo trainer takes attendance on the trainer pages (/trainer/).
+        result["trainer"].groups.add(Group.objects.get_or_create(name=TRAINERS_GROUP)[0])
         return result
 
     def seed_courses(self):
@@ -725,6 +728,7 @@ class Command(BaseCommand):
         from notifications.channels import PermanentSendError
         from notifications.models import Notification, NotifyRun
         from notifications.outbox import record_failure
+        from notifications.variables import person_values
 
         admin = users["admin"]
         open_assignments = Assignment.objects.filter(learner__in=learners, unassigned_at__isnull=True)
@@ -741,6 +745,7 @@ class Command(BaseCommand):
                 recipient=services.Recipient(learner=learner),
                 occurrence=f"demo-{occurrence}",
                 context={
+                    "learner": person_values(learner),
                     "program": assignment.program.title if assignment else "Data protection",
                     "due_at": assignment.due_at if assignment else None,
                     "group": "",
@@ -811,3 +816,4 @@ class Command(BaseCommand):
             self.stdout.write("Schedules: " + ", ".join(f"{k} ({v})" for k, v in schedules.items()))
         self.stdout.write(self.style.SUCCESS(f"Admin: {settings.SITE_URL}/admin/  —  login admin / admin"))
         self.stdout.write("Also: trainer / trainer, approver / approver (staff, live sessions only).")
+        self.stdout.write(f"Trainer pages: {settings.SITE_URL}/trainer/  —  login trainer / trainer")
