@@ -60,6 +60,52 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         url = reverse("admin:notifications_messagetemplate_preview_row", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Preview"))
 
+    def changelist_view(self, request, extra_context=None):
+        """Every event in every language with the words a recipient gets today: an administrator's edit or the
+        built-in words. "Edit" opens the edited row, or a new one filled with the built-in words."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        languages = settings.LANGUAGES
+        edited = {(row.event, row.language): row for row in MessageTemplate.objects.all()}
+        wanted_event = request.GET.get("event", "")
+        rows = []
+        for event, label in Event.choices:
+            if wanted_event and event != wanted_event:
+                continue
+            for language, language_name in languages:
+                row = edited.get((event, language))
+                if row is not None:
+                    subject = row.subject
+                    edit_url = reverse("admin:notifications_messagetemplate_change", args=[row.pk])
+                    preview_url = reverse("admin:notifications_messagetemplate_preview_row", args=[row.pk])
+                else:
+                    subject = _builtin_subject(event, language)
+                    query = urlencode({"event": event, "language": language})
+                    edit_url = reverse("admin:notifications_messagetemplate_add") + "?" + query
+                    preview_url = reverse("admin:notifications_messagetemplate_preview") + "?" + query
+                rows.append(
+                    {
+                        "event": event,
+                        "label": label,
+                        "language": language_name,
+                        "subject": subject,
+                        "edited": row,
+                        "edit_url": edit_url,
+                        "preview_url": preview_url,
+                    }
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Message templates"),
+            "rows": rows,
+            "events": Event.choices,
+            "wanted_event": wanted_event,
+            "can_edit": self.has_add_permission(request) and self.has_change_permission(request),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/notifications/messagetemplate/words_list.html", context)
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
@@ -133,6 +179,11 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             "error": error,
         }
         return TemplateResponse(request, "admin/notifications/messagetemplate/preview.html", context)
+
+
+def _builtin_subject(event, language):
+    """The subject of the built-in words of (event, language), English when the language has none."""
+    return catalogue.default_template(event, language).subject
 
 
 def _effective_parts(event, language):
