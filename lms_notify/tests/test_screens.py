@@ -22,6 +22,7 @@ LISTS = {
     "messages": "/admin/notifications/notification/",
     "learners": "/admin/learners/learner/",
     "rules": "/admin/notifications/notificationrule/",
+    "templates": "/admin/notifications/messagetemplate/",
 }
 
 
@@ -139,3 +140,18 @@ def test_a_learner_reads_the_invitation_its_answer_and_an_expired_link_in_their_
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     if language != "en":
         assert [english_words(text) for text in texts] == [[], [], []]
+
+
+def test_custom_admin_pages_have_one_breadcrumb_trail_and_fit_the_screen(admin_page, demo, screenshots):
+    pages = {
+        "notify": "/admin/notifications/notifyrun/notify/",
+        "notify-runs": "/admin/notifications/notifyrun/",
+        "template-preview": "/admin/notifications/messagetemplate/preview/?event=invitation.sent&language=pl",
+        "events": "/admin/notifications/notificationrule/events/",
+        "sessions": "/admin/live_sessions/livesession/",
+    }
+    for name, path in pages.items():
+        admin_page.goto(demo + path)
+        admin_page.screenshot(path=screenshots / f"admin-{name}.png", full_page=True)
+        assert admin_page.locator(".breadcrumbs").count() == 1, name
+        assert admin_page.evaluate("document.documentElement.scrollWidth") <= SCREEN["width"], name
