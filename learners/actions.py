@@ -3,6 +3,7 @@
 from django.utils import formats
 
 from notifications.links import ActionHandler, register_action
+from notifications.recipients import learner_key
 
 from .models import Invitation
 from .services import respond_to_invitation
@@ -16,7 +17,7 @@ class InvitationAction(ActionHandler):
         return Invitation.objects.select_related("learner").get(pk=pk)
 
     def belongs_to(self, obj, recipient_key):
-        return recipient_key == f"l{obj.learner_id}"
+        return recipient_key == learner_key(obj.learner_id)
 
     def question(self, obj):
         return f"{obj.learner.first_name}, you are invited to sign in to the training platform. Do you accept?"

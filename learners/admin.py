@@ -217,7 +217,7 @@ class LearnerGroupAdmin(admin.ModelAdmin):
     @admin.action(description=_("Notify group"))
     def notify_group(self, request, queryset):
         # Seed 000 "Notify Group": lives with the other Notify buttons in notifications.admin_notify.
-        from notifications.admin_notify import notify_group_action
+        from notifications.admin.notify import notify_group_action
 
         return notify_group_action(self, request, queryset)
 

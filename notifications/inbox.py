@@ -1,19 +1,17 @@
 """The recipient's inbox of system messages (seed 004): queries and the one state change, reading."""
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from learners.models import Guardian, Learner
+from learners.models import Learner
 
 from .models import Channel, Notification
+from .recipients import Recipient, parse_key
 
 
 def inbox_owner(key):
     """The Learner, Guardian or user a recipient key ("l12", "g3", "u1") names, or None."""
-    if not key or key[:1] not in {"l", "g", "u"} or not key[1:].isdigit():
-        return None
-    model = {"l": Learner, "g": Guardian, "u": get_user_model()}[key[0]]
-    return model._default_manager.filter(pk=int(key[1:])).first()
+    recipient = Recipient.for_key(key)
+    return recipient.holder if recipient is not None else None
 
 
 def owner_locale(owner) -> tuple[str, str]:
@@ -31,10 +29,10 @@ def inbox_messages(key, *, limit=200):
     rows addressed to the learner themself.
     """
     qs = Notification.objects.filter(channel=Channel.INBOX, status=Notification.Status.SENT)
-    pk = int(key[1:])
-    if key[0] == "g":
+    kind, pk = parse_key(key)
+    if kind == "g":
         qs = qs.filter(recipient_guardian_id=pk)
-    elif key[0] == "l":
+    elif kind == "l":
         qs = qs.filter(recipient_learner_id=pk, recipient_guardian__isnull=True, recipient_user__isnull=True)
     else:
         qs = qs.filter(recipient_user_id=pk, recipient_learner__isnull=True, recipient_guardian__isnull=True)

@@ -17,9 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
+
+from .recipients import Recipient, key_of, parse_key
 
 ACTION_SALT = "notifications.links.action"
 INBOX_SALT = "notifications.links.inbox"
@@ -105,18 +108,7 @@ def get_handler(purpose) -> ActionHandler | None:
 
 def recipient_key(recipient) -> str:
     """The key naming a recipient in links: accepts a Recipient, Learner, Guardian, user or a key."""
-    if isinstance(recipient, str):
-        return recipient
-    key = getattr(recipient, "key", None)
-    if isinstance(key, str):
-        return key
-    from learners.models import Guardian, Learner
-
-    if isinstance(recipient, Learner):
-        return f"l{recipient.pk}"
-    if isinstance(recipient, Guardian):
-        return f"g{recipient.pk}"
-    return f"u{recipient.pk}"
+    return key_of(recipient)
 
 
 def _absolute(path):
@@ -175,8 +167,6 @@ def resolve_action(token):
     handler = get_handler(link.purpose)
     if handler is None:
         raise TamperedLink("This link is not valid: it does not lead to any action.")
-    from django.core.exceptions import ObjectDoesNotExist
-
     try:
         obj = handler.load(link.object_pk)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
@@ -187,14 +177,6 @@ def resolve_action(token):
 
 
 # --- Inbox link (seed 004) ----------------------------------------------------
-
-
-def _inbox_owner_key(notification) -> str:
-    if notification.recipient_guardian_id:
-        return f"g{notification.recipient_guardian_id}"
-    if notification.recipient_learner_id:
-        return f"l{notification.recipient_learner_id}"
-    return f"u{notification.recipient_user_id}"
 
 
 def make_inbox_url(*, recipient, issued_at=None) -> str:
@@ -213,13 +195,13 @@ def inbox_link(notification) -> str:
     waited for confirmation, which would shorten the link's life.
     """
     issued_at = notification.sent_at or timezone.now()
-    return make_inbox_url(recipient=_inbox_owner_key(notification), issued_at=issued_at)
+    return make_inbox_url(recipient=Recipient.key_of_notification(notification), issued_at=issued_at)
 
 
 def read_inbox_token(token) -> str:
     """The recipient key of a valid inbox token; raises TamperedLink (400) or ExpiredLink (410)."""
     payload = _loads(token, INBOX_SALT)
     key = payload.get("r")
-    if not isinstance(key, str) or key[:1] not in {"l", "g", "u"} or not key[1:].isdigit():
+    if parse_key(key) is None:
         raise TamperedLink("This link is not valid.")
     return key

@@ -293,3 +293,17 @@ class NotifyOutcome(models.Model):
 
     def __str__(self):
         return f"{self.learner_id}: {self.action} {self.reason}".strip()
+
+
+class DispatchRequest(models.Model):
+    """At most one row: when `requested_at` is set, a dispatch task is waiting in the task queue.
+
+    Enqueueing asks for a dispatch after its transaction commits; a Notify run over
+    100,000 learners does so once per chunk. Only the request that finds no waiting
+    task queues one (coalescing), and the task clears the flag as it starts.
+    """
+
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"dispatch requested at {self.requested_at}" if self.requested_at else "no dispatch waiting"

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import inbox as inbox_service
 from .links import InvalidDecision, LinkError, read_inbox_token, resolve_action
+from .recipients import learner_key, parse_key, user_key
 
 INBOX_SESSION_KEY = "notifications_inbox_recipient"
 
@@ -77,7 +78,8 @@ def inbox_open(request, token):
     owner = inbox_service.inbox_owner(key)
     if owner is None:
         return render(request, "notifications/link_error.html", {"message": "This inbox no longer exists."}, status=404)
-    user = getattr(owner, "user", None) if key.startswith("l") else (owner if key.startswith("u") else None)
+    kind, _ = parse_key(key)
+    user = getattr(owner, "user", None) if kind == "l" else (owner if kind == "u" else None)
     if user is not None and user.is_active:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     elif request.user.is_authenticated:
@@ -91,9 +93,9 @@ def _current_recipient_key(request):
     if request.user.is_authenticated:
         learner = getattr(request.user, "learner", None)
         if learner is not None:
-            return f"l{learner.pk}"
+            return learner_key(learner)
         session_key = request.session.get(INBOX_SESSION_KEY, "")
-        return session_key if session_key.startswith("u") else f"u{request.user.pk}"
+        return session_key if (parse_key(session_key) or ("",))[0] == "u" else user_key(request.user)
     return request.session.get(INBOX_SESSION_KEY)
 
 

@@ -29,9 +29,11 @@ from django.utils import timezone
 
 from learners.models import GroupMembership, Invitation, Learner, LearnerGroup
 from notifications.models import NotifyOutcome, NotifyRun
-from notifications.notify import PHASE_SECONDS, _message, _new_assignments, decide, describe_summary, notify_learners
-from notifications.selectors import load_checklist_data
-from notifications.services import enqueue
+from notifications.notify.checklist import decide, new_assignment_rows, notify_message
+from notifications.notify.engine import notify_learners
+from notifications.notify.selectors import load_checklist_data
+from notifications.notify.summary import describe_summary
+from notifications.outbox import enqueue
 from notifications.templating import TemplateCache
 from programs.models import Assignment, CourseSet, CourseSetCompletion, Program
 
@@ -83,7 +85,6 @@ class Command(BaseCommand):
             settings.NOTIFY_PROCESSES = options["processes"]
         self.stdout.write(f"  processes sharing the run: {settings.NOTIFY_PROCESSES}")
         rss_before = maxrss_mb()
-        PHASE_SECONDS.clear()
         if options["tracemalloc"]:
             tracemalloc.start()
         profiler = None
@@ -112,8 +113,8 @@ class Command(BaseCommand):
         if children:
             # Forked processes: their queries and phases are not counted here, only their memory.
             self.stdout.write(f"  peak RSS of one forked process {children:.0f} MB (queries above: parent only)")
-        phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in PHASE_SECONDS.items())
-        self.stdout.write(f"  phases: {phases}")
+        phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in run.phase_seconds.items())
+        self.stdout.write(f"  phases (seconds summed over the processes): {phases}")
         if options["tracemalloc"]:
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
@@ -246,11 +247,13 @@ class Command(BaseCommand):
                 data = load_checklist_data([pk], now=now, lock=True)
                 for learner in data.learners:
                     decision = decide(learner, data, now=now)
-                    for row in _new_assignments([decision], data, now):
-                        row.save()
+                    for learner_id, program_id, group_id, due_at in new_assignment_rows([decision], now=now):
+                        Assignment.objects.create(
+                            learner_id=learner_id, program_id=program_id, group_id=group_id, due_at=due_at
+                        )
                     notification = None
                     if decision.sends:
-                        created = enqueue([_message(decision, run=run, actor=None)], templates=templates)
+                        created = enqueue([notify_message(decision, run=run, actor=None)], templates=templates)
                         notification = created[0] if created else None
                     NotifyOutcome.objects.create(
                         run=run,

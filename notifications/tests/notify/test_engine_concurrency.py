@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from learners.models import GroupMembership, Invitation, Learner, LearnerGroup
 from notifications.models import Notification, NotifyOutcome
-from notifications.notify import notify_learners
+from notifications.notify.engine import notify_learners
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,7 +75,7 @@ def test_overlapping_scopes_clicked_together_neither_deadlock_nor_double_send():
 def test_a_large_run_shared_between_processes_notifies_each_learner_once(monkeypatch):
     """Seed 000 at scale: chunks of one run processed by two forked processes; every learner
     is decided once, the counts add up, and a second click right after is rate limited."""
-    import notifications.notify as notify
+    import notifications.notify.engine as notify
 
     monkeypatch.setattr(notify, "CHUNK_SIZE", 10)
     learners = Learner.objects.bulk_create(

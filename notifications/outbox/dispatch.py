@@ -15,7 +15,7 @@ How exactly-once holds (foundation issue):
    rest of its batch back instead, so a slow worker cannot overlap another.
 
 Before sending, each batch goes through the send-time checks
-(notifications.sendchecks): rows that are no longer relevant, or whose
+(notifications.outbox.sendchecks): rows that are no longer relevant, or whose
 recipient withdrew consent, end `cancelled` with the reason.
 """
 
@@ -25,12 +25,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Count, F, Min, Q, Value, When
 from django.utils import timezone
 
+from ..links import inbox_link
+from ..models import Channel, Event, Notification, NotificationRule
+from ..recipients import Recipient
 from .channels import EmailChannel, PermanentSendError, SmsChannel
-from .models import Channel, Event, Notification, NotificationRule
+from .enqueue import OutgoingMessage, enqueue
 from .sendchecks import cancellation_reasons
+from .wakeup import request_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -209,12 +213,7 @@ def release_rows(rows, *, lease_until):
 
 
 def inbox_url(notification) -> str:
-    """Where the recipient reads an inbox message: a sign-in link when notifications.links
-    provides one (seed 004: valid 7 days), else the plain inbox page."""
-    try:
-        from .links import inbox_link
-    except ImportError:
-        return settings.SITE_URL + "/inbox/"
+    """Where the recipient reads an inbox message: a link that signs them in (seed 004: valid 7 days)."""
     return inbox_link(notification)
 
 
@@ -227,8 +226,6 @@ def deliver_inbox(rows) -> int:
     """
     if not rows:
         return 0
-    from .services import OutgoingMessage, Recipient, enqueue
-
     now = timezone.now()
     with transaction.atomic():
         pks = list(
@@ -246,12 +243,8 @@ def deliver_inbox(rows) -> int:
         if alert is not None:
             messages = []
             for row in delivered:
-                recipient = Recipient(
-                    guardian=row.recipient_guardian if row.recipient_guardian_id else None,
-                    learner=row.recipient_learner if not row.recipient_guardian_id else None,
-                    user=row.recipient_user if not (row.recipient_guardian_id or row.recipient_learner_id) else None,
-                )
-                if recipient.omit_reason(Channel.EMAIL):
+                recipient = Recipient.of_notification(row)
+                if recipient.ineligibility(Channel.EMAIL):
                     continue
                 url = inbox_url(row)
                 messages.append(
@@ -313,8 +306,6 @@ class OutboxHealth:
 
 def outbox_health(*, now=None) -> OutboxHealth:
     """The backlog in one query (for `manage.py outbox_status` and monitoring)."""
-    from django.db.models import Count, Min
-
     now = now or timezone.now()
     queued = Q(status=Status.QUEUED)
     due = queued & Q(next_attempt_at__lte=now)
@@ -350,7 +341,7 @@ def retry_now(notifications, *, actor=None) -> int:
             .update(status=Status.QUEUED, next_attempt_at=now, attempts=0, claimed_until=None)
         )
         if count:
-            transaction.on_commit(_dispatch_soon)
+            transaction.on_commit(request_dispatch)
     return count
 
 
@@ -363,9 +354,3 @@ def cancel(notifications, *, actor=None, reason="cancelled_by_admin") -> int:
         .filter(_not_in_flight(now))
         .update(status=Status.CANCELLED, reason=reason[:64], claimed_until=None)
     )
-
-
-def _dispatch_soon():
-    from .tasks import schedule_dispatch
-
-    schedule_dispatch()

@@ -21,9 +21,11 @@ from django.utils.translation import gettext_lazy as _
 from learners.models import Learner, LearnerGroup
 from lms_notify.admin_base import ReadOnlyAdmin
 
-from . import selectors
-from .models import NotifyOutcome, NotifyRun
-from .notify import ACTION_WORDS, REASON_WORDS, describe_summary, notify_learners, preview_ids, start_run
+from .. import selectors
+from ..models import NotifyOutcome, NotifyRun
+from ..notify import selectors as notify_selectors
+from ..notify.engine import notify_learners, preview_ids, start_run
+from ..notify.summary import ACTION_WORDS, REASON_WORDS, describe_summary
 
 Scope = NotifyRun.Scope
 
@@ -213,7 +215,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
             messages.error(request, error)
             return redirect(next_url)
         scope, group, learner = parsed
-        ids = selectors.scope_learner_ids(scope=scope, group=group, learner=learner)
+        ids = notify_selectors.scope_learner_ids(scope=scope, group=group, learner=learner)
         if request.method == "POST":
             return self._confirm(request, scope, group, learner, ids, next_url)
         preview = preview_ids(ids)
@@ -241,7 +243,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
             messages.warning(request, _("Nobody to notify: no active learner in this scope."))
             return redirect(next_url)
         if len(ids) > settings.NOTIFY_SYNC_LIMIT:
-            from .tasks import start_notify_task
+            from ..tasks import start_notify_task
 
             run = start_run(actor=request.user, scope=scope, group=group, learner=learner, total=len(ids))
             start_notify_task(run.pk)

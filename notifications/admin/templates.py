@@ -14,9 +14,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import catalogue, rules
-from .models import Channel, Event, MessageTemplate, NotificationRule
-from .templating import SAMPLE_TIMEZONE, TEMPLATE_PARTS, render_parts, template_errors
+from .. import catalogue, rules
+from ..models import Channel, Event, MessageTemplate, NotificationRule
+from ..templating import SAMPLE_TIMEZONE, TEMPLATE_PARTS, render_parts, template_errors
 
 PREVIEW_TIMEZONES = ["Europe/Paris", "Europe/Warsaw", "Europe/London", "UTC", "America/New_York", "Asia/Tokyo"]
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from learners.models import Learner
 from notifications import catalogue
-from notifications.admin_templates import MessageTemplateForm, NotificationRuleForm
+from notifications.admin.templates import MessageTemplateForm, NotificationRuleForm
 from notifications.models import MessageTemplate, NotificationRule
 from notifications.services import OutgoingMessage, Recipient, enqueue
 from notifications.templating import TemplateCache, sample_context, template_errors

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from learners.models import GroupMembership, Invitation, Learner, LearnerGroup
 from notifications.models import Notification, NotifyOutcome, NotifyRun
-from notifications.notify import describe_summary, notify_learners, preview_notify
+from notifications.notify.engine import notify_learners, preview_notify
+from notifications.notify.summary import describe_summary
 from programs.models import Assignment, CourseSet, CourseSetCompletion, Program
 
 pytestmark = pytest.mark.django_db
@@ -325,7 +326,7 @@ def test_query_count_does_not_grow_with_the_number_of_learners(size, safety, dja
 
 def test_large_scopes_are_processed_in_chunks(safety, monkeypatch):
     """Seed 000 at scale: chunks each commit their progress; every learner gets exactly one outcome."""
-    monkeypatch.setattr("notifications.notify.CHUNK_SIZE", 7)
+    monkeypatch.setattr("notifications.notify.engine.CHUNK_SIZE", 7)
     group = LearnerGroup.objects.create(name="Warehouse")
     group.programs.add(safety)
     _population(30, safety, group)
@@ -364,7 +365,7 @@ def test_summary_reads_as_sent_by_kind_and_omitted_by_reason():
 def test_batch_rendering_gives_exactly_the_words_of_a_full_render(safety):
     """Seed 000 at scale: messages rendered once per shape read exactly as if rendered one by one."""
     from notifications.models import MessageTemplate
-    from notifications.notify import ShapeCachedTemplates
+    from notifications.notify.shapes import ShapeCachedTemplates
     from notifications.services import OutgoingMessage, Recipient, build_notification
     from notifications.templating import TemplateCache
 

@@ -12,8 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from learners.models import Learner
-from notifications import outbox
 from notifications.models import Notification
+from notifications.outbox import dispatch as outbox
 from notifications.services import OutgoingMessage, Recipient, dispatch_outbox, enqueue
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -45,8 +45,8 @@ def queue_messages(n):
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_each_message_exactly_once(settings, monkeypatch):
     """Foundation issue: several django-q2 workers may dispatch together; nothing goes twice."""
-    monkeypatch.setattr("notifications.tasks.schedule_dispatch", lambda: None)
-    settings.EMAIL_BACKEND = "notifications.tests.test_outbox_concurrency.SlowLocmemBackend"
+    monkeypatch.setattr("notifications.outbox.wakeup._queue_task", lambda: None)
+    settings.EMAIL_BACKEND = "notifications.tests.outbox.test_dispatch_concurrency.SlowLocmemBackend"
     settings.OUTBOX_BATCH_SIZE = 10
     rows = queue_messages(200)
     mail.outbox = []
@@ -85,7 +85,7 @@ def test_a_worker_crash_after_smtp_accepted_resends_only_that_message_once_with_
 ):
     """Foundation issue: a crash between "accepted" and "marked sent" costs at most one duplicate,
     recognisable by its Message-ID, and only once the claim lease has expired."""
-    monkeypatch.setattr("notifications.tasks.schedule_dispatch", lambda: None)
+    monkeypatch.setattr("notifications.outbox.wakeup._queue_task", lambda: None)
     settings.OUTBOX_CLAIM_SECONDS = 600
     time_machine.move_to(T0, tick=False)
     rows = queue_messages(3)
@@ -119,7 +119,7 @@ def test_a_worker_crash_after_smtp_accepted_resends_only_that_message_once_with_
 @pytest.mark.django_db(transaction=True)
 def test_a_slow_worker_hands_back_rows_before_its_lease_ends(settings, monkeypatch, time_machine):
     """Foundation issue: no worker sends a row another worker may already have reclaimed."""
-    monkeypatch.setattr("notifications.tasks.schedule_dispatch", lambda: None)
+    monkeypatch.setattr("notifications.outbox.wakeup._queue_task", lambda: None)
     settings.OUTBOX_CLAIM_SECONDS = 600
     time_machine.move_to(T0, tick=False)
     queue_messages(3)

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learners.models import Guardian, Invitation, Learner
-from notifications import outbox
-from notifications.channels import LocMemSmsBackend, PermanentSendError
 from notifications.models import Notification
+from notifications.outbox import dispatch as outbox
+from notifications.outbox.channels import LocMemSmsBackend, PermanentSendError
+from notifications.outbox.sendchecks import register_send_check
 from notifications.schedules import ensure_schedules
-from notifications.sendchecks import register_send_check
 from notifications.services import OutgoingMessage, Recipient, confirm, dispatch_outbox, enqueue
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +131,7 @@ def test_a_calendar_attachment_carries_the_method_of_the_invitation(mailoutbox):
 
 def test_a_failing_send_is_retried_only_after_an_exponential_backoff_then_fails(settings, time_machine):
     """Foundation issue: retries with backoff, keeps the error, gives up after OUTBOX_MAX_ATTEMPTS."""
-    settings.EMAIL_BACKEND = "notifications.tests.test_outbox.RefusingBackend"
+    settings.EMAIL_BACKEND = "notifications.tests.outbox.test_dispatch.RefusingBackend"
     settings.OUTBOX_RETRY_BASE_SECONDS = 60
     settings.OUTBOX_MAX_ATTEMPTS = 3
     RefusingBackend.calls = 0
@@ -169,7 +169,7 @@ def test_a_failing_send_is_retried_only_after_an_exponential_backoff_then_fails(
 
 def test_an_unreachable_server_costs_one_connection_attempt_per_batch_not_per_message(settings):
     """Foundation issue: one connection per batch; every message of it is retried later."""
-    settings.EMAIL_BACKEND = "notifications.tests.test_outbox.UnreachableBackend"
+    settings.EMAIL_BACKEND = "notifications.tests.outbox.test_dispatch.UnreachableBackend"
     UnreachableBackend.opened = 0
     rows = [queue() for _ in range(3)]
 
@@ -190,7 +190,7 @@ def test_backoff_is_capped():
 
 def test_a_permanent_error_fails_at_once_without_retries(settings):
     """Foundation issue: an SMS provider saying the number does not exist is not retried."""
-    settings.SMS_BACKEND = "notifications.tests.test_outbox.RejectingSmsBackend"
+    settings.SMS_BACKEND = "notifications.tests.outbox.test_dispatch.RejectingSmsBackend"
     row = queue(channel="sms")
 
     dispatch_outbox()
@@ -259,7 +259,7 @@ def test_a_registered_check_that_crashes_holds_its_messages_back_for_a_retry(mai
         row = queue(event="session.custom", subject="Hello", body="Hi")
         dispatch_outbox()
     finally:
-        from notifications import sendchecks
+        from notifications.outbox import sendchecks
 
         sendchecks._CHECKS["session.custom"].remove(broken)
     row.refresh_from_db()
@@ -270,7 +270,7 @@ def test_a_registered_check_that_crashes_holds_its_messages_back_for_a_retry(mai
 
 def test_an_sms_goes_through_the_configured_backend(settings):
     """Foundation issue: SMS backends are pluggable (SMS_BACKEND)."""
-    settings.SMS_BACKEND = "notifications.channels.LocMemSmsBackend"
+    settings.SMS_BACKEND = "notifications.outbox.channels.LocMemSmsBackend"
     row = queue(channel="sms")
 
     assert dispatch_outbox() == 1
@@ -280,7 +280,7 @@ def test_an_sms_goes_through_the_configured_backend(settings):
 
 def test_the_file_sms_backend_writes_one_json_line_per_message(settings, tmp_path):
     """Foundation issue: a development backend that keeps SMS on disk."""
-    settings.SMS_BACKEND = "notifications.channels.FileSmsBackend"
+    settings.SMS_BACKEND = "notifications.outbox.channels.FileSmsBackend"
     settings.SMS_FILE_PATH = str(tmp_path)
     queue(channel="sms")
     queue(channel="sms")
@@ -312,15 +312,6 @@ def test_delivering_an_inbox_message_emails_a_link_to_read_it(mailoutbox, monkey
 
     dispatch_outbox()
     assert Notification.objects.filter(event="inbox.new_message").count() == 2
-
-
-def test_the_inbox_link_falls_back_to_the_inbox_page_without_the_links_module(settings, monkeypatch):
-    """Foundation issue: dispatch does not depend on notifications.links being there."""
-    import sys
-
-    settings.SITE_URL = "https://lms.example.org"
-    monkeypatch.setitem(sys.modules, "notifications.links", None)
-    assert outbox.inbox_url(Notification(pk=1)) == "https://lms.example.org/inbox/"
 
 
 def test_dispatch_queries_do_not_grow_with_the_batch_except_one_update_per_message(settings, mailoutbox):
@@ -395,7 +386,7 @@ def test_outbox_status_exits_non_zero_past_its_thresholds(settings, time_machine
             "outbox_status", "--max-age-minutes=30", "--max-queued=1", stdout=io.StringIO(), stderr=io.StringIO()
         )
 
-    settings.EMAIL_BACKEND = "notifications.tests.test_outbox.RefusingBackend"
+    settings.EMAIL_BACKEND = "notifications.tests.outbox.test_dispatch.RefusingBackend"
     settings.OUTBOX_MAX_ATTEMPTS = 1
     dispatch_outbox()
     with pytest.raises(SystemExit):
@@ -412,7 +403,7 @@ def _admin_action(admin_client, action, rows):
 
 def test_admin_retry_now_requeues_failed_messages_and_reports_counts(admin_client, settings):
     """Foundation issue: "Retry now" resets attempts; counts in the message."""
-    settings.EMAIL_BACKEND = "notifications.tests.test_outbox.RefusingBackend"
+    settings.EMAIL_BACKEND = "notifications.tests.outbox.test_dispatch.RefusingBackend"
     settings.OUTBOX_MAX_ATTEMPTS = 1
     failed, sent = queue(), queue()
     dispatch_outbox()

@@ -5,8 +5,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
-from .models import Notification
+from .. import services
+from ..models import Notification
 
 
 class DeliveryStateFilter(admin.SimpleListFilter):

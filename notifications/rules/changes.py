@@ -8,7 +8,7 @@ that are already past.
 from django.db import transaction
 from django.utils import timezone
 
-from .models import NotificationRule
+from ..models import NotificationRule
 
 # Changing any of these moves the moments the rule fires at.
 _TIMING_FIELDS = ("timing", "offset_days", "event")

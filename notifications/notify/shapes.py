@@ -1,0 +1,158 @@
+"""Rendering 100,000 Notify messages: each message *shape* is rendered once per batch."""
+
+import html
+import re
+
+from django.utils.functional import Promise
+from django.utils.html import urlize
+
+from ..templating import RenderedMessage, TemplateCache
+
+_MARK = "\x01{}\x02"
+_LEARNER_FIELDS = ("first_name", "last_name", "full_name", "email")
+
+
+class _SentinelLearner:
+    """Stands in for the learner while a message shape is rendered once; records any other use."""
+
+    def __init__(self):
+        self.unknown = False
+        for name in _LEARNER_FIELDS:
+            setattr(self, name, _MARK.format(name))
+
+    def __getattr__(self, name):
+        self.unknown = True
+        return ""
+
+    def __str__(self):
+        return _MARK.format("str")
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    try:
+        hash(value)  # the Notify contexts are tuples of named tuples: hashable as they are
+        return value
+    except TypeError:
+        if isinstance(value, list | tuple):
+            return tuple(_freeze(v) for v in value)
+        raise
+
+
+def _html_value(value):
+    # The generated HTML version urlizes the body: addresses and links become anchors there too.
+    if "." in value or "@" in value or ":" in value:
+        return urlize(value, nofollow=True, autoescape=True)
+    return html.escape(value)  # what django.utils.html.escape does, without its lazy-argument wrapper
+
+
+class _Same:
+    """A lazy translation (the event label) in a shape key, compared by identity: building the key
+    must not translate it for every message. The key holds the object, so its id is never reused."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return id(self.value)
+
+    def __eq__(self, other):
+        return type(other) is _Same and other.value is self.value
+
+
+class ShapeCachedTemplates(TemplateCache):
+    """Renders each message *shape* once per batch instead of once per learner.
+
+    Most Notify messages of a batch differ only by the learner's name, address
+    and link: the same event, language, time zone and training lists. The first
+    message of a shape is rendered for real and once more with placeholders; the
+    rest are filled in by string substitution. A shape whose placeholder version,
+    filled in, does not give exactly the real first message (a filter applied to
+    the name, another learner attribute used, ...) is always rendered for real,
+    so the shortcut can never change a word.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._shapes = {}
+
+    def render(self, event, language, context, *, tz="UTC"):
+        learner = context.get("learner")
+        if learner is None or isinstance(learner, _SentinelLearner):
+            return super().render(event, language, context, tz=tz)
+        values = {name: str(getattr(learner, name, "") or "") for name in _LEARNER_FIELDS}
+        values["str"] = str(learner)
+        values["recipient_name"] = str(context.get("recipient_name", ""))
+        values["action_url"] = str(context.get("action_url", ""))
+        rest = {k: v for k, v in context.items() if k not in ("learner", "recipient_name", "action_url")}
+        flags = tuple(bool(v) for v in values.values())
+        try:
+            # Hashable as they come (tuples of named tuples): no need to freeze them message by message.
+            items = tuple((k, _Same(v) if issubclass(type(v), Promise) else v) for k, v in rest.items())
+            key = (event, language, tz, items, flags)
+            hash(key)
+        except TypeError:
+            try:
+                key = (event, language, tz, _freeze(rest), flags)
+            except TypeError:
+                return super().render(event, language, context, tz=tz)
+        proto = self._shapes.get(key)
+        if proto is None:
+            real = super().render(event, language, context, tz=tz)
+            sentinel = _SentinelLearner()
+            marked = {
+                **context,
+                "learner": sentinel,
+                "recipient_name": _MARK.format("recipient_name"),
+                **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
+            }
+            proto = _Proto(super().render(event, language, marked, tz=tz))
+            if sentinel.unknown or proto.fill(values) != real:
+                proto = False
+            self._shapes[key] = proto
+            return real
+        if proto is False:
+            return super().render(event, language, context, tz=tz)
+        return proto.fill(values)
+
+
+_MARK_RE = re.compile("\x01([a-z_]+)\x02")
+
+
+class _Proto:
+    """A message rendered with placeholders, split once into text and placeholder names."""
+
+    def __init__(self, rendered):
+        self.parts = tuple(
+            _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
+        )
+
+    def fill(self, values):
+        html_values = {}
+
+        def join(parts, html=False):
+            if len(parts) == 1:
+                return parts[0]
+            out = list(parts)
+            for i in range(1, len(out), 2):
+                name = out[i]
+                if name not in values:
+                    out[i] = _MARK.format(name)
+                elif html:
+                    if name not in html_values:
+                        html_values[name] = _html_value(values[name])
+                    out[i] = html_values[name]
+                else:
+                    out[i] = values[name]
+            return "".join(out)
+
+        subject, body, html_body, sms_body = self.parts
+        return RenderedMessage(
+            subject=" ".join(join(subject).split())[:300],
+            body=join(body),
+            html_body=join(html_body, html=True),
+            sms_body=join(sms_body),
+        )
