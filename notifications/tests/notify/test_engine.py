@@ -405,3 +405,20 @@ def test_batch_rendering_gives_exactly_the_words_of_a_full_render(safety):
     )
     assert words(ShapeCachedTemplates()) == words(TemplateCache())
     assert "ANN http://127.0.0.1:8000/a/0/" in [w[1] for w in words(ShapeCachedTemplates())]
+
+
+def test_a_run_of_several_chunks_queues_one_dispatch_task(safety, monkeypatch, django_capture_on_commit_callbacks):
+    """Issue 8: each chunk asks for a dispatch after its commit; one task waits, not one per chunk."""
+    from unittest import mock
+
+    monkeypatch.setattr("notifications.notify.engine.CHUNK_SIZE", 7)
+    group = LearnerGroup.objects.create(name="Warehouse")
+    group.programs.add(safety)
+    _population(30, safety, group)
+
+    with mock.patch("django_q.tasks.async_task") as async_task:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            notify_learners(Learner.objects.all(), actor=None, scope="all_learners")
+
+    assert len(callbacks) > 1  # each chunk that queued messages asked for a dispatch
+    async_task.assert_called_once_with("notifications.tasks.dispatch_outbox_task", group="outbox")
