@@ -73,8 +73,14 @@ class Notification(models.Model):
 
     event = models.CharField(max_length=64, choices=Event.choices)
     channel = models.CharField(max_length=5, choices=Channel.choices)
+    # Indexed by notification_learner_event, which starts with it: a second index would only slow inserts.
     recipient_learner = models.ForeignKey(
-        "learners.Learner", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        "learners.Learner",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     recipient_guardian = models.ForeignKey(
         "learners.Guardian", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
@@ -279,7 +285,10 @@ class NotifyOutcome(models.Model):
         NO_CONTACT = "no_contact", _("No email address")
 
     run = models.ForeignKey(NotifyRun, on_delete=models.CASCADE, related_name="outcomes")
-    learner = models.ForeignKey("learners.Learner", on_delete=models.CASCADE, related_name="notify_outcomes")
+    # Indexed by outcome_learner_created, which starts with it.
+    learner = models.ForeignKey(
+        "learners.Learner", on_delete=models.CASCADE, related_name="notify_outcomes", db_index=False
+    )
     action = models.CharField(max_length=17, choices=Action.choices)
     reason = models.CharField(max_length=12, choices=Reason.choices, blank=True, default="")
     notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -92,7 +92,6 @@ class Decision:
 def _still_valid(row, now):
     return (
         row["completed_at"] is not None
-        and row["unassigned_at"] is None
         and (row["expires_at"] is None or row["expires_at"] > now)
     )
 
@@ -104,7 +103,8 @@ def _checklist(learner, data, now) -> Decision | None:
         return Decision(learner, Action.INVITATION, invitation_id=data.pending_invitation[pk])
 
     rows = data.assignments.get(pk, [])
-    open_rows = [r for r in rows if r["completed_at"] is None and r["unassigned_at"] is None]
+    # Unassigned assignments are not in the data at all (notify.selectors).
+    open_rows = [r for r in rows if r["completed_at"] is None]
     # 2. Incomplete assigned training: what is complete, what still needs attention.
     if open_rows:
         complete, incomplete = [], []
@@ -135,7 +135,7 @@ def _checklist(learner, data, now) -> Decision | None:
     # 4. Renewal: the latest completion of a certification expires and its window is open.
     latest = {}
     for row in rows:
-        if row["completed_at"] is not None and row["unassigned_at"] is None:
+        if row["completed_at"] is not None:
             best = latest.get(row["program_id"])
             if best is None or row["completed_at"] > best["completed_at"]:
                 latest[row["program_id"]] = row

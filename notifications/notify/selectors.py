@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.db import connection
 from django.db.models import Count, F, Lookup, Q
+from django.db.models.base import ModelState
 
 from learners.models import Invitation, Learner, LearnerGroup
 from programs.models import Assignment, CourseSet, CourseSetCompletion, Program
@@ -73,7 +74,7 @@ class ChecklistData:
     recent: dict = field(default_factory=dict)
     # learner pk -> pk of the most recent pending invitation
     pending_invitation: dict = field(default_factory=dict)
-    # learner pk -> list of assignment dicts (every state)
+    # learner pk -> list of assignment dicts (open or completed; unassigned ones are left out)
     assignments: dict = field(default_factory=lambda: defaultdict(list))
     # program pk -> list of course set dicts, in position order
     course_sets: dict = field(default_factory=lambda: defaultdict(list))
@@ -81,6 +82,26 @@ class ChecklistData:
     completions: dict = field(default_factory=lambda: defaultdict(dict))
     # learner pk -> {program pk: group pk requiring it (first one)}
     required: dict = field(default_factory=lambda: defaultdict(dict))
+
+
+def _learners(queryset) -> list:
+    """The learners of a chunk as Learner instances, built without Model.__init__.
+
+    Every concrete field is read, so the instances behave exactly like the ORM's (no deferred
+    field, nothing loaded later); only the per-field work of __init__, a fifth of the cost of
+    reading 100,000 learners, is skipped. Learner has no init signal receivers to miss.
+    """
+    names = [f.attname for f in Learner._meta.concrete_fields]
+    db = queryset.db
+    learners = []
+    new, state = Learner.__new__, ModelState
+    for values in queryset.values_list(*names):
+        learner = new(Learner)
+        learner.__dict__.update(zip(names, values, strict=True))
+        learner._state = state()
+        learner._state.adding, learner._state.db = False, db
+        learners.append(learner)
+    return learners
 
 
 def load_checklist_data(learner_ids, *, now, lock=False) -> ChecklistData:
@@ -94,7 +115,7 @@ def load_checklist_data(learner_ids, *, now, lock=False) -> ChecklistData:
     learners_qs = Learner.objects.filter(_among("pk", learner_ids), is_active=True).order_by("pk")
     if lock:
         learners_qs = learners_qs.select_for_update(of=("self",))
-    data = ChecklistData(learners=list(learners_qs))
+    data = ChecklistData(learners=_learners(learners_qs))
     ids = [learner.pk for learner in data.learners]
     if not ids:
         return data
@@ -119,14 +140,15 @@ def load_checklist_data(learner_ids, *, now, lock=False) -> ChecklistData:
         data.pending_invitation.setdefault(learner_id, pk)
 
     program_ids = set()
-    assignments = Assignment.objects.filter(_among("learner_id", ids)).values(
-        "pk", "learner_id", "program_id", "due_at", "completed_at", "expires_at", "unassigned_at"
+    # An unassigned assignment counts for nothing in the checklist: never read.
+    assignments = Assignment.objects.filter(_among("learner_id", ids), unassigned_at__isnull=True).values(
+        "pk", "learner_id", "program_id", "due_at", "completed_at", "expires_at"
     )
     open_ids, open_program_ids = [], set()
     for row in assignments:
         data.assignments[row["learner_id"]].append(row)
         program_ids.add(row["program_id"])
-        if row["completed_at"] is None and row["unassigned_at"] is None:
+        if row["completed_at"] is None:
             open_ids.append(row["pk"])
             open_program_ids.add(row["program_id"])
 

@@ -341,7 +341,7 @@ def retry_now(notifications, *, actor=None) -> int:
             .update(status=Status.QUEUED, next_attempt_at=now, attempts=0, claimed_until=None)
         )
         if count:
-            transaction.on_commit(request_dispatch)
+            transaction.on_commit(request_dispatch, robust=True)
     return count
 
 

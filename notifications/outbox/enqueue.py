@@ -139,7 +139,7 @@ def enqueue(
         # concurrent caller may have won some keys in between).
         created = list(Notification.objects.filter(dedupe_key__in=list(fresh), created_at=now).order_by("pk"))
         if any(row.status == Notification.Status.QUEUED for row in created):
-            transaction.on_commit(request_dispatch)
+            transaction.on_commit(request_dispatch, robust=True)
     return created if return_rows else {row.dedupe_key: row.pk for row in created}
 
 
@@ -149,14 +149,27 @@ _JSON_COLUMNS = {"attachments", "context"}
 
 
 def _copy_plan():
-    """(field names, [(field name, how to write it, JSON encoder, field)]) for the COPY path."""
+    """(field names, [(field name, how to write it, JSON encoder, default)]) for the COPY path."""
     plan = []
     for f in Notification._meta.concrete_fields:
         if f.primary_key:
             continue
         kind = "fk" if f.name in _FK_COLUMNS else "json" if f.name in _JSON_COLUMNS else ""
-        plan.append((f.name, kind, f.encoder if kind == "json" else None, f))
+        plan.append((f.name, kind, f.encoder if kind == "json" else None, f.get_default()))
     return [name for name, *_ in plan], plan
+
+
+def _copy_row(values, plan, dumps=json.dumps):
+    row = []
+    for name, kind, encoder, default in plan:
+        value = values.get(name, default)
+        if kind == "fk":
+            row.append(value if value is None or value.__class__ is int else value.pk)
+        elif kind == "json":
+            row.append("[]" if value == [] else "{}" if value == {} else dumps(value, cls=encoder))
+        else:
+            row.append(value)
+    return row
 
 
 def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
@@ -164,25 +177,12 @@ def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
     concurrent callers and the result names exactly the rows this call inserted."""
     names, plan = _copy_plan()
     rows, queued = {}, set()
-    dumps = json.dumps
     for message in messages:
         values = _notification_fields(message, templates=templates, now=now)
         key = values["dedupe_key"]
         if key in rows:
             continue  # the first message of a key wins, as in the bulk_create path
-        row = []
-        for name, kind, encoder, f in plan:
-            if name not in values:
-                values[name] = f.get_default()
-            if kind == "fk":
-                value = values[name]
-                row.append(value if value is None or isinstance(value, int) else value.pk)
-            elif kind == "json":
-                value = values[name]
-                row.append("[]" if value == [] else "{}" if value == {} else dumps(value, cls=encoder))
-            else:
-                row.append(values[name])
-        rows[key] = row
+        rows[key] = _copy_row(values, plan)
         if values["status"] == Notification.Status.QUEUED:
             queued.add(key)
     if not rows:
@@ -193,7 +193,7 @@ def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
         )
         created = {key: pk for pk, key in inserted}
         if not queued.isdisjoint(created):
-            transaction.on_commit(request_dispatch)
+            transaction.on_commit(request_dispatch, robust=True)
     return created
 
 
@@ -206,5 +206,5 @@ def confirm(notifications, *, actor) -> int:
             status=Notification.Status.QUEUED, confirmed_by=actor, confirmed_at=now, next_attempt_at=now
         )
         if released:
-            transaction.on_commit(request_dispatch)
+            transaction.on_commit(request_dispatch, robust=True)
     return released
