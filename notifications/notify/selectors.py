@@ -5,10 +5,10 @@ the size of the chunk; the decision itself is plain Python over that data (notif
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, Lookup, Q
+from django.db.models import BigIntegerField, Count, F, Func, Lookup, Q
 from django.db.models.base import ModelState
 
 from learners.models import Invitation, Learner, LearnerGroup
@@ -84,6 +84,40 @@ class ChecklistData:
     required: dict = field(default_factory=lambda: defaultdict(dict))
 
 
+class _Micros(Func):
+    """A timestamp read as integer microseconds since the epoch (PostgreSQL).
+
+    Under Django, psycopg parses each timestamptz in pure Python; a chunk of the
+    checklist reads hundreds of thousands of them (seed 000 at 100,000 learners),
+    and an integer plus a timedelta costs a fraction of that, exactly.
+    """
+
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+    output_field = BigIntegerField()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _timestamps(queryset, names, moments):
+    """queryset.values_list(*names) where the fields named in `moments` are aware datetimes
+    read through _Micros on PostgreSQL; rows come back as tuples in the order of `names`."""
+    if connection.vendor != "postgresql":
+        yield from queryset.values_list(*names)
+        return
+    aliases = {name: f"_us_{name}" for name in moments}
+    queryset = queryset.annotate(**{alias: _Micros(name) for name, alias in aliases.items()})
+    columns = [aliases.get(name, name) for name in names]
+    positions = [i for i, name in enumerate(names) if name in aliases]
+    epoch, micros = _EPOCH, timedelta
+    for values in queryset.values_list(*columns):
+        values = list(values)
+        for i in positions:
+            if values[i] is not None:
+                values[i] = epoch + micros(microseconds=values[i])
+        yield values
+
+
 def _learners(queryset) -> list:
     """The learners of a chunk as Learner instances, built without Model.__init__.
 
@@ -91,11 +125,13 @@ def _learners(queryset) -> list:
     field, nothing loaded later); only the per-field work of __init__, a fifth of the cost of
     reading 100,000 learners, is skipped. Learner has no init signal receivers to miss.
     """
-    names = [f.attname for f in Learner._meta.concrete_fields]
+    fields = Learner._meta.concrete_fields
+    names = [f.attname for f in fields]
+    moments = {f.attname for f in fields if f.get_internal_type() == "DateTimeField"}
     db = queryset.db
     learners = []
     new, state = Learner.__new__, ModelState
-    for values in queryset.values_list(*names):
+    for values in _timestamps(queryset, names, moments):
         learner = new(Learner)
         learner.__dict__.update(zip(names, values, strict=True))
         learner._state = state()
@@ -141,11 +177,15 @@ def load_checklist_data(learner_ids, *, now, lock=False) -> ChecklistData:
 
     program_ids = set()
     # An unassigned assignment counts for nothing in the checklist: never read.
-    assignments = Assignment.objects.filter(_among("learner_id", ids), unassigned_at__isnull=True).values(
-        "pk", "learner_id", "program_id", "due_at", "completed_at", "expires_at"
+    names = ("pk", "learner_id", "program_id", "due_at", "completed_at", "expires_at")
+    assignments = _timestamps(
+        Assignment.objects.filter(_among("learner_id", ids), unassigned_at__isnull=True),
+        names,
+        {"due_at", "completed_at", "expires_at"},
     )
     open_ids, open_program_ids = [], set()
-    for row in assignments:
+    for values in assignments:
+        row = dict(zip(names, values, strict=True))
         data.assignments[row["learner_id"]].append(row)
         program_ids.add(row["program_id"])
         if row["completed_at"] is None:
