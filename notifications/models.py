@@ -284,14 +284,20 @@ class NotifyOutcome(models.Model):
         NO_CONSENT = "no_consent", _("No consent to receive messages")
         NO_CONTACT = "no_contact", _("No email address")
 
-    run = models.ForeignKey(NotifyRun, on_delete=models.CASCADE, related_name="outcomes")
+    # No database foreign-key check on `run` and `notification`: outcomes are written only by the Notify
+    # engine, which holds the run and has just created the message, 100,000 per click (seed 000), and a
+    # per-row check costs more than writing the row. Deleting a run or a message still cascades or nulls
+    # them (Django's on_delete); the learner keeps its database check.
+    run = models.ForeignKey(NotifyRun, on_delete=models.CASCADE, related_name="outcomes", db_constraint=False)
     # Indexed by outcome_learner_created, which starts with it.
     learner = models.ForeignKey(
         "learners.Learner", on_delete=models.CASCADE, related_name="notify_outcomes", db_index=False
     )
     action = models.CharField(max_length=17, choices=Action.choices)
     reason = models.CharField(max_length=12, choices=Reason.choices, blank=True, default="")
-    notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
