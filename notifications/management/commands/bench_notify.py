@@ -15,7 +15,9 @@ after the tag), so it can be repeated in the same database; use a throwaway
 database, the data is not cleaned up.
 """
 
+import argparse
 import gc
+import os
 import resource
 import time
 import tracemalloc
@@ -52,6 +54,11 @@ def count_queries():
         yield counter
 
 
+def _cpu_seconds():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def maxrss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -64,7 +71,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--processes", type=int, default=None, help="Processes sharing the run (default: NOTIFY_PROCESSES)."
         )
-        parser.add_argument("--naive", action="store_true", help="Also time a per-learner loop over 1,000 learners.")
+        parser.add_argument(
+            "--naive",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="Also time a per-learner loop over 1,000 learners and print the ratio (default: yes).",
+        )
         parser.add_argument("--naive-learners", type=int, default=1000)
         parser.add_argument("--tracemalloc", action="store_true", help="Measure Python allocations (slower).")
         parser.add_argument("--profile", action="store_true", help="Print where the set-based run spends its time.")
@@ -93,10 +105,13 @@ class Command(BaseCommand):
 
             profiler = cProfile.Profile()
             profiler.enable()
+        load_before = os.getloadavg()[0]
+        cpu_before = _cpu_seconds()
         with count_queries() as queries:
             started = time.perf_counter()
             run = notify_learners(ids, actor=None, scope=NotifyRun.Scope.ALL_LEARNERS)
             elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_before
         if profiler is not None:
             import io
             import pstats
@@ -107,6 +122,10 @@ class Command(BaseCommand):
             self.stdout.write(out.getvalue())
         self.stdout.write(self.style.SUCCESS(f"Set-based: {n} learners decided and enqueued in {elapsed:.2f} s"))
         self.stdout.write(f"  {elapsed / n * 1000:.3f} ms per learner, {queries['n']} queries")
+        self.stdout.write(
+            f"  CPU of the Python processes {cpu:.2f} s (PostgreSQL's not counted); "
+            f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after on {os.cpu_count()} cores"
+        )
         self.stdout.write(f"  {describe_summary(run.summary['sent'], run.summary['omitted'])}")
         self.stdout.write(f"  peak RSS {maxrss_mb():.0f} MB (before the run: {rss_before:.0f} MB)")
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
