@@ -52,8 +52,11 @@ _EVENT_LABELS = dict(Event.choices)
 
 def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, now) -> dict:
     """The outbox row for one message as field values: rendered, or omitted with its reason."""
-    recipient = message.recipient
-    reason = recipient.ineligibility(message.channel)
+    recipient, channel = message.recipient, message.channel
+    learner = recipient.subject_learner
+    language, tz = (learner.language, learner.timezone) if learner is not None else ("en", "UTC")
+    address = recipient.address(channel)
+    reason = recipient.ineligibility(channel)
     context = {
         "recipient_name": recipient.name,
         # Event.values builds a list on every access: too slow for 100,000 messages (seed 000).
@@ -64,14 +67,14 @@ def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, 
         subject, body = message.subject or "", message.body or ""
         rendered_html, sms_body = linebreaks(escape(body)), subject
     else:
-        rendered = templates.render(message.event, recipient.language, context, tz=recipient.timezone)
+        rendered = templates.render(message.event, language, context, tz=tz)
         subject, body, rendered_html, sms_body = (
             rendered.subject,
             rendered.body,
             rendered.html_body,
             rendered.sms_body,
         )
-    if message.channel == Channel.SMS:
+    if channel == Channel.SMS:
         body, rendered_html = sms_body, ""
     if reason:
         status = Notification.Status.OMITTED
@@ -79,18 +82,19 @@ def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, 
         status = Notification.Status.AWAITING_CONFIRMATION
     else:
         status = Notification.Status.QUEUED
+    is_email = channel == Channel.EMAIL
     return dict(
         event=message.event,
-        channel=message.channel,
+        channel=channel,
         recipient_learner=recipient.learner if recipient.guardian is None else recipient.guardian.learner,
         recipient_guardian=recipient.guardian,
         recipient_user=recipient.user,
-        to=recipient.address(message.channel) if message.channel != Channel.INBOX else "",
-        language=recipient.language,
+        to=address if channel != Channel.INBOX else "",
+        language=language,
         subject=subject,
         body=body,
-        html_body=rendered_html if message.channel == Channel.EMAIL else "",
-        attachments=message.attachments if message.channel == Channel.EMAIL else [],
+        html_body=rendered_html if is_email else "",
+        attachments=message.attachments if is_email else [],
         context=message.refs,
         status=status,
         reason=reason,
