@@ -153,26 +153,26 @@ _JSON_COLUMNS = {"attachments", "context"}
 
 
 def _copy_plan():
-    """(field names, [(field name, how to write it, JSON encoder, default)]) for the COPY path."""
-    plan = []
-    for f in Notification._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        kind = "fk" if f.name in _FK_COLUMNS else "json" if f.name in _JSON_COLUMNS else ""
-        plan.append((f.name, kind, f.encoder if kind == "json" else None, f.get_default()))
-    return [name for name, *_ in plan], plan
+    """(field names, ([(field name, default)], positions of foreign keys, [(position, encoder)] of JSON))."""
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    names = [f.name for f in fields]
+    defaults = [(f.name, f.get_default()) for f in fields]
+    fks = [i for i, name in enumerate(names) if name in _FK_COLUMNS]
+    jsons = [(i, fields[i].encoder) for i, name in enumerate(names) if name in _JSON_COLUMNS]
+    return names, (defaults, fks, jsons)
 
 
 def _copy_row(values, plan, dumps=json.dumps):
-    row = []
-    for name, kind, encoder, default in plan:
-        value = values.get(name, default)
-        if kind == "fk":
-            row.append(value if value is None or value.__class__ is int else value.pk)
-        elif kind == "json":
-            row.append("[]" if value == [] else "{}" if value == {} else dumps(value, cls=encoder))
-        else:
-            row.append(value)
+    defaults, fks, jsons = plan
+    get = values.get
+    row = [get(name, default) for name, default in defaults]
+    for i in fks:
+        value = row[i]
+        if value is not None and value.__class__ is not int:
+            row[i] = value.pk
+    for i, encoder in jsons:
+        value = row[i]
+        row[i] = "[]" if value == [] else "{}" if value == {} else dumps(value, cls=encoder)
     return row
 
 
