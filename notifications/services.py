@@ -4,18 +4,19 @@ It only re-exports; each name lives where its concern does:
 
 - the outbox door and dispatcher: `notifications.outbox` (enqueue, confirm, dispatch_outbox, ...)
 - who receives a message and whether they may: `notifications.recipients`
-- rules and date-based triggers: `notifications.rules`
+- from an event to messages through the rules: `notifications.events`; date-based triggers:
+  `notifications.triggers`
 - the Notify buttons (seed 000): `notifications.notify`
 """
 
+from .events import messages_for_rules, notify_event, recipients_for_rule
 from .notify.engine import notify_learners
 from .outbox.dispatch import cancel, dispatch_outbox, retry_now
 from .outbox.enqueue import OutgoingMessage, build_notification, confirm, enqueue
 from .outbox.sendchecks import register_send_check
 from .outbox.wakeup import request_dispatch
 from .recipients import Reason, Recipient
-from .rules.events import messages_for_rules, notify_event, recipients_for_rule
-from .rules.scanners import register_scanner, scan_triggers
+from .triggers import register_scanner, scan_triggers
 
 # The name omitted rows' reasons had before Recipient owned them.
 OmitReason = Reason

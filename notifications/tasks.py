@@ -6,7 +6,7 @@ from .models import NotifyRun
 from .notify.engine import execute_run
 from .outbox.dispatch import dispatch_outbox
 from .outbox.wakeup import dispatch_started
-from .rules.scanners import scan_triggers
+from .triggers import scan_triggers
 
 
 def dispatch_outbox_task():

@@ -13,11 +13,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
+from notifications.events import enabled_rules, messages_for_rules, notify_event
 from notifications.models import Channel, Event, NotificationRule
 from notifications.outbox import OutgoingMessage, enqueue
 from notifications.recipients import Recipient
-from notifications.rules import notify_event
-from notifications.rules.events import enabled_rules, messages_for_rules
 
 from .models import Assignment, AssignmentException, CourseSetCompletion, TrainingRequest
 

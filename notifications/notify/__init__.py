@@ -6,3 +6,7 @@
 - `engine`: runs a click chunk by chunk (locks, writes, progress), in one or several processes.
 - `summary`: the words for a run's counts.
 """
+
+from .shapes import ShapeCachedTemplates
+
+__all__ = ["ShapeCachedTemplates"]
