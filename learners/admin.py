@@ -215,12 +215,16 @@ class LearnerGroupAdmin(admin.ModelAdmin):
     # Other features append their actions here (e.g. "Notify group").
     actions = ["notify_group"]
 
-    @admin.action(description=_("Notify group"))
+    @admin.action(description=_("Notify group"), permissions=["notify"])
     def notify_group(self, request, queryset):
         # Seed 000 "Notify Group": lives with the other Notify buttons in notifications.admin_notify.
         from notifications.admin.notify import notify_group_action
 
         return notify_group_action(self, request, queryset)
+
+    def has_notify_permission(self, request):
+        # The same permission as the Notify buttons themselves (notifications.admin_notify).
+        return request.user.has_perm("notifications.add_notifyrun")
 
     def get_queryset(self, request):
         return selectors.groups_with_counts(super().get_queryset(request))

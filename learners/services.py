@@ -6,6 +6,7 @@ from django.utils import timezone
 from notifications.links import make_action_url
 from notifications.outbox import OutgoingMessage, enqueue
 from notifications.recipients import Recipient
+from notifications.variables import person_values
 
 from .models import Invitation
 
@@ -36,7 +37,7 @@ def invitation_message(invitation, *, event, occurrence=None, actor=None):
         channel="email",
         recipient=recipient,
         occurrence=occurrence or f"inv{invitation.pk}",
-        context={"learner": invitation.learner, "invitation": invitation, "action_url": action_url},
+        context={"learner": person_values(invitation.learner), "action_url": action_url},
         refs={"invitation": invitation.pk},
         actor=actor,
     )

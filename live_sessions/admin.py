@@ -1,18 +1,17 @@
 """Admin for live sessions, their learners and the status history (seed 003).
 
-Every status change made here is recorded as a StatusChange: through
-live_sessions.services when it provides the transition, otherwise directly
-with trigger "admin".
+Every status change made here goes through live_sessions.services, which
+records the StatusChange history.
 """
 
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lms_notify.admin_base import ReadOnlyAdmin
 
+from . import services
 from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 
 FILLING_STATUSES = [
@@ -22,36 +21,17 @@ FILLING_STATUSES = [
 ]
 
 
-def _record_status(session_learners, status, *, actor, trigger="admin"):
-    """Set a status by hand (seed 003 "Update Learner Status"), keeping the history."""
-    from . import services
-
-    if hasattr(services, "set_status"):
-        return services.set_status(session_learners, status, actor=actor)
-    now = timezone.now()
-    changes = []
-    for sl in session_learners:
-        if sl.status == status:
-            continue
-        changes.append(
-            StatusChange(
-                session_learner=sl, from_status=sl.status, to_status=status, trigger=trigger, actor=actor, at=now
-            )
-        )
-        sl.status, sl.status_changed_at = status, now
-        sl.save(update_fields=["status", "status_changed_at"])
-    StatusChange.objects.bulk_create(changes)
+def _record_status(session_learners, status, *, actor):
+    """Set a status by hand (seed 003 "Update Learner Status"); the service keeps the history."""
+    services.set_status(session_learners, status, actor=actor)
 
 
-def _record_new(session_learner, *, actor):
-    StatusChange.objects.create(
-        session_learner=session_learner,
-        from_status="",
-        to_status=session_learner.status,
-        trigger="admin",
-        actor=actor,
-        at=session_learner.status_changed_at,
-    )
+def _add(session, learner, status, *, actor):
+    """Add through the service (the session's automation applies), then apply the status chosen by hand."""
+    (session_learner,) = services.add_learners(session, [learner], actor=actor)
+    if status and session_learner.status != status:
+        services.set_status([session_learner], status, actor=actor)
+    return session_learner
 
 
 class SessionLearnerInline(admin.TabularInline):
@@ -113,10 +93,18 @@ class LiveSessionAdmin(admin.ModelAdmin):
         # Restore the old status so the transition (and its history) is made by the status service.
         for sl, old, _new in changed_status:
             sl.status = old
-        instances = formset.save()
-        for sl in instances:
-            if sl in formset.new_objects:
-                _record_new(sl, actor=request.user)
+        new_rows = [
+            (f.cleaned_data["learner"], f.cleaned_data.get("status"))
+            for f in formset.extra_forms
+            if f.has_changed() and not formset._should_delete_form(f) and f.cleaned_data.get("learner")
+        ]
+        for f in formset.extra_forms:
+            # New learners are added by the service below, not saved by the formset.
+            f.instance.pk = None
+            f.has_changed = lambda: False
+        formset.save()
+        for learner, status in new_rows:
+            _add(form.instance, learner, status, actor=request.user)
         for sl, _old, new in changed_status:
             _record_status([sl], new, actor=request.user)
 
@@ -150,8 +138,8 @@ class SessionLearnerAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            super().save_model(request, obj, form, change)
-            _record_new(obj, actor=request.user)
+            added = _add(obj.session, obj.learner, obj.status, actor=request.user)
+            obj.pk, obj.status = added.pk, added.status
             return
         if "status" in form.changed_data:
             new = obj.status

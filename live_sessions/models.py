@@ -64,13 +64,27 @@ class SessionLearner(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_INVITED)
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
     status_changed_at = models.DateTimeField(default=dj_timezone.now)
+    # First come, first served (seed 003 "Waiting List"): when the learner joined the waiting list. Kept while a
+    # freed place is offered to them (invited from the waiting list), cleared once they answer.
+    waiting_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # Answer to an attendance reminder's "Confirm" link; the status stays registered.
+    attendance_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The learner answered the session's feedback form: no feedback reminder any more.
+    feedback_answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["session", "created_at"]
         constraints = [
             models.UniqueConstraint(fields=["session", "learner"], name="session_learner_unique"),
         ]
-        indexes = [models.Index(fields=["session", "status"], name="session_learner_status")]
+        indexes = [
+            models.Index(fields=["session", "status"], name="session_learner_status"),
+            models.Index(
+                fields=["session", "waiting_since"],
+                name="session_learner_waiting",
+                condition=models.Q(waiting_since__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.learner.full_name} in {self.session} ({self.get_status_display()})"

@@ -15,6 +15,7 @@ from learners.models import Learner
 from .models import Notification, NotificationRule
 from .outbox.enqueue import OutgoingMessage, enqueue
 from .recipients import Recipient
+from .variables import person_values
 
 
 def recipients_for_rule(rule: NotificationRule, learner: Learner) -> list[Recipient]:
@@ -71,7 +72,7 @@ def messages_for_rules(
                         channel=channel,
                         recipient=recipient,
                         occurrence=f"{occurrence}:r{rule.pk}",
-                        context={"learner": learner, **(context or {})},
+                        context={"learner": person_values(learner), **(context or {})},
                         refs=refs or {},
                         requires_confirmation=rule.requires_confirmation,
                         rule=rule,

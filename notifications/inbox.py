@@ -2,10 +2,8 @@
 
 from django.utils import timezone
 
-from learners.models import Learner
-
 from .models import Channel, Notification
-from .recipients import Recipient, parse_key
+from .recipients import Reason, Recipient, parse_key
 
 
 def inbox_owner(key):
@@ -14,12 +12,15 @@ def inbox_owner(key):
     return recipient.holder if recipient is not None else None
 
 
+def owner_is_active(owner) -> bool:
+    """A deactivated learner (or the guardian of one, or a disabled guardian or user) reads nothing."""
+    return Recipient.of_holder(owner).ineligibility() not in (Reason.GUARDIAN_DISABLED, Reason.INACTIVE)
+
+
 def owner_locale(owner) -> tuple[str, str]:
     """(language, time zone) the owner reads in: a guardian reads like their learner."""
-    learner = owner if isinstance(owner, Learner) else getattr(owner, "learner", None)
-    if learner is None:
-        return "en", "UTC"
-    return learner.language, learner.timezone
+    recipient = Recipient.of_holder(owner)
+    return recipient.language, recipient.timezone
 
 
 def inbox_messages(key, *, limit=200):

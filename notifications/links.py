@@ -12,6 +12,7 @@ is opened (like admin.py for the admin), so a feature registers its handler
 in `<app>/actions.py` without touching this file.
 """
 
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,10 +23,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from .recipients import Recipient, key_of, parse_key
+from .recipients import MAX_PK, Recipient, key_of, parse_key
 
 ACTION_SALT = "notifications.links.action"
 INBOX_SALT = "notifications.links.inbox"
+# No link we issue lives longer: a validly signed token claiming more is not one of ours to honour
+# (and a huge expiry must not overflow a datetime into a 500).
+MAX_ACTION_LINK_DAYS = 366
+# A database id fits a signed 64-bit integer; anything larger cannot name a row.
+_MAX_PK = MAX_PK
 
 
 class LinkError(Exception):
@@ -83,6 +89,10 @@ class ActionHandler:
     def current_answer(self, obj) -> str | None:
         return None
 
+    def locale(self, obj, recipient_key) -> tuple[str | None, str | None]:
+        """(language, time zone) the page is shown in; None keeps the request's own."""
+        return None, None
+
     def perform(self, obj, decision, *, recipient_key) -> str:
         """Act on the decision (one service call); returns the confirmation shown to the recipient."""
         raise NotImplementedError
@@ -117,6 +127,11 @@ def _absolute(path):
 
 def make_action_token(*, purpose, obj, recipient, expires_in: timedelta) -> str:
     pk = obj if isinstance(obj, int | str) else obj.pk
+    if isinstance(pk, str) and pk.isdigit():
+        pk = int(pk)
+    # A link for a date further ahead (a session next year) lives as long as links may, rather than being born
+    # invalid: the recipient answers well before, or gets a fresh link with the next message.
+    expires_in = min(expires_in, timedelta(days=max(MAX_ACTION_LINK_DAYS, settings.ACTION_LINK_DAYS)))
     expires_at = int((timezone.now() + expires_in).timestamp())
     payload = {"p": purpose, "o": pk, "r": recipient_key(recipient), "e": expires_at}
     return signing.dumps(payload, salt=ACTION_SALT, compress=True)
@@ -138,24 +153,40 @@ class ActionLink:
     expires_at: datetime
 
 
-def _loads(token, salt):
+def is_recipient_key(key) -> bool:
+    """Whether `key` is a well-formed recipient key ("l12", "g3", "u1"; notifications.recipients)."""
+    return parse_key(key) is not None
+
+
+def _is_pk(value) -> bool:
+    return type(value) is int and 0 < value <= _MAX_PK  # bool is an int subclass: refused too
+
+
+def _loads(token, salt, *, max_days):
     try:
         payload = signing.loads(token, salt=salt)
     except signing.BadSignature as exc:
         raise TamperedLink("This link is not valid: it may have been altered or copied incompletely.") from exc
+    except (ValueError, zlib.error) as exc:  # signed but unreadable, e.g. a number of 5,000 digits
+        raise TamperedLink("This link is not valid.") from exc
     if not isinstance(payload, dict):
         raise TamperedLink("This link is not valid.")
-    if not isinstance(payload.get("e"), int):
+    expires = payload.get("e")
+    if type(expires) is not int:
         raise TamperedLink("This link is not valid.")
-    if timezone.now().timestamp() > payload["e"]:
+    now = timezone.now().timestamp()
+    if expires > now + max_days * 86400:
+        raise TamperedLink("This link is not valid.")
+    if now > expires:
         raise ExpiredLink("This link has expired. Ask for a new message to get a fresh link.")
     return payload
 
 
 def read_action_token(token) -> ActionLink:
     """Verify a token; raises TamperedLink (400) or ExpiredLink (410)."""
-    payload = _loads(token, ACTION_SALT)
-    if not {"p", "o", "r"} <= payload.keys():
+    payload = _loads(token, ACTION_SALT, max_days=max(MAX_ACTION_LINK_DAYS, settings.ACTION_LINK_DAYS))
+    purpose, pk, key = payload.get("p"), payload.get("o"), payload.get("r")
+    if not (isinstance(purpose, str) and purpose and _is_pk(pk) and is_recipient_key(key)):
         raise TamperedLink("This link is not valid.")
     expires_at = datetime.fromtimestamp(payload["e"], tz=UTC)
     return ActionLink(purpose=payload["p"], object_pk=payload["o"], recipient_key=payload["r"], expires_at=expires_at)
@@ -200,8 +231,22 @@ def inbox_link(notification) -> str:
 
 def read_inbox_token(token) -> str:
     """The recipient key of a valid inbox token; raises TamperedLink (400) or ExpiredLink (410)."""
-    payload = _loads(token, INBOX_SALT)
+    return read_inbox_grant(token).recipient_key
+
+
+@dataclass(frozen=True)
+class InboxGrant:
+    """What an inbox link grants: reading one recipient's inbox until `expires_at` (a timestamp)."""
+
+    recipient_key: str
+    expires_at: int
+
+
+def read_inbox_grant(token) -> InboxGrant:
+    """The grant of a valid inbox token; raises TamperedLink (400) or ExpiredLink (410)."""
+    # An inbox link lives INBOX_LINK_DAYS from its sending; a day of slack for clocks, no more.
+    payload = _loads(token, INBOX_SALT, max_days=settings.INBOX_LINK_DAYS + 1)
     key = payload.get("r")
-    if parse_key(key) is None:
+    if not is_recipient_key(key):
         raise TamperedLink("This link is not valid.")
-    return key
+    return InboxGrant(recipient_key=key, expires_at=payload["e"])

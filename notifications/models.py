@@ -125,6 +125,8 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # Confirming releases messages to recipients; it is given apart from changing them (Notifier group).
+        permissions = [("confirm_notification", "Can confirm messages awaiting confirmation")]
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="notification_due_queue"),
             models.Index(fields=["recipient_learner", "event", "created_at"], name="notification_learner_event"),

@@ -34,11 +34,19 @@ def make_key(kind: str, pk) -> str:
     return f"{kind}{int(pk)}"
 
 
+# A database id fits a signed 64-bit integer; anything larger cannot name a row.
+MAX_PK = 2**63 - 1
+
+
 def parse_key(key) -> tuple[str, int] | None:
-    """(kind, pk) of a well-formed key, else None."""
-    if not isinstance(key, str) or key[:1] not in KINDS or not key[1:].isdigit():
+    """(kind, pk) of a well-formed key, else None (a tampered key never reaches the database)."""
+    if not isinstance(key, str) or key[:1] not in KINDS:
         return None
-    return key[0], int(key[1:])
+    digits = key[1:]
+    # 19 digits at most: int() of thousands of digits is refused by Python itself.
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 19) or not 0 < int(digits) <= MAX_PK:
+        return None
+    return key[0], int(digits)
 
 
 def learner_key(learner) -> str:
@@ -83,6 +91,15 @@ class Recipient:
             return cls(learner=row.recipient_learner)
         return cls(user=row.recipient_user)
 
+    @classmethod
+    def of_holder(cls, holder) -> "Recipient":
+        """The recipient a Learner, Guardian or user is."""
+        if isinstance(holder, Learner):
+            return cls(learner=holder)
+        if isinstance(holder, Guardian):
+            return cls(guardian=holder)
+        return cls(user=holder)
+
     @staticmethod
     def key_of_notification(row) -> str:
         """The recipient key of an outbox row, without loading the recipient."""
@@ -100,7 +117,10 @@ class Recipient:
             return None
         kind, pk = parsed
         model = {"l": Learner, "g": Guardian, "u": get_user_model()}[kind]
-        holder = model._default_manager.filter(pk=pk).first()
+        queryset = model._default_manager.all()
+        if model is Guardian:
+            queryset = queryset.select_related("learner")  # its eligibility reads the learner: no extra query
+        holder = queryset.filter(pk=pk).first()
         if holder is None:
             return None
         return cls(**{{"l": "learner", "g": "guardian", "u": "user"}[kind]: holder})

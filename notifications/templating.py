@@ -5,14 +5,16 @@ then the built-in default of notifications.catalogue. Dates are rendered in
 the recipient's time zone and language.
 """
 
+import logging
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.template import Context, Template, TemplateSyntaxError
+from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.html import linebreaks, urlize
 
-from . import catalogue
+from . import catalogue, template_engine, variables
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,25 +59,34 @@ class TemplateCache:
     def _compile(self, event, language):
         if self._rows is None:
             self._load_rows()
-        source = (
-            self._rows.get((event, language))
-            or self._rows.get((event, "en"))
-            or catalogue.default_template(event, language)
-        )
-        return self._compile_source(source, event, language)
+        row = self._rows.get((event, language)) or self._rows.get((event, "en"))
+        if row is not None:
+            try:
+                return self._compile_source(row, event, language)
+            except TemplateRenderError:
+                # Saved before templates were checked (e.g. an {% include %}): the built-in words go out instead of
+                # the action that sends the message failing; the row is refused as soon as it is edited.
+                logger.exception("Message template %s [%s] no longer compiles; built-in words used", event, language)
+        return self._compile_source(catalogue.default_template(event, language), event, language)
 
     def _compile_source(self, source, event, language):
+        compile_template = template_engine.compile_template
         try:
             return _Compiled(
-                subject=Template(source.subject),
-                body=Template(source.body),
-                html_body=Template(source.html_body) if source.html_body else None,
-                sms_body=Template(source.sms_body) if source.sms_body else None,
+                subject=compile_template(source.subject),
+                body=compile_template(source.body),
+                html_body=compile_template(source.html_body) if source.html_body else None,
+                sms_body=compile_template(source.sms_body) if source.sms_body else None,
             )
-        except TemplateSyntaxError as exc:
+        except Exception as exc:  # a saved row that no longer compiles fails its messages, clearly
             raise TemplateRenderError(f"Template for {event} [{language}] does not compile: {exc}") from exc
 
     def render(self, event, language, context, *, tz="UTC"):
+        """The words of one message; `context` holds plain values only (TemplateRenderError otherwise)."""
+        try:
+            template_engine.require_plain(context)
+        except TypeError as exc:
+            raise TemplateRenderError(f"Message {event} refused: {exc}") from exc
         compiled = self.get(event, language)
         with translation.override(language), timezone.override(tz):
             ctx = Context(context, autoescape=False)
@@ -101,93 +112,39 @@ TEMPLATE_PARTS = ("subject", "body", "html_body", "sms_body")
 
 
 def sample_context(event, *, language="en", now=None) -> dict:
-    """Realistic values for every name a template of `event` may use.
+    """Realistic plain values for every name a template of `event` may use (notifications.variables).
 
     Used to refuse a template that does not render before it is saved, and
-    for the admin preview. Objects are unsaved model instances so templates
-    see the same attributes as in real messages.
+    for the admin preview.
     """
-    from datetime import timedelta
-
-    from learners.models import Invitation, Learner
-    from live_sessions.models import LiveSession
-    from programs.models import Assignment, Course, Program
-
-    from .models import Event
-
-    now = now or timezone.now()
-    learner = Learner(
-        first_name="Marie",
-        last_name="Curie",
-        email="marie.curie@example.com",
-        phone="+33612345678",
-        language=language,
-        timezone=SAMPLE_TIMEZONE,
-    )
-    program = Program(title="Workplace safety", kind=Program.Kind.CERTIFICATION, validity_days=365)
-    course = Course(title="Fire safety basics")
-    session = LiveSession(
-        title="First aid workshop",
-        starts_at=now + timedelta(days=14),
-        ends_at=now + timedelta(days=14, hours=3),
-        timezone=SAMPLE_TIMEZONE,
-        location="Training room 2, 12 rue de la Paix, Paris",
-    )
-    due_at, expires_at = now + timedelta(days=30), now + timedelta(days=45)
-    assignment = Assignment(learner=learner, program=program, assigned_at=now, due_at=due_at, expires_at=expires_at)
-    site = settings.SITE_URL
-    return {
-        "recipient_name": learner.full_name,
-        "event_label": Event(event).label if event in Event.values else event,
-        "learner": learner,
-        "manager": Learner(first_name="Pierre", last_name="Martin", email="pierre.martin@example.com"),
-        "program": program,
-        "course": course,
-        "course_set": {"title": "Module 1: evacuation", "due_at": due_at},
-        "assignment": assignment,
-        "invitation": Invitation(learner=learner, sent_at=now),
-        "session": session,
-        "sessions": [
-            session,
-            LiveSession(
-                title=session.title,
-                starts_at=now + timedelta(days=21),
-                ends_at=now + timedelta(days=21, hours=3),
-                location=session.location,
-            ),
-        ],
-        "due_at": due_at,
-        "expires_at": expires_at,
-        "completed_at": now,
-        "now": now,
-        "action_url": f"{site}/a/sample-token/",
-        "inbox_url": f"{site}/inbox/open/sample-token/",
-        "message_subject": "Your timetable for next week",
-        "complete": [{"title": "Fire safety basics", "completed_at": now - timedelta(days=3)}],
-        "incomplete": [
-            {"title": "Workplace safety", "due_at": due_at},
-            {"title": "Data protection essentials", "due_at": None},
-        ],
-        "programs": ["Workplace safety", "Data protection essentials"],
-    }
+    return variables.sample_context(event, now=now)
 
 
 def template_errors(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE) -> dict:
-    """{part: error message} for the parts that do not compile or do not render with sample data."""
+    """{part: error message} for the parts that do not compile, read what the event does not offer,
+    or do not render with sample data."""
     context = sample_context(event, language=language)
+    offered = variables.offered_paths(event)
     errors = {}
     for name in TEMPLATE_PARTS:
         source = parts.get(name) or ""
         if not source:
             continue
         try:
-            template = Template(source)
-        except TemplateSyntaxError as exc:
+            template = template_engine.compile_template(source)
+        except Exception as exc:  # whatever a tag raises while parsing is a refusal, never a 500
             errors[name] = f"This template does not compile: {exc}"
             continue
         try:
+            problems = template_engine.template_problems(template, offered=offered)
+        except Exception as exc:  # a template the checks cannot read is not saved either
+            problems = [f"This template cannot be checked: {type(exc).__name__}: {exc}"]
+        if problems:
+            errors[name] = " ".join(problems)
+            continue
+        try:
             with translation.override(language), timezone.override(tz):
-                template.render(Context(context, autoescape=name == "html_body"))
+                template_engine.render(template, context, autoescape=name == "html_body")
         except Exception as exc:  # any render failure must block the save, not surface later as a failed send
             errors[name] = f"This template fails to render with sample data: {type(exc).__name__}: {exc}"
     return errors

@@ -6,18 +6,19 @@ tampered, 404 gone, 410 expired), never a 500.
 """
 
 from django import forms
-from django.contrib.auth import login
+from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from . import access
 from . import inbox as inbox_service
-from .links import InvalidDecision, LinkError, read_inbox_token, resolve_action
-from .recipients import learner_key, parse_key, user_key
+from .links import InvalidDecision, LinkError, read_inbox_grant, resolve_action
 
-INBOX_SESSION_KEY = "notifications_inbox_recipient"
+INBOX_SESSION_KEY = access.GRANT_SESSION_KEY
 
 
 class DecisionForm(forms.Form):
@@ -45,6 +46,20 @@ def action(request, token):
         link, handler, obj = resolve_action(token)
     except LinkError as exc:
         return _error(request, exc)
+    recipient = inbox_service.inbox_owner(link.recipient_key)
+    if recipient is None:
+        message = _("The person this link was sent to no longer exists.")
+        return render(request, "notifications/link_error.html", {"message": message}, status=404)
+    if not inbox_service.owner_is_active(recipient):
+        # A deactivated learner's old links answer nothing more, whatever they name.
+        return _inactive(request)
+    # The recipient reads the page in their own language and time zone.
+    language, tz = handler.locale(obj, link.recipient_key)
+    with translation.override(language or translation.get_language()), timezone.override(tz):
+        return _answer(request, link, handler, obj)
+
+
+def _answer(request, link, handler, obj):
     context = {"title": handler.title, "question": handler.question(obj)}
     answer = handler.current_answer(obj)
     if answer is not None:
@@ -66,45 +81,42 @@ def action(request, token):
 
 
 def inbox_open(request, token):
-    """The inbox link of a system message: opening it signs the recipient into their own inbox.
+    """The inbox link of a system message: it lets this browser read the recipient's own inbox.
 
     This GET changes the session on purpose (seed 004: read the message
-    without typing a login and password); it changes no data.
+    without typing a login and password); it changes no data. It never signs
+    anyone into Django: the link grants the recipient's own pages only.
     """
     try:
-        key = read_inbox_token(token)
+        grant = read_inbox_grant(token)
     except LinkError as exc:
         return _error(request, exc)
-    owner = inbox_service.inbox_owner(key)
+    owner = inbox_service.inbox_owner(grant.recipient_key)
     if owner is None:
-        return render(request, "notifications/link_error.html", {"message": "This inbox no longer exists."}, status=404)
-    kind, _ = parse_key(key)
-    user = getattr(owner, "user", None) if kind == "l" else (owner if kind == "u" else None)
-    if user is not None and user.is_active:
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    elif request.user.is_authenticated:
+        message = _("This inbox no longer exists.")
+        return render(request, "notifications/link_error.html", {"message": message}, status=404)
+    if not inbox_service.owner_is_active(owner):
+        return _inactive(request)
+    if request.user.is_authenticated:
         # Someone else was signed in on this browser: their session must not mix with this inbox.
-        request.session.flush()
-    request.session[INBOX_SESSION_KEY] = key
+        logout(request)
+    access.grant_inbox(request, grant)
     return redirect("notifications:inbox")
 
 
-def _current_recipient_key(request):
-    if request.user.is_authenticated:
-        learner = getattr(request.user, "learner", None)
-        if learner is not None:
-            return learner_key(learner)
-        session_key = request.session.get(INBOX_SESSION_KEY, "")
-        return session_key if (parse_key(session_key) or ("",))[0] == "u" else user_key(request.user)
-    return request.session.get(INBOX_SESSION_KEY)
+def _inactive(request):
+    message = _("This account is no longer active: its messages cannot be shown.")
+    return render(request, "notifications/link_error.html", {"message": message}, status=403)
 
 
 def inbox(request):
-    key = _current_recipient_key(request)
+    key = access.current_recipient_key(request)
     owner = inbox_service.inbox_owner(key) if key else None
     if owner is None:
-        message = "Open the link in your latest email to see your messages."
+        message = _("Open the link in your latest email to see your messages.")
         return render(request, "notifications/link_error.html", {"message": message}, status=403)
+    if not inbox_service.owner_is_active(owner):
+        return _inactive(request)
     messages = inbox_service.inbox_messages(key)
     inbox_service.mark_inbox_read(messages)
     language, tz = inbox_service.owner_locale(owner)

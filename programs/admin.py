@@ -196,7 +196,7 @@ class AssignmentAdmin(admin.ModelAdmin):
         assignment = services.assign(obj.learner, obj.program, due_at=obj.due_at, group=obj.group, actor=request.user)
         obj.pk, obj.assigned_at = assignment.pk, assignment.assigned_at
 
-    @admin.action(description=_("Mark selected assignments completed"))
+    @admin.action(description=_("Mark selected assignments completed"), permissions=["change"])
     def complete_selected(self, request, queryset):
         _run_each(
             self,
@@ -206,7 +206,7 @@ class AssignmentAdmin(admin.ModelAdmin):
             lambda n: ngettext("%d assignment completed.", "%d assignments completed.", n) % n,
         )
 
-    @admin.action(description=_("Unassign selected learners from their program"))
+    @admin.action(description=_("Unassign selected learners from their program"), permissions=["change"])
     def unassign_selected(self, request, queryset):
         _run_each(
             self,
@@ -246,7 +246,7 @@ class AssignmentExceptionAdmin(admin.ModelAdmin):
         exception = services.report_exception(obj.assignment, kind=obj.kind, actor=request.user)
         obj.pk, obj.reported_at = exception.pk, exception.reported_at
 
-    @admin.action(description=_("Mark selected exceptions resolved"))
+    @admin.action(description=_("Mark selected exceptions resolved"), permissions=["change"])
     def resolve_selected(self, request, queryset):
         _run_each(
             self,
@@ -287,7 +287,7 @@ class TrainingRequestAdmin(admin.ModelAdmin):
             lambda n: ngettext("%d request refused.", "%d requests refused.", n) % n,
         )
 
-    @admin.action(description=_("Approve selected requests"))
+    @admin.action(description=_("Approve selected requests"), permissions=["change"])
     def approve(self, request, queryset):
         _run_each(
             self,
@@ -297,15 +297,15 @@ class TrainingRequestAdmin(admin.ModelAdmin):
             lambda n: ngettext("%d request approved.", "%d requests approved.", n) % n,
         )
 
-    @admin.action(description=_("Refuse and notify the learner"))
+    @admin.action(description=_("Refuse and notify the learner"), permissions=["change"])
     def refuse_notify_learner(self, request, queryset):
         self._refuse(request, queryset, notify_learner=True, notify_manager=False)
 
-    @admin.action(description=_("Refuse and notify the learner and their manager"))
+    @admin.action(description=_("Refuse and notify the learner and their manager"), permissions=["change"])
     def refuse_notify_learner_and_manager(self, request, queryset):
         self._refuse(request, queryset, notify_learner=True, notify_manager=True)
 
-    @admin.action(description=_("Refuse without notifying anyone"))
+    @admin.action(description=_("Refuse without notifying anyone"), permissions=["change"])
     def refuse_silently(self, request, queryset):
         self._refuse(request, queryset, notify_learner=False, notify_manager=False)
 

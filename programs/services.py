@@ -17,16 +17,18 @@ from notifications.events import enabled_rules, messages_for_rules, notify_event
 from notifications.models import Channel, Event, NotificationRule
 from notifications.outbox import OutgoingMessage, enqueue
 from notifications.recipients import Recipient
+from notifications.variables import person_values
 
 from .models import Assignment, AssignmentException, CourseSetCompletion, TrainingRequest
 
 
 def _program_context(assignment):
+    """Plain values for the editable templates (notifications.variables), never the models themselves."""
     return {
-        "program": assignment.program,
-        "assignment": assignment,
+        "program": assignment.program.title,
         "due_at": assignment.due_at,
         "expires_at": assignment.expires_at,
+        "completed_at": assignment.completed_at,
         "action_url": f"{settings.SITE_URL}/",
     }
 
@@ -90,7 +92,8 @@ def assign(learner, program, *, due_at=None, group=None, actor=None) -> Assignme
             return Assignment.objects.get(
                 learner=learner, program=program, completed_at__isnull=True, unassigned_at__isnull=True
             )
-        _notify_assignment(Event.PROGRAM_ASSIGNED, assignment, actor=actor, context={"group": group})
+        group_name = group.name if group is not None else ""
+        _notify_assignment(Event.PROGRAM_ASSIGNED, assignment, actor=actor, context={"group": group_name})
     return assignment
 
 
@@ -154,7 +157,7 @@ def _announce_assigned(pks, *, actor):
                 learner=assignment.learner,
                 occurrence=f"a{assignment.pk}",
                 program=assignment.program,
-                context={**_program_context(assignment), "group": assignment.group},
+                context={**_program_context(assignment), "group": assignment.group.name if assignment.group else ""},
                 refs={"assignment": assignment.pk},
                 actor=actor,
                 rules=rules,
@@ -181,7 +184,7 @@ def complete_course_set(assignment, course_set, *, actor=None) -> CourseSetCompl
             locked,
             actor=actor,
             occurrence=f":cs{course_set.pk}",
-            context={"course_set": course_set},
+            context={"course_set": {"title": course_set.title, "due_at": course_set.due_at}},
             refs={"course_set": course_set.pk},
         )
         remaining = locked.program.course_sets.exclude(completions__assignment=locked).exists()
@@ -233,7 +236,7 @@ def report_exception(assignment, *, kind, actor=None) -> AssignmentException:
             learner=locked.learner,
             occurrence=f"x{exception.pk}",
             program=locked.program,
-            context={**_program_context(locked), "exception": exception, "kind": exception.get_kind_display()},
+            context={**_program_context(locked), "kind": str(exception.get_kind_display())},
             refs={"assignment": locked.pk, "exception": exception.pk},
             actor=actor,
         )
@@ -277,10 +280,9 @@ def request_training(learner, course, *, requested_by) -> TrainingRequest:
             learner=learner, course=course, requested_by=requested_by, created_at=timezone.now()
         )
         context = {
-            "course": course,
-            "training_request": request,
+            "course": course.title,
             "requested_by_manager": by_manager,
-            "manager": learner.manager if by_manager else None,
+            "manager": person_values(learner.manager if by_manager else None),
         }
         refs = {"training_request": request.pk}
         event = Event.TRAINING_REQUEST_SUBMITTED
@@ -301,7 +303,7 @@ def request_training(learner, course, *, requested_by) -> TrainingRequest:
                         channel=Channel.EMAIL,
                         recipient=Recipient(learner=learner),
                         occurrence=f"tr{request.pk}",
-                        context={"learner": learner, **context},
+                        context={"learner": person_values(learner), **context},
                         refs=refs,
                         requires_confirmation=False,
                         actor=requested_by,
@@ -341,7 +343,7 @@ def refuse_training_request(request, *, actor, notify_learner, notify_manager) -
                     channel=Channel.EMAIL,
                     recipient=recipient,
                     occurrence=f"tr{locked.pk}",
-                    context={"learner": learner, "course": locked.course, "training_request": locked},
+                    context={"learner": person_values(learner), "course": locked.course.title},
                     refs={"training_request": locked.pk},
                     requires_confirmation=False,
                     actor=actor,

@@ -165,6 +165,11 @@ class NotifyRunAdmin(ReadOnlyAdmin):
         if not (request.user.is_active and request.user.has_perm("notifications.add_notifyrun")):
             raise PermissionDenied
 
+    def _check_can_follow(self, request):
+        # Whoever may press a Notify button is sent to this page after a large click.
+        if not (self.has_view_permission(request) or request.user.has_perm("notifications.add_notifyrun")):
+            raise PermissionDenied
+
     def notifications_view(self, request):
         """The Notifications page: groups with their completion, Notify All Groups, Notify Group per row."""
         self._check_can_notify(request)
@@ -255,6 +260,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
         return redirect(next_url)
 
     def progress_view(self, request, run_id):
+        self._check_can_follow(request)
         run = get_object_or_404(NotifyRun.objects.select_related("actor", "group", "learner"), pk=run_id)
         finished = run.status in (NotifyRun.Status.DONE, NotifyRun.Status.FAILED)
         summary = run.summary or {}
@@ -271,6 +277,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/notifications/notify_progress.html", context)
 
     def progress_json_view(self, request, run_id):
+        self._check_can_follow(request)
         run = get_object_or_404(NotifyRun, pk=run_id)
         summary = run.summary or {}
         return JsonResponse(

@@ -90,6 +90,9 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_confirm_permission(self, request):
+        return request.user.has_perm("notifications.confirm_notification")
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("recipient_guardian__learner")
 
@@ -127,7 +130,7 @@ class NotificationAdmin(admin.ModelAdmin):
             if count:
                 self.message_user(request, ngettext(singular, plural, count) % {"count": count}, level)
 
-    @admin.action(description=_("Retry now"))
+    @admin.action(description=_("Retry now"), permissions=["change"])
     def retry_now(self, request, queryset):
         self._apply(
             request,
@@ -140,7 +143,7 @@ class NotificationAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Confirm and send"))
+    @admin.action(description=_("Confirm and send"), permissions=["confirm"])
     def confirm_and_send(self, request, queryset):
         self._apply(
             request,
@@ -153,7 +156,7 @@ class NotificationAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Cancel"))
+    @admin.action(description=_("Cancel"), permissions=["change"])
     def cancel(self, request, queryset):
         self._apply(
             request,

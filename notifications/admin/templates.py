@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import catalogue, rules
+from .. import catalogue, rules, variables
 from ..models import Channel, Event, MessageTemplate, NotificationRule
 from ..templating import SAMPLE_TIMEZONE, TEMPLATE_PARTS, render_parts, template_errors
 
@@ -65,6 +65,19 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             path("<int:pk>/preview/", view(self.preview_view), name="notifications_messagetemplate_preview_row"),
             *super().get_urls(),
         ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """Beside the form: the values each event offers its templates, the chosen event's first."""
+        form = context.get("adminform").form if context.get("adminform") else None
+        chosen = (form.data.get("event") if form is not None and form.is_bound else None) or (
+            obj.event if obj is not None else (form.initial.get("event") if form is not None else None)
+        )
+        events = sorted(Event.choices, key=lambda choice: choice[0] != chosen)
+        context["event_variables"] = [
+            {"event": event, "label": label, "chosen": event == chosen, "variables": variables.variables_of(event)}
+            for event, label in events
+        ]
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_changeform_initial_data(self, request):
         """Adding a template for an event starts from its built-in words."""
@@ -222,7 +235,7 @@ class NotificationRuleAdmin(admin.ModelAdmin):
                 messages.INFO,
             )
 
-    @admin.action(description=_("Enable selected rules (from now on)"))
+    @admin.action(description=_("Enable selected rules (from now on)"), permissions=["change"])
     def enable_rules(self, request, queryset):
         count = rules.set_rules_enabled(queryset, enabled=True, actor=request.user)
         self.message_user(
@@ -234,7 +247,7 @@ class NotificationRuleAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Disable selected rules"))
+    @admin.action(description=_("Disable selected rules"), permissions=["change"])
     def disable_rules(self, request, queryset):
         count = rules.set_rules_enabled(queryset, enabled=False, actor=request.user)
         self.message_user(request, ngettext("%d rule disabled.", "%d rules disabled.", count) % count, messages.SUCCESS)

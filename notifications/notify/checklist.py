@@ -44,6 +44,7 @@ from ..models import Channel, Event, NotifyOutcome
 from ..outbox.enqueue import OutgoingMessage
 from ..recipients import Reason as RecipientReason
 from ..recipients import Recipient
+from ..variables import person_values
 from .selectors import RATE_LIMITS
 
 Action = NotifyOutcome.Action
@@ -186,7 +187,7 @@ def _invitation_url(invitation_id, learner):
 def notify_message(decision: Decision, *, run, actor) -> OutgoingMessage:
     """The one email a decision sends (seed 000: one message per learner per click)."""
     learner = decision.learner
-    context = {"learner": learner}
+    context = {"learner": person_values(learner)}
     refs = {"notify_run": run.pk}
     if decision.action == Action.INVITATION:
         context["action_url"] = _invitation_url(decision.invitation_id, learner)

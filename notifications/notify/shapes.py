@@ -9,23 +9,9 @@ from django.utils.html import urlize
 from ..templating import RenderedMessage, TemplateCache
 
 _MARK = "\x01{}\x02"
-_LEARNER_FIELDS = ("first_name", "last_name", "full_name", "email")
-
-
-class _SentinelLearner:
-    """Stands in for the learner while a message shape is rendered once; records any other use."""
-
-    def __init__(self):
-        self.unknown = False
-        for name in _LEARNER_FIELDS:
-            setattr(self, name, _MARK.format(name))
-
-    def __getattr__(self, name):
-        self.unknown = True
-        return ""
-
-    def __str__(self):
-        return _MARK.format("str")
+_LEARNER_FIELDS = ("first_name", "last_name", "full_name")
+# Stands in for the learner (a dict of plain values, notifications.variables) while a shape is rendered once.
+_SENTINEL_LEARNER = {name: _MARK.format(name) for name in _LEARNER_FIELDS}
 
 
 def _freeze(value):
@@ -81,10 +67,9 @@ class ShapeCachedTemplates(TemplateCache):
 
     def render(self, event, language, context, *, tz="UTC"):
         learner = context.get("learner")
-        if learner is None or isinstance(learner, _SentinelLearner):
+        if type(learner) is not dict or not learner.keys() <= set(_LEARNER_FIELDS):
             return super().render(event, language, context, tz=tz)
-        values = {name: str(getattr(learner, name, "") or "") for name in _LEARNER_FIELDS}
-        values["str"] = str(learner)
+        values = {name: str(learner.get(name) or "") for name in _LEARNER_FIELDS}
         values["recipient_name"] = str(context.get("recipient_name", ""))
         values["action_url"] = str(context.get("action_url", ""))
         rest = {k: v for k, v in context.items() if k not in ("learner", "recipient_name", "action_url")}
@@ -102,15 +87,14 @@ class ShapeCachedTemplates(TemplateCache):
         proto = self._shapes.get(key)
         if proto is None:
             real = super().render(event, language, context, tz=tz)
-            sentinel = _SentinelLearner()
             marked = {
                 **context,
-                "learner": sentinel,
+                "learner": _SENTINEL_LEARNER,
                 "recipient_name": _MARK.format("recipient_name"),
                 **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
             }
             proto = _Proto(super().render(event, language, marked, tz=tz))
-            if sentinel.unknown or proto.fill(values) != real:
+            if proto.fill(values) != real:
                 proto = False
             self._shapes[key] = proto
             return real

@@ -43,7 +43,7 @@ def path_of(url):
     return url[len(settings.SITE_URL) :]
 
 
-def test_the_inbox_link_signs_a_learner_with_an_account_in_and_shows_their_messages_newest_first(
+def test_the_inbox_link_shows_a_learner_with_an_account_their_messages_newest_first_without_a_django_login(
     client, django_user_model
 ):
     user = django_user_model.objects.create_user("ada", "ada@example.com", "pw")
@@ -57,7 +57,7 @@ def test_the_inbox_link_signs_a_learner_with_an_account_in_and_shows_their_messa
     with time_machine.travel(SENT + timedelta(hours=1), tick=False):
         response = client.get(path_of(inbox_link(newer)))
         assert response.status_code == 302 and response["Location"] == "/inbox/"
-        assert int(client.session["_auth_user_id"]) == user.pk
+        assert "_auth_user_id" not in client.session
         page = client.get("/inbox/")
     content = page.content.decode()
     assert page.status_code == 200
@@ -158,3 +158,138 @@ def test_the_inbox_shows_dates_in_the_readers_time_zone(client):
         client.get(path_of(inbox_link(message)))
         content = client.get("/inbox/").content.decode()
     assert "14:00" in content and "stycznia" in content
+
+
+# --- Issue 7: the inbox link is a bearer token for the recipient's own pages, nothing more ---------
+
+
+def test_the_inbox_link_of_a_superuser_linked_learner_gives_no_admin_page(client, django_user_model):
+    """Seed 004 link, attacked: whoever holds the email of a learner linked to a superuser gets the
+    learner's inbox, never the Django admin nor any staff permission."""
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+    ada = make_learner("ada@example.com", user=boss)
+    message = inbox_message(learner=ada, subject="Timetable")
+    with time_machine.travel(SENT, tick=False):
+        assert client.get(path_of(inbox_link(message))).status_code == 302
+        assert "Timetable" in client.get("/inbox/").content.decode()
+        admin_page = client.get("/admin/")
+        admin_list = client.get("/admin/learners/learner/")
+    assert "_auth_user_id" not in client.session
+    assert admin_page.status_code == 302 and admin_page["Location"].startswith("/admin/login/")
+    assert admin_list.status_code == 302 and admin_list["Location"].startswith("/admin/login/")
+
+
+def test_a_site_administrators_inbox_link_gives_their_messages_and_no_admin(client, django_user_model):
+    """A system message to a site administrator (recipient_user): the link reads that inbox only."""
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+    row = Notification.objects.create(
+        event="program.exception",
+        channel="inbox",
+        recipient_user=boss,
+        subject="Exception reported",
+        status="sent",
+        sent_at=SENT,
+        dedupe_key="test:u:inbox:1",
+    )
+    with time_machine.travel(SENT, tick=False):
+        client.get(path_of(inbox_link(row)))
+        assert "Exception reported" in client.get("/inbox/").content.decode()
+        assert client.get("/admin/").status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_opening_the_inbox_link_cycles_the_session_key(client):
+    """No session fixation: a session id planted before the link is opened does not carry the grant."""
+    ada = make_learner("ada@example.com")
+    message = inbox_message(learner=ada, subject="Timetable")
+    session = client.session
+    session["planted"] = True
+    session.save()
+    planted = session.session_key
+    with time_machine.travel(SENT, tick=False):
+        client.get(path_of(inbox_link(message)))
+        assert client.session.session_key != planted
+        attacker = type(client)()
+        attacker.cookies[settings.SESSION_COOKIE_NAME] = planted
+        assert attacker.get("/inbox/").status_code == 403
+        assert client.get("/inbox/").status_code == 200
+
+
+def test_the_grant_ends_when_the_link_expires_even_if_the_session_lives_on(client):
+    """The session may outlive the link (2 weeks): what the link granted does not."""
+    ada = make_learner("ada@example.com")
+    message = inbox_message(learner=ada, subject="Timetable")
+    with time_machine.travel(SENT, tick=False):
+        client.get(path_of(inbox_link(message)))
+    with time_machine.travel(SENT + timedelta(days=7, minutes=1), tick=False):
+        assert client.get("/inbox/").status_code == 403
+
+
+def test_a_deactivated_learners_link_shows_a_clear_page_and_no_messages(client):
+    ada = make_learner("ada@example.com")
+    message = inbox_message(learner=ada, subject="Private timetable")
+    path = path_of(inbox_link(message))
+    Learner.objects.filter(pk=ada.pk).update(is_active=False)
+    with time_machine.travel(SENT, tick=False):
+        response = client.get(path)
+        page = client.get("/inbox/")
+    assert response.status_code == 403 and "no longer active" in response.content.decode()
+    assert "Private timetable" not in response.content.decode() + page.content.decode()
+
+
+def test_a_learner_deactivated_after_opening_the_link_reads_nothing_more(client):
+    ada = make_learner("ada@example.com")
+    message = inbox_message(learner=ada, subject="Private timetable")
+    with time_machine.travel(SENT, tick=False):
+        client.get(path_of(inbox_link(message)))
+        Learner.objects.filter(pk=ada.pk).update(is_active=False)
+        page = client.get("/inbox/")
+    assert page.status_code == 403 and "Private timetable" not in page.content.decode()
+
+
+def test_the_guardian_of_a_deactivated_learner_reads_nothing(client):
+    ada = make_learner("ada@example.com", is_active=False)
+    parent = Guardian.objects.create(learner=ada, name="Parent", email="parent@example.com")
+    copy = inbox_message(guardian=parent, subject="Copy for the parent")
+    with time_machine.travel(SENT, tick=False):
+        response = client.get(path_of(inbox_link(copy)))
+    assert response.status_code == 403 and "Copy for the parent" not in response.content.decode()
+
+
+OPENED = datetime(2030, 1, 1, tzinfo=UTC)
+SOON = int((OPENED + timedelta(days=3)).timestamp())
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"r": "KEY", "e": SOON + 60 * 86400},
+        {"r": "KEY", "e": 10**30},
+        {"r": "KEY", "e": 2**62},
+        {"r": "KEY", "e": True},
+        {"r": "KEY", "e": "soon"},
+        {"r": ["KEY"], "e": SOON},
+        {"r": "l" + "9" * 40, "e": SOON},
+        {"r": "l" + "9" * 5000, "e": SOON},
+        {"r": "x1", "e": SOON},
+        {"e": SOON},
+        ["KEY"],
+    ],
+    ids=lambda p: repr(p)[:40],
+)
+def test_validly_signed_absurd_inbox_tokens_answer_400(client, payload):
+    from django.core import signing
+
+    from notifications.links import INBOX_SALT
+
+    key = f"l{make_learner('ada@example.com').pk}"
+    payload = (
+        {k: key if v == "KEY" else [key] if v == ["KEY"] else v for k, v in payload.items()}
+        if isinstance(payload, dict)
+        else [key]
+    )
+    token = signing.dumps(payload, salt=INBOX_SALT, compress=True)
+    with time_machine.travel(OPENED, tick=False):
+        response = client.get(f"/inbox/open/{token}/")
+    assert response.status_code == 400
+    assert client.get("/inbox/").status_code == 403

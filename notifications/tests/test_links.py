@@ -201,3 +201,56 @@ def test_two_answers_posted_at_the_same_moment_record_exactly_one():
     invitation.refresh_from_db()
     assert invitation.status in ("accepted", "declined") and invitation.responded_at is not None
     assert sorted(statuses) == [(200, False), (200, True)]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"p": "invitation", "o": "OBJ", "r": "KEY", "e": 10**30},
+        {"p": "invitation", "o": "OBJ", "r": "KEY", "e": 2**62},
+        {"p": "invitation", "o": "OBJ", "r": "KEY", "e": 1.5e9},
+        {"p": ["invitation"], "o": "OBJ", "r": "KEY", "e": 1_900_000_000},
+        {"p": {"x": 1}, "o": "OBJ", "r": "KEY", "e": 1_900_000_000},
+        {"p": "invitation", "o": "1; drop", "r": "KEY", "e": 1_900_000_000},
+        {"p": "invitation", "o": [1], "r": "KEY", "e": 1_900_000_000},
+        {"p": "invitation", "o": 10**40, "r": "KEY", "e": 1_900_000_000},
+        {"p": "invitation", "o": True, "r": "KEY", "e": 1_900_000_000},
+        {"p": "invitation", "o": "OBJ", "r": 7, "e": 1_900_000_000},
+        {"p": "invitation", "o": "OBJ", "r": "l" + "9" * 40, "e": 1_900_000_000},
+        "just a string",
+    ],
+    ids=lambda p: repr(p)[:50],
+)
+def test_validly_signed_absurd_action_tokens_answer_400_never_500(client, invitation, payload):
+    """Issue 7: a huge expiry, a purpose of the wrong type, a non-int object: 400, nothing changes."""
+    real = {"OBJ": invitation.pk, "KEY": f"l{invitation.learner_id}"}
+    if isinstance(payload, dict):
+        payload = {k: real.get(v, v) if isinstance(v, str) else v for k, v in payload.items()}
+    token = signing.dumps(payload, salt=links.ACTION_SALT, compress=True)
+    with time_machine.travel(datetime(2030, 1, 1, tzinfo=UTC), tick=False):
+        assert client.get(f"/a/{token}/").status_code == 400
+        assert client.post(f"/a/{token}/", {"decision": "accept"}).status_code == 400
+    assert not Invitation.objects.exclude(status="pending").exists()
+
+
+def test_a_signed_token_holding_a_number_too_long_to_read_answers_400(client):
+    """json refuses integers of more than 4,300 digits with a ValueError: that must not become a 500."""
+    import base64
+
+    for field in ("e", "o"):
+        payload = '{"p": "invitation", "o": 1, "r": "l1", "e": 1}'.replace(f'"{field}": 1', f'"{field}": {"9" * 5000}')
+        encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        token = signing.TimestampSigner(salt=links.ACTION_SALT).sign(encoded)
+        assert client.get(f"/a/{token}/").status_code == 400
+
+
+def test_a_deactivated_learners_action_link_answers_nothing_and_changes_nothing(client, learner, invitation):
+    """Issue 7: a deactivated learner gets nothing from old links."""
+    path = invitation_path(invitation)
+    Learner.objects.filter(pk=learner.pk).update(is_active=False)
+    page = client.get(path)
+    answer = client.post(path, {"decision": "accept"})
+    assert page.status_code == answer.status_code == 403
+    assert "no longer active" in answer.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"

@@ -13,9 +13,9 @@ from django.utils import timezone
 from learners.models import Learner
 from notifications import catalogue
 from notifications.admin.templates import MessageTemplateForm, NotificationRuleForm
-from notifications.models import MessageTemplate, NotificationRule
+from notifications.models import MessageTemplate, Notification, NotificationRule
 from notifications.services import OutgoingMessage, Recipient, enqueue
-from notifications.templating import TemplateCache, sample_context, template_errors
+from notifications.templating import TemplateCache, TemplateRenderError, sample_context, template_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,12 @@ def template_data(**overrides):
     }
     data.update(overrides)
     return data
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # Many tests sign an administrator in; the production hasher would make them slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -266,3 +272,146 @@ def test_adding_a_template_for_an_event_starts_from_its_built_in_words(admin_cli
     response = admin_client.get(url, {"event": "program.due", "language": "fr"})
     assert response.status_code == 200
     assert "Échéance : {{ program }}" in response.content.decode()
+
+
+# --- Issue 7: editable templates see plain values, not models -----------------------------------
+
+
+def add_template(admin_client, **overrides):
+    return admin_client.post(reverse("admin:notifications_messagetemplate_add"), template_data(**overrides))
+
+
+@pytest.mark.parametrize(
+    "event, body",
+    [
+        ("program.assigned", "{{ learner.user.password }}"),
+        ("invitation.sent", "{{ invitation.created_by.password }}"),
+        ("program.assigned", "{% if learner.user.password %}{{ learner.first_name }}{% endif %}"),
+        ("program.assigned", "{% for group in learner.user.groups.all %}{{ group }}{% endfor %}"),
+        ("program.assigned", "{% with u=learner.user %}{{ u.password }}{% endwith %}"),
+        ("program.assigned", "{{ learner.first_name|default:learner.user.password }}"),
+        ("program.assigned", "{{ settings.SECRET_KEY }}"),
+        ("program.assigned", "{{ assignment.learner.user.password }}"),
+    ],
+)
+def test_a_template_reading_a_password_or_anything_not_offered_is_refused_on_save(admin_client, event, body):
+    response = add_template(admin_client, event=event, body=body)
+    assert response.status_code == 200
+    assert "is not a value this event offers" in response.content.decode()
+    assert MessageTemplate.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ('{% include "../x" %}', "{% include %} is not allowed"),
+        ('{% include "admin/base.html" %}', "{% include %} is not allowed"),
+        ('{% extends "base.html" %}', "{% extends %} is not allowed"),
+        ("{% debug %}", "{% debug %} is not allowed"),
+        ("{% load i18n %}{% translate 'x' %}", "{% load i18n %} is not allowed"),
+        ("{% load notify_tags %}", "{% load notify_tags %} is not allowed"),
+        ("{% load static from notify_tags %}", "{% load notify_tags %} is not allowed"),
+        ("Hello {{ learner.first_name", "“{{” is never closed"),
+        ("Hello {% if due_at %}soon", "Unclosed tag"),
+        ("Hello {# a note", "“{#” is never closed"),
+        ("{{ learner }}", "“learner” is a group of values"),
+    ],
+)
+def test_a_dangerous_or_broken_template_is_refused_with_a_form_error_not_a_500(admin_client, body, words):
+    response = add_template(admin_client, body=body)
+    assert response.status_code == 200
+    assert words in response.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
+    assert MessageTemplate.objects.count() == 0
+
+
+def test_what_an_event_offers_is_accepted_loops_and_the_projects_own_tags_included():
+    body = (
+        "{% load message_tags %}{{ learner.full_name }}: {{ expires_at|days_until }} days. "
+        "{% for title in programs %}{{ title|upper }} {{ forloop.counter }}{% endfor %}"
+        "{% with name=learner.first_name %}{{ name }}{% endwith %}{% now 'Y' as year %}{{ year }}"
+    )
+    form = MessageTemplateForm(data=template_data(event="notify.renewal", body=body))
+    assert form.is_valid(), form.errors
+    form = MessageTemplateForm(
+        data=template_data(
+            event="notify.training_reminder",
+            subject="Rappel",
+            body="{% for item in complete %}{{ item.title }}{{ item.completed_at|date:'j F' }}{% endfor %}",
+            sms_body="{% for item in incomplete %}{{ item.secret }}{% endfor %}",
+        )
+    )
+    assert not form.is_valid() and list(form.errors) == ["sms_body"]
+    assert "item.secret" in form.errors["sms_body"][0]
+
+
+def test_the_renderer_refuses_a_model_instance_in_the_context():
+    learner = Learner(first_name="Ada", last_name="L", email="ada@example.com")
+    with pytest.raises(TemplateRenderError, match="context.learner is a Learner"):
+        TemplateCache().render("program.due", "en", {"learner": learner, "program": "X"})
+    with pytest.raises(TemplateRenderError, match=r"context.items\[0\].owner"):
+        TemplateCache().render("program.due", "en", {"items": [{"owner": learner}]})
+
+
+def test_a_template_saved_before_validation_cannot_reach_a_password_hash(django_user_model):
+    """The attack end to end: rows written straight into the database (an old row, a fixture) render
+    against plain values, so the password hash of the inviting administrator or the learner's user
+    never reaches a message."""
+    from learners.services import invite
+    from programs.models import Program
+    from programs.services import assign
+
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.com", "s3cret-pw")
+    user = django_user_model.objects.create_user("ada", "ada@example.com", "ada-pw")
+    learner = Learner.objects.create(
+        email="ada@example.com", first_name="Ada", last_name="L", consent_given_at=timezone.now(), user=user
+    )
+    leak = "[{{ invitation.created_by.password }}{{ learner.user.password }}{{ assignment.learner.user.password }}]"
+    for event in ("invitation.sent", "program.assigned"):
+        MessageTemplate.objects.create(
+            event=event, language="en", subject="S", body=f"Hi {{{{ learner.first_name }}}} {leak}"
+        )
+    NotificationRule.objects.create(event="program.assigned", channels=["email"], requires_confirmation=False)
+
+    invite(learner, actor=boss)
+    assign(learner, Program.objects.create(title="Safety"), actor=boss)
+
+    bodies = list(Notification.objects.values_list("body", flat=True))
+    assert len(bodies) == 2 and all(body == "Hi Ada []" for body in bodies), bodies
+    assert not any(boss.password in body or user.password in body for body in bodies)
+
+
+def test_every_event_declares_and_describes_what_its_templates_may_read():
+    from notifications.models import Event
+    from notifications.variables import DESCRIPTIONS, EVENT_NAMES, offered_paths, variables_of
+
+    assert set(EVENT_NAMES) == set(Event.values)
+    for event in Event.values:
+        for path, description in variables_of(event):
+            assert description, (event, path)
+        assert set(offered_paths(event)) - {p for p, group in offered_paths(event).items() if group} <= set(
+            DESCRIPTIONS
+        )
+
+
+def test_the_template_form_shows_the_variables_of_its_event(admin_client):
+    response = admin_client.get(
+        reverse("admin:notifications_messagetemplate_add"), {"event": "notify.training_reminder"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    start = page.index('id="template-variables"')
+    chosen = page.index('data-event="notify.training_reminder"', start)
+    assert page.rfind("<details open", start, chosen + 40) != -1
+    for name in ("learner.first_name", "complete[].title", "incomplete[].due_at", "recipient_name"):
+        assert f"<code>{name}</code>" in page
+    assert "First name of the learner the message is about." in page
+
+
+def test_a_row_saved_before_the_checks_that_no_longer_compiles_falls_back_to_the_built_in_words(caplog):
+    """An old row holding {% include %} must not make the action that sends the message fail."""
+    MessageTemplate.objects.create(event="program.due", language="en", subject="Old", body='{% include "x.html" %}')
+    rendered = TemplateCache().render("program.due", "en", sample_context("program.due"))
+    assert rendered.subject == catalogue.DEFAULTS[("program.due", "en")].subject.replace(
+        "{{ program }}", "Workplace safety"
+    )
+    assert "no longer compiles" in caplog.text

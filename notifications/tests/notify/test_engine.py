@@ -368,6 +368,7 @@ def test_batch_rendering_gives_exactly_the_words_of_a_full_render(safety):
     from notifications.notify.shapes import ShapeCachedTemplates
     from notifications.services import OutgoingMessage, Recipient, build_notification
     from notifications.templating import TemplateCache
+    from notifications.variables import person_values
 
     learners = [
         make_learner(first_name="Ann", last_name="O'Brien & <Co>"),
@@ -385,14 +386,14 @@ def test_batch_rendering_gives_exactly_the_words_of_a_full_render(safety):
                 channel="email",
                 recipient=Recipient(learner=learner),
                 occurrence=str(i),
-                context={"learner": learner, "complete": complete, "incomplete": incomplete},
+                context={"learner": person_values(learner), "complete": complete, "incomplete": incomplete},
             )
             yield OutgoingMessage(
                 event="notify.invitation",
                 channel="email",
                 recipient=Recipient(learner=learner),
                 occurrence=str(i),
-                context={"learner": learner, "action_url": f"http://127.0.0.1:8000/a/{i}/"},
+                context={"learner": person_values(learner), "action_url": f"http://127.0.0.1:8000/a/{i}/"},
             )
 
     def words(templates):

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('learners', '0002_initial'),
-        ('notifications', '0003_dispatch_request'),
+        ('notifications', '0004_dispatch_request'),
     ]
 
     operations = [

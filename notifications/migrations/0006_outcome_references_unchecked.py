@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_fewer_outbox_indexes'),
+        ('notifications', '0005_fewer_outbox_indexes'),
     ]
 
     operations = [

@@ -1,0 +1,238 @@
+"""Answers by emailed link about live sessions (seed 003), discovered by notifications.links.
+
+Each page is shown in the reader's language and time zone (`locale`); GET only
+shows the question, POST calls one service. Purposes:
+- session_invitation: the learner accepts or declines the invitation -> registered / declined;
+- session_approval: the approver approves or declines -> registered / approval declined;
+- session_attendance: from an attendance reminder, the learner confirms or cancels their place;
+- session_place: a learner of the waiting list takes a freed place, or leaves the list.
+"""
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext, gettext_noop
+
+from notifications.links import ActionHandler, register_action
+
+from . import flow, messages, services
+from .flow import LiveSessionError
+from .models import LiveSession, ParticipationRequest, SessionLearner
+
+Status = SessionLearner.Status
+
+# Words of the shared answer page (templates/notifications/action_done.html), translated in this app's
+# catalogue because notifications has none yet.
+gettext_noop("You can close this page.")
+
+
+def _when(session) -> str:
+    return formats.date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT")
+
+
+def _words(sl) -> dict:
+    return {
+        "name": sl.learner.first_name,
+        "learner": sl.learner.full_name,
+        "title": sl.session.title,
+        "date": _when(sl.session),
+        "status": flow.status_label(sl.status),
+    }
+
+
+class _LearnerAnswer(ActionHandler):
+    """A page for the learner named in the session learner."""
+
+    model = SessionLearner
+
+    def load(self, pk):
+        return SessionLearner.objects.select_related("learner", "session").get(pk=pk)
+
+    def belongs_to(self, obj, recipient_key):
+        return recipient_key == f"l{obj.learner_id}"
+
+    def locale(self, obj, recipient_key):
+        return obj.learner.language, obj.learner.timezone
+
+    def _outcome(self, obj) -> str:
+        if obj.status == Status.REGISTERED:
+            return gettext("You are registered for “%(title)s” on %(date)s. See you there!") % _words(obj)
+        if obj.status == Status.WAITING_LIST:
+            return gettext("The session is full: you are on its waiting list. We will email you if a place frees up.")
+        if obj.status in (Status.DECLINED, Status.CANCELLED):
+            return gettext("Your answer is recorded: you will not attend “%(title)s”.") % _words(obj)
+        return gettext("You are %(status)s for “%(title)s”.") % _words(obj)
+
+
+class SessionInvitationAction(_LearnerAnswer):
+    @property
+    def title(self):
+        return gettext("Invitation to a session")
+
+    def question(self, obj):
+        return gettext("%(name)s, you are invited to the session “%(title)s” on %(date)s. Will you attend?") % _words(
+            obj
+        )
+
+    def decisions(self, obj):
+        return [("accept", gettext("Accept")), ("decline", gettext("Decline"))]
+
+    def current_answer(self, obj):
+        if obj.status == Status.INVITED:
+            return None
+        return gettext("You already answered: you are %(status)s for “%(title)s”.") % _words(obj)
+
+    def perform(self, obj, decision, *, recipient_key):
+        services.respond(obj, accept=decision == "accept")
+        return self._outcome(obj)
+
+
+class SessionAttendanceAction(_LearnerAnswer):
+    @property
+    def title(self):
+        return gettext("Attendance reminder")
+
+    def question(self, obj):
+        return gettext("%(name)s, will you attend “%(title)s” on %(date)s?") % _words(obj)
+
+    def decisions(self, obj):
+        return [("accept", gettext("Yes, I will attend")), ("decline", gettext("No, cancel my place"))]
+
+    def current_answer(self, obj):
+        if obj.status != Status.REGISTERED:
+            return gettext("You are %(status)s for “%(title)s”.") % _words(obj)
+        if obj.attendance_confirmed_at is not None:
+            return gettext("You already confirmed that you will attend “%(title)s” on %(date)s.") % _words(obj)
+        return None
+
+    def perform(self, obj, decision, *, recipient_key):
+        if decision == "accept":
+            services.confirm_attendance(obj)
+            return gettext("Thank you: your attendance to “%(title)s” on %(date)s is confirmed.") % _words(obj)
+        services.cancel(obj)
+        return gettext("Your place is cancelled. Thank you for letting us know.")
+
+
+class SessionPlaceAction(_LearnerAnswer):
+    @property
+    def title(self):
+        return gettext("A place in a session")
+
+    def question(self, obj):
+        if obj.status == Status.INVITED:
+            return gettext("%(name)s, a place is free for you in “%(title)s” on %(date)s. Do you take it?") % _words(
+                obj
+            )
+        return gettext(
+            "%(name)s, you are on the waiting list of “%(title)s” on %(date)s. Take a free place now?"
+        ) % _words(obj)
+
+    def decisions(self, obj):
+        return [("accept", gettext("Take the place")), ("decline", gettext("Leave the waiting list"))]
+
+    def current_answer(self, obj):
+        if obj.status in (Status.WAITING_LIST, Status.INVITED):
+            return None
+        return gettext("You are %(status)s for “%(title)s”.") % _words(obj)
+
+    def perform(self, obj, decision, *, recipient_key):
+        if decision == "accept":
+            try:
+                services.take_freed_place(obj)
+            except LiveSessionError as exc:
+                # No place free right now: not an error of the link, the learner keeps their rank.
+                return " ".join(exc.messages)
+            return self._outcome(obj)
+        if obj.status == Status.INVITED:
+            services.respond(obj, accept=False)
+        else:
+            services.cancel(obj)
+        return gettext("You have left the waiting list of “%(title)s”.") % _words(obj)
+
+
+class SessionApprovalAction(ActionHandler):
+    model = SessionLearner
+
+    @property
+    def title(self):
+        return gettext("Request to attend a session")
+
+    def load(self, pk):
+        return SessionLearner.objects.select_related("learner", "session", "session__approver").get(pk=pk)
+
+    def belongs_to(self, obj, recipient_key):
+        return obj.session.approver_id is not None and recipient_key == f"u{obj.session.approver_id}"
+
+    def locale(self, obj, recipient_key):
+        profile = getattr(obj.session.approver, "learner", None)
+        if profile is None:
+            return None, None
+        return profile.language, profile.timezone
+
+    def question(self, obj):
+        return gettext("%(learner)s asks to attend “%(title)s” on %(date)s. Do you approve?") % _words(obj)
+
+    def decisions(self, obj):
+        return [("approve", gettext("Approve")), ("decline", gettext("Decline"))]
+
+    def current_answer(self, obj):
+        if obj.status == Status.NEEDS_APPROVAL:
+            return None
+        return gettext("This request was already decided: %(learner)s is %(status)s.") % _words(obj)
+
+    def perform(self, obj, decision, *, recipient_key):
+        services.decide_approval(obj, approve=decision == "approve", actor=obj.session.approver)
+        return gettext("Your decision is recorded: %(learner)s is %(status)s.") % _words(obj)
+
+
+class ParticipationChoiceAction(ActionHandler):
+    """Choosing one date among several sessions (seed 002 §III-B); the decision is the chosen session's id."""
+
+    model = ParticipationRequest
+
+    @property
+    def title(self):
+        return gettext("Choose your date")
+
+    def load(self, pk):
+        return ParticipationRequest.objects.select_related("learner", "chosen_session").get(pk=pk)
+
+    def belongs_to(self, obj, recipient_key):
+        return recipient_key == f"l{obj.learner_id}"
+
+    def locale(self, obj, recipient_key):
+        return obj.learner.language, obj.learner.timezone
+
+    def question(self, obj):
+        return gettext("%(name)s, which date suits you?") % {"name": obj.learner.first_name}
+
+    def decisions(self, obj):
+        sessions = obj.sessions.filter(status=LiveSession.Status.READY).order_by("starts_at")
+        choices = [(str(s.pk), f"{s.title} — {_when(s)}") for s in sessions]
+        return [*choices, ("decline", gettext("None of these dates"))]
+
+    def current_answer(self, obj):
+        if obj.status == ParticipationRequest.Status.CHOSEN and obj.chosen_session is not None:
+            return gettext("You chose “%(title)s” on %(date)s.") % {
+                "title": obj.chosen_session.title,
+                "date": _when(obj.chosen_session),
+            }
+        if obj.status != ParticipationRequest.Status.PENDING:
+            return gettext("You have already answered this request.")
+        return None
+
+    def perform(self, obj, decision, *, recipient_key):
+        if decision == "decline":
+            services.decline_participation(obj)
+            return gettext("Your answer is recorded: none of these dates suits you.")
+        session = obj.sessions.get(pk=int(decision))
+        services.choose_date(obj, session=session)
+        return gettext("Thank you: your date is “%(title)s” on %(date)s.") % {
+            "title": session.title,
+            "date": _when(session),
+        }
+
+
+register_action(messages.INVITATION_PURPOSE, SessionInvitationAction)
+register_action(messages.ATTENDANCE_PURPOSE, SessionAttendanceAction)
+register_action(messages.PLACE_PURPOSE, SessionPlaceAction)
+register_action(messages.APPROVAL_PURPOSE, SessionApprovalAction)
+register_action(messages.PARTICIPATION_PURPOSE, ParticipationChoiceAction)

@@ -1,0 +1,225 @@
+"""The outbox messages of live sessions (seed 003), with plain-value template contexts.
+
+Templates only ever see strings, numbers and dates (dicts of them), never a
+model instance. Each message names, in its dedupe key occurrence, the session
+learner and what tells repeats apart (the status change that caused it, the
+calendar sequence, or the administrator's send id), and carries in `refs` the
+statuses the send-time check (`live_sessions.sendchecks`) expects.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from notifications import variables
+from notifications.links import make_action_url
+from notifications.models import Channel, Event
+from notifications.services import OutgoingMessage, Recipient
+
+from . import ical
+from .models import SessionLearner
+
+Status = SessionLearner.Status
+
+# Purposes of the action links (handlers in live_sessions/actions.py).
+INVITATION_PURPOSE = "session_invitation"
+APPROVAL_PURPOSE = "session_approval"
+ATTENDANCE_PURPOSE = "session_attendance"
+PLACE_PURPOSE = "session_place"
+PARTICIPATION_PURPOSE = "participation_choice"
+
+
+# What the templates of each live-session event read beyond the learner and the session (declared with
+# notifications.variables, which checks every edited template against it). All are plain values; dates render
+# in the reader's time zone.
+_SAMPLE_URL = f"{settings.SITE_URL}/a/sample-token/"
+EXTRA_VARIABLES = {
+    Event.SESSION_INVITATION: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL, "from_waiting_list": False},
+    Event.SESSION_RESCHEDULED: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
+    Event.SESSION_APPROVAL_REQUEST: {
+        "approver_name": "Pierre Martin",
+        "approve_url": _SAMPLE_URL,
+        "decline_url": _SAMPLE_URL,
+    },
+    Event.SESSION_ATTENDANCE_REMINDER: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
+    Event.SESSION_WAITING_LEARNERS_INVITATION: {"take_place_url": _SAMPLE_URL},
+    Event.SESSION_CONVOCATION: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
+}
+DESCRIPTIONS = {
+    "accept_url": _("Link to accept the invitation."),
+    "decline_url": _("Link to decline."),
+    "from_waiting_list": _("True when the place was freed for a learner of the waiting list."),
+    "approver_name": _("Name of the approver reading the request."),
+    "approve_url": _("Link to approve the registration."),
+    "confirm_url": _("Link to confirm attendance."),
+    "take_place_url": _("Link to take the freed place."),
+}
+
+
+def declare_template_variables():
+    """Offer each event's extra values to its templates (called once, from the app's ready())."""
+    for event, samples in EXTRA_VARIABLES.items():
+        variables.offer(event, samples=samples, descriptions={name: DESCRIPTIONS[name] for name in samples})
+
+
+session_context = variables.session_values
+
+
+def learner_context(learner) -> dict:
+    return {**variables.person_values(learner), "email": learner.email}
+
+
+def link_lifetime(session, *, now=None) -> timedelta:
+    """Answer links stay valid at least until the session is over."""
+    now = now or timezone.now()
+    return max(timedelta(days=settings.ACTION_LINK_DAYS), session.ends_at - now + timedelta(days=1))
+
+
+def _link(purpose, session_learner, recipient, lifetime):
+    return make_action_url(purpose=purpose, obj=session_learner.pk, recipient=recipient, expires_in=lifetime)
+
+
+def _refs(session_learner, expect):
+    return {"session": session_learner.session_id, "session_learner": session_learner.pk, "expect": list(expect)}
+
+
+def invitation_messages(session, invited, *, actor=None) -> list[OutgoingMessage]:
+    """Calendar invitations (METHOD:REQUEST) with accept/decline links.
+
+    `invited` is [(session_learner, status_change_pk)]: the change that made the learner invited names the
+    occurrence, so a learner invited again later (e.g. from the waiting list) gets a new message.
+    """
+    now = timezone.now()
+    lifetime = link_lifetime(session, now=now)
+    base = session_context(session)
+    calendar = ical.SessionCalendar(session, now=now)
+    messages = []
+    for session_learner, change_pk in invited:
+        learner = session_learner.learner
+        recipient = Recipient(learner=learner)
+        url = _link(INVITATION_PURPOSE, session_learner, recipient, lifetime)
+        from_waiting_list = session_learner.waiting_since is not None
+        messages.append(
+            OutgoingMessage(
+                event=Event.SESSION_INVITATION,
+                channel=Channel.EMAIL,
+                recipient=recipient,
+                occurrence=f"sl{session_learner.pk}:change{change_pk}",
+                context={
+                    "learner": learner_context(learner),
+                    "session": base,
+                    "action_url": url,
+                    "accept_url": url,
+                    "decline_url": url,
+                    "from_waiting_list": from_waiting_list,
+                },
+                refs=_refs(session_learner, [Status.INVITED]),
+                actor=actor,
+                attachments=[calendar.attachment_for(learner)],
+            )
+        )
+    return messages
+
+
+def calendar_update_messages(session, session_learners, *, method, actor=None) -> list[OutgoingMessage]:
+    """The same invitation again with a higher SEQUENCE: a new date (REQUEST) or the session cancelled (CANCEL)."""
+    now = timezone.now()
+    event = Event.SESSION_CANCELLED if method == ical.CANCEL else Event.SESSION_RESCHEDULED
+    lifetime = link_lifetime(session, now=now)
+    base = session_context(session)
+    calendar = ical.SessionCalendar(session, method=method, now=now)
+    messages = []
+    for session_learner in session_learners:
+        learner = session_learner.learner
+        recipient = Recipient(learner=learner)
+        context = {"learner": learner_context(learner), "session": base}
+        if method == ical.REQUEST:
+            expect = [Status.INVITED, Status.REGISTERED]
+            if session_learner.status == Status.INVITED:
+                url = _link(INVITATION_PURPOSE, session_learner, recipient, lifetime)
+                context.update(action_url=url, accept_url=url, decline_url=url)
+        else:
+            expect = [Status.CANCELLED]
+        messages.append(
+            OutgoingMessage(
+                event=event,
+                channel=Channel.EMAIL,
+                recipient=recipient,
+                occurrence=f"sl{session_learner.pk}:seq{session.calendar_sequence}",
+                context=context,
+                refs=_refs(session_learner, expect),
+                actor=actor,
+                attachments=[calendar.attachment_for(learner)],
+            )
+        )
+    return messages
+
+
+def approval_request_message(session, session_learner, change_pk) -> OutgoingMessage | None:
+    """The approver's email with approve/decline links (seed 003 "Needs approval")."""
+    approver = session.approver
+    if approver is None:
+        return None
+    recipient = Recipient(user=approver)
+    url = _link(APPROVAL_PURPOSE, session_learner, recipient, link_lifetime(session))
+    learner = session_learner.learner
+    return OutgoingMessage(
+        event=Event.SESSION_APPROVAL_REQUEST,
+        channel=Channel.EMAIL,
+        recipient=recipient,
+        occurrence=f"sl{session_learner.pk}:change{change_pk}",
+        context={
+            "approver_name": approver.get_full_name() or approver.get_username(),
+            "learner": learner_context(learner),
+            "session": session_context(session),
+            "action_url": url,
+            "approve_url": url,
+            "decline_url": url,
+        },
+        refs=_refs(session_learner, [Status.NEEDS_APPROVAL]),
+    )
+
+
+def manual_email_context(session, session_learner, email_type, *, lifetime) -> dict:
+    """What the templates of an administrator's email (seed 003 "Email Types") may use for one learner."""
+    from .emails import EmailType
+
+    learner = session_learner.learner
+    context = {"learner": learner_context(learner), "session": session_context(session)}
+    recipient = f"l{learner.pk}"
+    if email_type in (EmailType.ATTENDANCE_REMINDER, "convocation"):
+        url = _link(ATTENDANCE_PURPOSE, session_learner, recipient, lifetime)
+        context.update(action_url=url, confirm_url=url, decline_url=url)
+    elif email_type == EmailType.WAITING_LEARNERS_INVITATION:
+        url = _link(PLACE_PURPOSE, session_learner, recipient, lifetime)
+        context.update(action_url=url, take_place_url=url)
+    elif email_type == EmailType.REGISTRATION_FORM:
+        context["action_url"] = session.registration_form_url
+    elif email_type in (EmailType.FEEDBACK_FORM, EmailType.FEEDBACK_FORM_REMINDER):
+        context["action_url"] = session.feedback_form_url
+    return context
+
+
+def participation_request_message(request, sessions, *, actor=None) -> OutgoingMessage:
+    """The date choice (seed 002 §III-B): one link to a page offering each session's date."""
+    learner = request.learner
+    recipient = Recipient(learner=learner)
+    latest = max(sessions, key=lambda s: s.ends_at)
+    url = make_action_url(
+        purpose=PARTICIPATION_PURPOSE, obj=request.pk, recipient=recipient, expires_in=link_lifetime(latest)
+    )
+    return OutgoingMessage(
+        event=Event.PARTICIPATION_REQUEST,
+        channel=Channel.EMAIL,
+        recipient=recipient,
+        occurrence=f"pr{request.pk}",
+        context={
+            "learner": learner_context(learner),
+            "sessions": [session_context(s) for s in sorted(sessions, key=lambda s: s.starts_at)],
+            "action_url": url,
+        },
+        refs={"participation_request": request.pk},
+        actor=actor,
+    )
