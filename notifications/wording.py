@@ -66,3 +66,17 @@ def builtin_words(event, language) -> BuiltinWords:
 
 def layout():
     return get_template(LAYOUT).template
+
+
+def available() -> list[tuple[str, str]]:
+    """Every (event, language) that has built-in words in some app's templates, generic ones included."""
+    from django.template.utils import get_app_template_dirs
+
+    found = set()
+    for directory in get_app_template_dirs("templates"):
+        root = directory / "messages"
+        if not root.is_dir():
+            continue
+        for subject in root.glob(f"*/*/{PARTS['subject']}"):
+            found.add((subject.parent.parent.name, subject.parent.name))
+    return sorted(found)

@@ -2,10 +2,11 @@
 
     .venv/bin/python scripts/convert_catalogue.py
 
-Each (event, language) of catalogue.DEFAULTS becomes
-notifications/templates/messages/<event>/<language>/{subject.txt, body.txt, sms.txt}
-(and body.html when the dict had an HTML body); the generic words become
-messages/_generic/en/. Run once, then the dict is deleted.
+Each (event, language) registered in catalogue.DEFAULTS (the dict of words
+the project kept in Python, and whatever code still calls catalogue.register)
+becomes <app>/templates/messages/<event>/<language>/{subject.txt, body.txt,
+sms.txt} (and body.html when there was an HTML body), by default under
+notifications/ (--app to choose). Run it, then delete the registration.
 """
 
 import os
@@ -23,7 +24,8 @@ django.setup()
 from notifications import catalogue  # noqa: E402
 
 FILES = {"subject": "subject.txt", "body": "body.txt", "sms_body": "sms.txt", "html_body": "body.html"}
-OUT = ROOT / "notifications" / "templates" / "messages"
+APP = sys.argv[sys.argv.index("--app") + 1] if "--app" in sys.argv else "notifications"
+OUT = ROOT / APP / "templates" / "messages"
 
 
 def write(folder: Path, words) -> int:
@@ -42,7 +44,6 @@ def main():
     count = 0
     for (event, language), words in sorted(catalogue.DEFAULTS.items()):
         count += write(OUT / event / language, words)
-    count += write(OUT / "_generic" / "en", catalogue._GENERIC)
     print(f"{count} files under {OUT.relative_to(ROOT)}")
 
 

@@ -14,9 +14,17 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import catalogue, rules, variables
+from .. import rules, variables, wording
 from ..models import Channel, Event, MessageTemplate, NotificationRule
-from ..templating import SAMPLE_TIMEZONE, TEMPLATE_PARTS, render_parts, template_errors
+from ..templating import (
+    SAMPLE_TIMEZONE,
+    TEMPLATE_PARTS,
+    TemplateCache,
+    builtin_parts,
+    render_parts,
+    sample_context,
+    template_errors,
+)
 
 PREVIEW_TIMEZONES = ["Europe/Paris", "Europe/Warsaw", "Europe/London", "UTC", "America/New_York", "Asia/Tokyo"]
 
@@ -84,9 +92,8 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         initial = super().get_changeform_initial_data(request)
         event, language = initial.get("event"), initial.get("language", "en")
         if event in Event.values:
-            default = catalogue.default_template(event, language)
-            for part in TEMPLATE_PARTS:
-                initial.setdefault(part, getattr(default, part))
+            for part, source in builtin_parts(event, language).items():
+                initial.setdefault(part, source)
         return initial
 
     def preview_view(self, request, pk=None):
@@ -112,7 +119,10 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             parts, source = _effective_parts(event, language)
         rendered, error = None, ""
         try:
-            rendered = render_parts(event, language, parts, tz=tz)
+            if parts is None:  # the built-in words, rendered exactly as a message would be
+                rendered = TemplateCache().render(event, language, sample_context(event, language=language), tz=tz)
+            else:
+                rendered = render_parts(event, language, parts, tz=tz)
         except Exception as exc:  # a preview shows the error, it never crashes
             error = f"{type(exc).__name__}: {exc}"
         context = {
@@ -134,15 +144,16 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 
 def _effective_parts(event, language):
-    """The words TemplateCache would pick for (event, language), and where they come from."""
+    """The words TemplateCache would pick for (event, language), and where they come from; None for the
+    parts of built-in words (template files, rendered as they are)."""
     for lang in dict.fromkeys([language, "en"]):
         row = MessageTemplate.objects.filter(event=event, language=lang).first()
         if row is not None:
             return {p: getattr(row, p) for p in TEMPLATE_PARTS}, _("edited template [%(lang)s]") % {"lang": lang}
-    default = catalogue.default_template(event, language)
-    found = [lang for lang in (language, "en") if catalogue.DEFAULTS.get((event, lang)) is default]
-    label = _("built-in words [%(lang)s]") % {"lang": found[0]} if found else _("generic built-in words")
-    return {p: getattr(default, p) for p in TEMPLATE_PARTS}, label
+    words = wording.builtin_words(event, language)
+    if words.is_generic:
+        return None, _("generic built-in words")
+    return None, _("built-in words [%(lang)s]") % {"lang": words.found[1]}
 
 
 class NotificationRuleForm(forms.ModelForm):
