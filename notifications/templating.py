@@ -94,7 +94,7 @@ class TemplateCache:
             body=words.templates["body"] or template_engine.compile_template(""),
             html_body=words.templates["html_body"],
             sms_body=words.templates["sms_body"],
-            html_is_page=words.templates["html_body"] is not None,
+            html_is_page=words.html_is_page,
         )
 
     def _compile_source(self, source, event, language):
@@ -132,7 +132,7 @@ class TemplateCache:
         if compiled.html_body is not None and compiled.html_is_page:
             return compiled.html_body.render(Context(page, autoescape=True))
         if compiled.html_body is not None:
-            # Rendered by the message engine with autoescape: safe to place as it is.
+            # Rendered with autoescape (values escaped): safe to place as it is.
             page["html_content"] = mark_safe(compiled.html_body.render(Context(context, autoescape=True)))
         if self._layout is None:
             self._layout = wording.layout()

@@ -4,7 +4,8 @@ Each app ships the words of its own events in
 `<app>/templates/messages/<event code>/<language>/`:
 
 - `subject.txt`, `body.txt` (plain text), `sms.txt` (optional: the subject otherwise),
-- `body.html` (optional): `{% extends "messages/base_email.html" %}` with a `content` block.
+- `body.html` (optional): `{% extends "messages/base_email.html" %}` with a `content` block,
+  or plain HTML content that the base layout wraps.
 
 Without a `body.html` the email's HTML is the text body inside the same base
 layout (header, sign-off, footer saying why the recipient gets the message).
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.template.loader_tags import ExtendsNode
 
 PARTS = {"subject": "subject.txt", "body": "body.txt", "html_body": "body.html", "sms_body": "sms.txt"}
 GENERIC = "_generic"
@@ -43,12 +45,19 @@ class BuiltinWords:
     templates: dict
 
     @property
+    def html_is_page(self) -> bool:
+        """Whether body.html is a whole page (it extends the base layout) rather than content to wrap."""
+        html = self.templates.get("html_body")
+        return html is not None and any(isinstance(node, ExtendsNode) for node in html.nodelist)
+
+    @property
     def is_generic(self):
         return self.found[0] == GENERIC
 
     def source(self, part) -> str:
         template = self.templates.get(part)
-        return template.source if template is not None else ""
+        # Without the file's final newline, as an administrator would type it in the admin.
+        return template.source.rstrip("\n") if template is not None else ""
 
 
 def builtin_words(event, language) -> BuiltinWords:

@@ -39,9 +39,9 @@ def test_the_learners_language_picks_the_files_and_english_fills_in(words_dir):
 
 def test_an_event_without_words_gets_the_generic_ones():
     """A new event code speaks, generically, before its words are written."""
-    rendered = render("session.custom", "pl")
+    rendered = render("demo.unwritten", "pl")
     assert (rendered.subject, rendered.body.splitlines()[0]) == ("Due", "Hello Ada,")
-    assert wording.builtin_words("session.custom", "pl").is_generic
+    assert wording.builtin_words("demo.unwritten", "pl").is_generic
 
 
 def test_every_html_email_has_the_base_layout_with_why_the_recipient_gets_it(words_dir):
@@ -84,3 +84,12 @@ def test_an_administrators_template_wins_over_the_files_and_keeps_the_layout(wor
 
     assert (rendered.subject, rendered.body) == ("Edited", "Edited body")
     assert "<p>Edited body</p>" in rendered.html_body and "The training team" in rendered.html_body
+
+
+def test_a_body_html_fragment_is_wrapped_by_the_layout(words_dir):
+    """Plain HTML content in body.html (live sessions' messages) still gets header, sign-off and footer."""
+    words_dir("demo.event", "en", subject="S", body="T", html_body="<p>Choose: {{ program }}</p>")
+
+    html = render("demo.event", "en", program="<i>A</i>").html_body
+
+    assert "<main><p>Choose: &lt;i&gt;A&lt;/i&gt;</p>" in html and "</footer>" in html
