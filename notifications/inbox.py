@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from .models import Channel, Notification
-from .recipients import Reason, Recipient, parse_key
+from .recipients import GUARDIAN, LEARNER, Reason, Recipient, parse_key
 
 
 def inbox_owner(key):
@@ -31,9 +31,9 @@ def inbox_messages(key, *, limit=200):
     """
     qs = Notification.objects.filter(channel=Channel.INBOX, status=Notification.Status.SENT)
     kind, pk = parse_key(key)
-    if kind == "g":
+    if kind == GUARDIAN:
         qs = qs.filter(recipient_guardian_id=pk)
-    elif kind == "l":
+    elif kind == LEARNER:
         qs = qs.filter(recipient_learner_id=pk, recipient_guardian__isnull=True, recipient_user__isnull=True)
     else:
         qs = qs.filter(recipient_user_id=pk, recipient_learner__isnull=True, recipient_guardian__isnull=True)

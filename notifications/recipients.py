@@ -17,7 +17,8 @@ from learners.models import Guardian, Learner
 
 from .models import Channel
 
-KINDS = ("l", "g", "u")
+LEARNER, GUARDIAN, USER = "l", "g", "u"
+KINDS = (LEARNER, GUARDIAN, USER)
 
 
 class Reason:
@@ -50,15 +51,15 @@ def parse_key(key) -> tuple[str, int] | None:
 
 
 def learner_key(learner) -> str:
-    return make_key("l", getattr(learner, "pk", learner))
+    return make_key(LEARNER, getattr(learner, "pk", learner))
 
 
 def guardian_key(guardian) -> str:
-    return make_key("g", getattr(guardian, "pk", guardian))
+    return make_key(GUARDIAN, getattr(guardian, "pk", guardian))
 
 
 def user_key(user) -> str:
-    return make_key("u", getattr(user, "pk", user))
+    return make_key(USER, getattr(user, "pk", user))
 
 
 def key_of(holder) -> str:
@@ -116,14 +117,14 @@ class Recipient:
         if parsed is None:
             return None
         kind, pk = parsed
-        model = {"l": Learner, "g": Guardian, "u": get_user_model()}[kind]
+        model = {LEARNER: Learner, GUARDIAN: Guardian, USER: get_user_model()}[kind]
         queryset = model._default_manager.all()
         if model is Guardian:
             queryset = queryset.select_related("learner")  # its eligibility reads the learner: no extra query
         holder = queryset.filter(pk=pk).first()
         if holder is None:
             return None
-        return cls(**{{"l": "learner", "g": "guardian", "u": "user"}[kind]: holder})
+        return cls(**{{LEARNER: "learner", GUARDIAN: "guardian", USER: "user"}[kind]: holder})
 
     @property
     def holder(self):
