@@ -15,6 +15,7 @@ from learners.models import Learner
 from .models import Notification, NotificationRule
 from .outbox.enqueue import OutgoingMessage, enqueue
 from .recipients import Recipient
+from .triggers import date_trigger
 from .variables import person_values
 
 
@@ -36,6 +37,9 @@ def recipients_for_rule(rule: NotificationRule, learner: Learner) -> list[Recipi
 
 def enabled_rules(event, *, program=None):
     rules = NotificationRule.objects.filter(event=event, is_enabled=True)
+    if date_trigger(event) is not None:
+        # "N days after the event" is a date occurrence, created by the trigger scan when its day comes.
+        rules = rules.filter(timing=NotificationRule.Timing.ON_EVENT)
     if program is not None:
         rules = rules.filter(program__isnull=True) | rules.filter(program=program)
     return list(rules)

@@ -4,3 +4,21 @@ from django.apps import AppConfig
 class ProgramsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "programs"
+
+    def ready(self):
+        # Date-based triggers of seed 001: the scan schedule runs them, the rule screen describes them.
+        from notifications.triggers import DateTrigger, register_date_trigger, register_scanner
+
+        from . import scanners, wording  # noqa: F401 (wording declares what the templates read)
+
+        register_scanner(scanners.scan_program_triggers)
+        for trigger in scanners.TRIGGERS.values():
+            register_date_trigger(
+                DateTrigger(
+                    event=trigger.event,
+                    timings=trigger.timings,
+                    anchor=trigger.anchor,
+                    preview=scanners.preview,
+                    has_event=trigger.has_event,
+                )
+            )
