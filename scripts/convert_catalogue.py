@@ -21,7 +21,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from notifications import catalogue  # noqa: E402
+from notifications import catalogue, wording  # noqa: E402
 
 FILES = {"subject": "subject.txt", "body": "body.txt", "sms_body": "sms.txt", "html_body": "body.html"}
 APP = sys.argv[sys.argv.index("--app") + 1] if "--app" in sys.argv else "notifications"
@@ -43,6 +43,8 @@ def write(folder: Path, words) -> int:
 def main():
     count = 0
     for (event, language), words in sorted(catalogue.DEFAULTS.items()):
+        if wording.builtin_words(event, language).found == (event, language):
+            continue  # already a file somewhere (code that registers what it read from files)
         count += write(OUT / event / language, words)
     print(f"{count} files under {OUT.relative_to(ROOT)}")
 
