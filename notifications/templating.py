@@ -109,8 +109,10 @@ class TemplateCache:
         except Exception as exc:  # a saved row that no longer compiles fails its messages, clearly
             raise TemplateRenderError(f"Template for {event} [{language}] does not compile: {exc}") from exc
 
-    def render(self, event, language, context, *, tz="UTC"):
-        """The words of one message; `context` holds plain values only (TemplateRenderError otherwise)."""
+    def render(self, event, language, context, *, tz="UTC", html=True):
+        """The words of one message; `context` holds plain values only (TemplateRenderError otherwise).
+
+        With html=False the HTML version is left empty (it is most of the cost of a render)."""
         try:
             template_engine.require_plain(context)
         except TypeError as exc:
@@ -120,7 +122,7 @@ class TemplateCache:
             ctx = Context(context, autoescape=False)
             subject = " ".join(compiled.subject.render(ctx).split())
             body = compiled.body.render(ctx).strip()
-            html_body = self._html(compiled, context, body)
+            html_body = self._html(compiled, context, body) if html else ""
             sms_body = compiled.sms_body.render(ctx).strip() if compiled.sms_body else subject
         return RenderedMessage(subject=subject[:300], body=body, html_body=html_body, sms_body=sms_body)
 

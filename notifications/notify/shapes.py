@@ -62,17 +62,22 @@ class ShapeCachedTemplates(TemplateCache):
     """Renders each message *shape* once per batch instead of once per learner.
 
     Most Notify messages of a batch differ only by the learner's name, address
-    and link: the same event, language, time zone and training lists. The first
-    message of a shape is rendered for real and once more with placeholders; the
-    rest are filled in by string substitution. A shape whose placeholder version,
-    filled in, does not give exactly the real first message (a filter applied to
-    the name, another learner attribute used, ...) is always rendered for real,
-    so the shortcut can never change a word.
+    and link: the same event, language, time zone and training lists. Each shape
+    is rendered once with placeholders; its messages are filled in by string
+    substitution. The placeholder version, filled in, is checked against a real
+    render of the shape's first message: the whole message for the first shape
+    of its kind (event, language, which names are empty), the subject, text and
+    SMS for the next ones, whose HTML (made from the same template and values,
+    and most of the cost of a render) must only hold no placeholder a filter
+    changed. A shape that fails (a filter applied to the name, ...) is always
+    rendered for real.
     """
 
     def __init__(self):
         super().__init__()
         self._shapes = {}
+        # (event, language, flags) -> whether its first shape came out word for word, HTML included.
+        self._kinds = {}
 
     def render(self, event, language, context, *, tz="UTC"):
         learner = context.get("learner")
@@ -95,7 +100,6 @@ class ShapeCachedTemplates(TemplateCache):
                 return super().render(event, language, context, tz=tz)
         proto = self._shapes.get(key)
         if proto is None:
-            real = super().render(event, language, context, tz=tz)
             marked = {
                 **context,
                 "learner": _SENTINEL_LEARNER,
@@ -103,9 +107,21 @@ class ShapeCachedTemplates(TemplateCache):
                 **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
             }
             proto = _Proto(super().render(event, language, marked, tz=tz))
-            if proto.fill(values) != real:
-                proto = False
-            self._shapes[key] = proto
+            filled = proto.fill(values)
+            kind = (event, language, flags)
+            if kind not in self._kinds:
+                real = super().render(event, language, context, tz=tz)
+                self._kinds[kind] = same = filled == real
+            else:
+                real = super().render(event, language, context, tz=tz, html=False)
+                same = (
+                    self._kinds[kind]
+                    and (filled.subject, filled.body, filled.sms_body) == (real.subject, real.body, real.sms_body)
+                    and "\x01" not in filled.html_body
+                    and "\x02" not in filled.html_body
+                )
+                real = filled if same else super().render(event, language, context, tz=tz)
+            self._shapes[key] = proto if same else False
             return real
         if proto is False:
             return super().render(event, language, context, tz=tz)

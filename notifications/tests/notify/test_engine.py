@@ -408,6 +408,48 @@ def test_batch_rendering_gives_exactly_the_words_of_a_full_render(safety):
     assert "ANN http://127.0.0.1:8000/a/0/" in [w[1] for w in words(ShapeCachedTemplates())]
 
 
+def test_a_later_shape_that_changes_the_name_is_rendered_for_real(safety):
+    """Seed 000 at scale: a shape whose words use the name differently from the first shape of its kind
+    (here a filter taken only with several items to do) still reads exactly as a full render."""
+    from notifications.models import MessageTemplate
+    from notifications.notify.shapes import ShapeCachedTemplates
+    from notifications.services import OutgoingMessage, Recipient, build_notification
+    from notifications.templating import TemplateCache
+    from notifications.variables import person_values
+
+    MessageTemplate.objects.create(
+        event="notify.training_reminder",
+        language="en",
+        subject="To do",
+        body="{% if incomplete|length > 1 %}{{ learner.first_name|upper }}"
+        "{% else %}{{ learner.first_name }}{% endif %}",
+        html_body="<p>{% if incomplete|length > 1 %}{{ learner.last_name|slice:'2' }}{% endif %}</p>",
+    )
+    ann, bob = make_learner(first_name="Ann", last_name="Smith"), make_learner(first_name="Bob", last_name="Jones")
+    one = [{"title": "Safety", "due_at": None}]
+    two = [*one, {"title": "Ethics", "due_at": None}]
+
+    def words(templates):
+        rows = [
+            build_notification(
+                OutgoingMessage(
+                    event="notify.training_reminder",
+                    channel="email",
+                    recipient=Recipient(learner=learner),
+                    occurrence=f"{i}",
+                    context={"learner": person_values(learner), "complete": [], "incomplete": todo},
+                ),
+                templates=templates,
+            )
+            for i, (learner, todo) in enumerate([(ann, one), (bob, one), (ann, two), (bob, two)])
+        ]
+        return [(r.subject, r.body, r.html_body) for r in rows]
+
+    batch = words(ShapeCachedTemplates())
+    assert batch == words(TemplateCache())
+    assert [body for _, body, _ in batch] == ["Ann", "Bob", "ANN", "BOB"]
+
+
 def test_a_run_of_several_chunks_queues_one_dispatch_task(safety, monkeypatch, django_capture_on_commit_callbacks):
     """Issue 8: each chunk asks for a dispatch after its commit; one task waits, not one per chunk."""
     from unittest import mock
