@@ -5,6 +5,7 @@ from django.utils import formats
 from django.utils.translation import gettext, gettext_lazy
 
 from notifications.links import ActionHandler, register_action
+from notifications.recipients import learner_key
 
 from .models import Invitation
 from .services import respond_to_invitation
@@ -18,7 +19,7 @@ class InvitationAction(ActionHandler):
         return Invitation.objects.select_related("learner").get(pk=pk)
 
     def belongs_to(self, obj, recipient_key):
-        return recipient_key == f"l{obj.learner_id}"
+        return recipient_key == learner_key(obj.learner_id)
 
     def locale(self, obj, recipient_key):
         return obj.learner.language, obj.learner.timezone

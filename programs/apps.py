@@ -10,7 +10,7 @@ class ProgramsConfig(AppConfig):
         # Date-based triggers of seed 001: the scan schedule runs them, the rule screen describes them.
         from notifications.triggers import DateTrigger, register_date_trigger, register_scanner
 
-        from . import scanners, wording  # noqa: F401 (wording registers the built-in texts)
+        from . import scanners, wording  # noqa: F401 (wording declares what the templates read)
 
         register_scanner(scanners.scan_program_triggers)
         for trigger in scanners.TRIGGERS.values():

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from notifications import catalogue
+from notifications import wording
 from notifications.models import Event, MessageTemplate
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ def test_every_event_is_listed_in_every_language_with_its_built_in_subject(admin
     rows = response.context["rows"]
     assert len(rows) == len(Event.choices) * len(settings.LANGUAGES)
     polish = next(r for r in rows if r["event"] == "invitation.sent" and r["language"] == "Polski")
-    assert polish["subject"] == catalogue.default_template("invitation.sent", "pl").subject
+    assert polish["subject"] == wording.builtin_words("invitation.sent", "pl").source("subject")
     assert polish["edited"] is None
     assert polish["subject"] in response.content.decode()
 
@@ -30,10 +30,10 @@ def test_edit_of_a_built_in_pair_opens_a_new_template_filled_with_the_built_in_w
 
     form = admin_client.get(french["edit_url"]).context["adminform"].form
 
-    built_in = catalogue.default_template("invitation.sent", "fr")
+    built_in = wording.builtin_words("invitation.sent", "fr")
     assert french["edit_url"].startswith(reverse("admin:notifications_messagetemplate_add"))
     assert (form.initial["event"], form.initial["language"]) == ("invitation.sent", "fr")
-    assert (form.initial["subject"], form.initial["body"]) == (built_in.subject, built_in.body)
+    assert (form.initial["subject"], form.initial["body"]) == (built_in.source("subject"), built_in.source("body"))
 
 
 def test_an_edited_pair_shows_its_own_words_and_edit_opens_that_row(admin_client):

@@ -725,9 +725,9 @@ class Command(BaseCommand):
         server's error, cancelled with its reason, omitted (no consent, no phone), and one Notify run with its
         omitted learners. Through the outbox's own door: a second run finds every dedupe key taken."""
         from notifications import services
-        from notifications.channels import PermanentSendError
         from notifications.models import Notification, NotifyRun
-        from notifications.outbox import record_failure
+        from notifications.outbox.channels import PermanentSendError
+        from notifications.outbox.dispatch import record_failure
         from notifications.variables import person_values
 
         admin = users["admin"]
