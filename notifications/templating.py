@@ -11,6 +11,7 @@ rendered in the recipient's time zone and language.
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -118,6 +119,8 @@ class TemplateCache:
         except TypeError as exc:
             raise TemplateRenderError(f"Message {event} refused: {exc}") from exc
         compiled = self.get(event, language)
+        # Every email signs off with the organisation's name (a setting, so the same for every message).
+        context = {"organisation_name": settings.ORGANISATION_NAME, **context}
         with translation.override(language), timezone.override(tz):
             ctx = Context(context, autoescape=False)
             subject = " ".join(compiled.subject.render(ctx).split())

@@ -17,13 +17,14 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-COMMON = ("recipient_name", "event_label", "action_url")
+COMMON = ("recipient_name", "event_label", "action_url", "organisation_name")
 
 # Every name any event offers. "name[]" is each item of the list "name".
 DESCRIPTIONS = {
     "recipient_name": _("Name of the person reading the message (learner, manager, guardian or administrator)."),
     "event_label": _("Name of the event."),
     "action_url": _("Link to act on or read more (may be empty)."),
+    "organisation_name": _("Name of the training organisation (the sign-off of every email)."),
     "learner.first_name": _("First name of the learner the message is about."),
     "learner.last_name": _("Last name of the learner."),
     "learner.full_name": _("First and last name of the learner."),
@@ -48,7 +49,9 @@ DESCRIPTIONS = {
     "complete[].completed_at": _("When it was completed."),
     "incomplete": _("Training still to do, a list: {% for item in incomplete %}."),
     "incomplete[].title": _("Title of an item to do."),
-    "incomplete[].due_at": _("Its due date (may be empty)."),
+    "incomplete[].due_at": _("Its due date, the learner's own (may be empty)."),
+    "incomplete[].overdue": _("Whether that due date has passed."),
+    "incomplete[].url": _("Link to follow this training."),
     "session.title": _("Title of the live session."),
     "session.starts_at": _("When the session starts."),
     "session.ends_at": _("When the session ends."),
@@ -170,6 +173,7 @@ def _samples(event, now):
     }
     return {
         "recipient_name": "Marie Curie",
+        "organisation_name": settings.ORGANISATION_NAME,
         "event_label": Event(event).label if event in Event.values else event,
         "action_url": f"{site}/a/sample-token/",
         "learner": {
@@ -191,8 +195,9 @@ def _samples(event, now):
         "requested_by_manager": True,
         "complete": [{"title": "Fire safety basics", "completed_at": now - timedelta(days=3)}],
         "incomplete": [
-            {"title": "Workplace safety", "due_at": due_at},
-            {"title": "Data protection essentials", "due_at": None},
+            {"title": "Workplace safety", "due_at": due_at, "overdue": False, "url": f"{site}/"},
+            {"title": "Data protection essentials", "due_at": None, "overdue": False, "url": f"{site}/"},
+            {"title": "Fire safety basics", "due_at": now - timedelta(days=4), "overdue": True, "url": f"{site}/"},
         ],
         "session": session,
         "sessions": [

@@ -66,8 +66,21 @@ class Done(NamedTuple):
 
 
 class ToDo(NamedTuple):
+    """Training still to do in a reminder: item.title, item.due_at (the assignment's own), item.overdue, item.url."""
+
     title: str
     due_at: object
+    overdue: bool = False
+    url: str = ""
+
+
+def training_url() -> str:
+    """Where the learner follows their training: the platform, else this site's address."""
+    return settings.LEARNING_PLATFORM_URL or f"{settings.SITE_URL}/"
+
+
+def _to_do(title, due_at, now) -> ToDo:
+    return ToDo(title, due_at, overdue=bool(due_at and due_at < now), url=training_url())
 
 
 @dataclass
@@ -116,14 +129,15 @@ def _checklist(learner, data, now) -> Decision | None:
             program = data.programs[row["program_id"]]
             course_sets = data.course_sets.get(row["program_id"], [])
             if not course_sets:
-                incomplete.append(ToDo(program["title"], row["due_at"]))
+                incomplete.append(_to_do(program["title"], row["due_at"], now))
             done = data.completions.get(row["pk"], {})
             for cs in course_sets:
                 title = f"{program['title']}: {cs['title']}"
                 if cs["pk"] in done:
                     complete.append(Done(title, done[cs["pk"]]))
                 else:
-                    incomplete.append(ToDo(title, cs["due_at"] or row["due_at"]))
+                    # The learner's own due date (the assignment's), not the course set's template date.
+                    incomplete.append(_to_do(title, row["due_at"], now))
         return Decision(learner, Action.TRAINING_REMINDER, complete=complete, incomplete=incomplete)
 
     # 3. Missing training: required by a group, neither open (none here) nor completed and still valid.
@@ -193,13 +207,19 @@ def notify_message(decision: Decision, *, run, actor) -> OutgoingMessage:
         context["action_url"] = _invitation_url(decision.invitation_id, learner)
         refs["invitation"] = decision.invitation_id
     elif decision.action == Action.TRAINING_REMINDER:
-        context.update(complete=tuple(decision.complete), incomplete=tuple(decision.incomplete))
+        context.update(
+            complete=tuple(decision.complete), incomplete=tuple(decision.incomplete), action_url=training_url()
+        )
     elif decision.action == Action.MISSING_TRAINING:
         context["programs"] = tuple(decision.programs_titles[p] for p in decision.missing)
+        context["action_url"] = training_url()
     elif decision.action == Action.RENEWAL:
         program, expires_at = decision.renewals[0]
         context.update(
-            program=program["title"], expires_at=expires_at, programs=tuple(p["title"] for p, _ in decision.renewals)
+            program=program["title"],
+            expires_at=expires_at,
+            programs=tuple(p["title"] for p, _ in decision.renewals),
+            action_url=training_url(),
         )
     return OutgoingMessage(
         event=EVENT_FOR_ACTION[decision.action],

@@ -4,7 +4,7 @@ import html
 import re
 
 from django.utils.functional import Promise
-from django.utils.html import urlize
+from django.utils.html import escape, urlize
 
 from ..templating import RenderedMessage, TemplateCache
 
@@ -106,7 +106,8 @@ class ShapeCachedTemplates(TemplateCache):
                 "recipient_name": _MARK.format("recipient_name"),
                 **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
             }
-            proto = _Proto(super().render(event, language, marked, tz=tz))
+            urlized = self.get(event, language).html_body is None
+            proto = _Proto(super().render(event, language, marked, tz=tz), urlized=urlized)
             filled = proto.fill(values)
             kind = (event, language, flags)
             if kind not in self._kinds:
@@ -134,7 +135,9 @@ _MARK_RE = re.compile("\x01([a-z_]+)\x02")
 class _Proto:
     """A message rendered with placeholders, split once into text and placeholder names."""
 
-    def __init__(self, rendered):
+    def __init__(self, rendered, *, urlized=True):
+        # The HTML made from the text body urlizes values; an HTML template (a file's page) only escapes them.
+        self.html_value = _html_value if urlized else escape
         self.parts = tuple(
             _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
         )
@@ -152,7 +155,7 @@ class _Proto:
                     out[i] = _MARK.format(name)
                 elif html:
                     if name not in html_values:
-                        html_values[name] = _html_value(values[name])
+                        html_values[name] = self.html_value(values[name])
                     out[i] = html_values[name]
                 else:
                     out[i] = values[name]

@@ -50,8 +50,8 @@ def test_every_html_email_has_the_base_layout_with_why_the_recipient_gets_it(wor
 
     html = render("demo.event", "en").html_body
 
-    assert html.startswith("<!DOCTYPE html>") and "The training team" in html
-    assert "You receive this email about your training (Due)" in html
+    assert html.startswith("<!DOCTYPE html>") and "Kind regards,<br>LMS Notify" in html
+    assert "You receive this email from LMS Notify because it concerns your training." in html
     assert '<a href="https://lms.example.org/a/1/" rel="nofollow">https://lms.example.org/a/1/</a>' in html
 
 
@@ -67,7 +67,7 @@ def test_a_body_html_file_extends_the_layout_and_escapes_values(words_dir):
 
     html = render("demo.event", "en", program="<b>Safety</b>").html_body
 
-    assert "<h1>&lt;b&gt;Safety&lt;/b&gt;</h1>" in html and "The training team" in html
+    assert "<h1>&lt;b&gt;Safety&lt;/b&gt;</h1>" in html and "Kind regards,<br>LMS Notify" in html
 
 
 def test_sms_falls_back_to_the_subject(words_dir):
@@ -83,7 +83,7 @@ def test_an_administrators_template_wins_over_the_files_and_keeps_the_layout(wor
     rendered = render("program.due", "fr")
 
     assert (rendered.subject, rendered.body) == ("Edited", "Edited body")
-    assert "<p>Edited body</p>" in rendered.html_body and "The training team" in rendered.html_body
+    assert "<p>Edited body</p>" in rendered.html_body and "Cordialement,<br>LMS Notify" in rendered.html_body
 
 
 def test_a_body_html_fragment_is_wrapped_by_the_layout(words_dir):
@@ -92,4 +92,4 @@ def test_a_body_html_fragment_is_wrapped_by_the_layout(words_dir):
 
     html = render("demo.event", "en", program="<i>A</i>").html_body
 
-    assert "<main><p>Choose: &lt;i&gt;A&lt;/i&gt;</p>" in html and "</footer>" in html
+    assert "<p>Choose: &lt;i&gt;A&lt;/i&gt;</p>" in html and "</footer>" in html
