@@ -187,6 +187,7 @@ class ParticipationChoiceAction(ActionHandler):
     """Choosing one date among several sessions (seed 002 §III-B); the decision is the chosen session's id."""
 
     model = ParticipationRequest
+    offer_again_after_refusal = True
 
     @property
     def title(self):
@@ -205,7 +206,8 @@ class ParticipationChoiceAction(ActionHandler):
         return gettext("%(name)s, which date suits you?") % {"name": obj.learner.first_name}
 
     def decisions(self, obj):
-        sessions = obj.sessions.filter(status=LiveSession.Status.READY).order_by("starts_at")
+        sessions = obj.sessions.filter(status=LiveSession.Status.READY, starts_at__gt=timezone.now())
+        sessions = sessions.order_by("starts_at")
         choices = [(str(s.pk), f"{s.title} — {_when(s)}") for s in sessions]
         return [*choices, ("decline", gettext("None of these dates"))]
 

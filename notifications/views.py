@@ -76,8 +76,15 @@ def _answer(request, link, handler, obj):
         message = handler.perform(obj, form.cleaned_data["decision"], recipient_key=link.recipient_key)
     except (ValidationError, ValueError) as exc:
         text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        if getattr(handler, "offer_again_after_refusal", False) and handler.current_answer(obj) is None:
+            # E.g. a full date (seed 002 §III-B): say why, and offer the choices that are still open.
+            choices = handler.decisions(obj)
+            form = DecisionForm(choices=choices)
+            context.update(form=form, choices=choices, error=text)
+            return render(request, "notifications/action.html", context, status=409)
         return _error(request, InvalidDecision(text or "This answer cannot be recorded."))
-    return render(request, "notifications/action_done.html", {**context, "message": message})
+    next_step = handler.next_step(obj) if hasattr(handler, "next_step") else None
+    return render(request, "notifications/action_done.html", {**context, "message": message, "next_step": next_step})
 
 
 def inbox_open(request, token):
