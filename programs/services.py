@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from notifications.models import Channel, Event, NotificationRule
+from notifications.event_rules import apply_rules
+from notifications.models import Channel, Event
 from notifications.services import OutgoingMessage, Recipient, enqueue, notify_event
 from notifications.variables import person_values
 
@@ -195,11 +196,12 @@ def check_can_request_training(learner, course):
 
 
 def request_training(learner, course, *, requested_by) -> TrainingRequest:
-    """Record a training request and confirm it to the learner (seed 002 §II-A).
+    """Record a training request and confirm it (seed 002 §II-A).
 
-    The confirmation goes by email without confirmation step unless an
-    administrator configured NotificationRules for the event: then the rules
-    decide, and a disabled rule silences it ("can be systematically disabled").
+    The learner's own request: a confirmation to the learner. A request made by
+    the learner's manager (`requested_by` is the manager's user): a different
+    confirmation to the learner saying the manager asked, and one to the manager.
+    Each is an event of the rules catalogue ("can be systematically disabled").
     """
     by_manager = _requested_by_manager(learner, requested_by)
     with transaction.atomic():
@@ -208,36 +210,31 @@ def request_training(learner, course, *, requested_by) -> TrainingRequest:
             learner=learner, course=course, requested_by=requested_by, created_at=timezone.now()
         )
         context = {
+            "learner": person_values(learner),
             "course": course.title,
             "requested_by_manager": by_manager,
             "manager": person_values(learner.manager if by_manager else None),
         }
-        refs = {"training_request": request.pk}
-        event = Event.TRAINING_REQUEST_SUBMITTED
-        if NotificationRule.objects.filter(event=event).exists():
-            notify_event(
+
+        def message(event, recipient):
+            return OutgoingMessage(
                 event=event,
-                learner=learner,
+                channel=Channel.EMAIL,
+                recipient=recipient,
                 occurrence=f"tr{request.pk}",
                 context=context,
-                refs=refs,
+                refs={"training_request": request.pk},
                 actor=requested_by,
             )
+
+        if by_manager:
+            outgoing = [
+                message(Event.TRAINING_REQUEST_SUBMITTED_BY_MANAGER, Recipient(learner=learner)),
+                message(Event.TRAINING_REQUEST_MANAGER_CONFIRMATION, Recipient(learner=learner.manager)),
+            ]
         else:
-            enqueue(
-                [
-                    OutgoingMessage(
-                        event=event,
-                        channel=Channel.EMAIL,
-                        recipient=Recipient(learner=learner),
-                        occurrence=f"tr{request.pk}",
-                        context={"learner": person_values(learner), **context},
-                        refs=refs,
-                        requires_confirmation=False,
-                        actor=requested_by,
-                    )
-                ]
-            )
+            outgoing = [message(Event.TRAINING_REQUEST_SUBMITTED, Recipient(learner=learner))]
+        enqueue(apply_rules(outgoing))
     return request
 
 
@@ -265,7 +262,7 @@ def refuse_training_request(request, *, actor, notify_learner, notify_manager) -
         if notify_manager:
             recipients.append(Recipient(learner=learner.manager))
         enqueue(
-            [
+            apply_rules(
                 OutgoingMessage(
                     event=Event.TRAINING_REQUEST_REFUSED,
                     channel=Channel.EMAIL,
@@ -273,24 +270,30 @@ def refuse_training_request(request, *, actor, notify_learner, notify_manager) -
                     occurrence=f"tr{locked.pk}",
                     context={"learner": person_values(learner), "course": locked.course.title},
                     refs={"training_request": locked.pk},
-                    requires_confirmation=False,
                     actor=actor,
                 )
                 for recipient in recipients
-            ]
+            )
         )
     request.status, request.decided_at, request.decided_by = locked.status, locked.decided_at, locked.decided_by
     return request
 
 
-def approve_training_request(request, *, actor) -> TrainingRequest:
+def approve_training_request(request, *, actor, sessions=()) -> TrainingRequest:
+    """Approve a submitted request; with `sessions`, the next step goes with it (seed 002 §II, §III-B): the
+    learner is asked to choose one of these dates, with the words of a date choice after an approved request."""
+    from live_sessions.services import request_participation
+
+    sessions = list(sessions)
     with transaction.atomic():
-        locked = TrainingRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
+        locked = TrainingRequest.objects.select_for_update(of=("self",)).select_related("learner").get(pk=request.pk)
         if locked.status != TrainingRequest.Status.SUBMITTED:
             raise ValidationError(f"This request is already {locked.get_status_display().lower()}.")
         locked.status = TrainingRequest.Status.APPROVED
         locked.decided_at = timezone.now()
         locked.decided_by = actor
         locked.save(update_fields=["status", "decided_at", "decided_by"])
+        if sessions:
+            request_participation(locked.learner, sessions, actor=actor, training_request=locked)
     request.status, request.decided_at, request.decided_by = locked.status, locked.decided_at, locked.decided_by
     return request
