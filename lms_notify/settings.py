@@ -130,6 +130,10 @@ NOTIFY_SYNC_LIMIT = env.int("NOTIFY_SYNC_LIMIT", default=300)
 # so deciding and rendering use every core.
 NOTIFY_PROCESSES = env.int("NOTIFY_PROCESSES", default=2)
 
+# Date-based triggers ("3 days before the due date") fire at this hour of the day where the
+# learner is (0-23), so a reminder arrives in the morning of the learner's day.
+DATE_TRIGGER_HOUR = env.int("DATE_TRIGGER_HOUR", default=8)
+
 # --- django-q2 -------------------------------------------------------------
 # The ORM broker keeps the queue in the project database; setting
 # Q_REDIS_URL switches to Redis with no other change.

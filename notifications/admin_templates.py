@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from . import catalogue, rules, variables
 from .models import Channel, Event, MessageTemplate, NotificationRule
 from .templating import SAMPLE_TIMEZONE, TEMPLATE_PARTS, render_parts, template_errors
+from .triggers import date_trigger
 
 PREVIEW_TIMEZONES = ["Europe/Paris", "Europe/Warsaw", "Europe/London", "UTC", "America/New_York", "Asia/Tokyo"]
 
@@ -186,6 +187,14 @@ class NotificationRuleForm(forms.ModelForm):
             self.add_error("offset_days", _("A number of days only applies to “days before” or “days after”."))
         if timing != NotificationRule.Timing.ON_EVENT and offset == 0:
             self.add_error("offset_days", _("Give a number of days (1 or more) before or after the event."))
+        trigger = date_trigger(cleaned.get("event") or "")
+        if trigger is not None and timing not in trigger.timings:
+            labels = dict(NotificationRule.Timing.choices)
+            self.add_error(
+                "timing",
+                _("“%(timing)s” is not possible for this event; choose %(allowed)s.")
+                % {"timing": labels.get(timing, timing), "allowed": ", ".join(str(labels[t]) for t in trigger.timings)},
+            )
         return cleaned
 
 
@@ -195,6 +204,8 @@ class NotificationRuleAdmin(admin.ModelAdmin):
     list_display = (
         "event",
         "is_enabled",
+        "in_words",
+        "preview_link",
         "channel_list",
         "notify_learner",
         "notify_manager",
@@ -219,6 +230,66 @@ class NotificationRuleAdmin(admin.ModelAdmin):
         (_("Timing"), {"fields": ("timing", "offset_days", "requires_confirmation")}),
         (_("History"), {"fields": ("active_since", "created_at", "updated_at")}),
     )
+
+    change_list_template = "admin/notifications/notificationrule/change_list.html"
+
+    @admin.display(description=_("When, to whom, how"))
+    def in_words(self, obj):
+        return rules.describe_rule(obj)
+
+    @admin.display(description=_("Preview"))
+    def preview_link(self, obj):
+        if date_trigger(obj.event) is None:
+            return "—"
+        url = reverse("admin:notifications_notificationrule_preview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("next 30 days"))
+
+    def get_urls(self):
+        own = [
+            path(
+                "events/",
+                self.admin_site.admin_view(self.events_view),
+                name="notifications_notificationrule_events",
+            ),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="notifications_notificationrule_preview",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def events_view(self, request):
+        """Every event of the catalogue with its rules, or "no rule: not sent"."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        states = rules.event_states()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Events and their rules"),
+            "opts": self.model._meta,
+            "states": [
+                {"state": state, "rules": [(rule, rules.describe_rule(rule)) for rule in state.rules]}
+                for state in states
+            ],
+            "can_add": self.has_add_permission(request),
+        }
+        return TemplateResponse(request, "admin/notifications/notificationrule/events.html", context)
+
+    def preview_view(self, request, pk):
+        """What a rule would create in the next 30 days, and for whom; nothing is written."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rule = get_object_or_404(NotificationRule.objects.select_related("program"), pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Preview: %(rule)s") % {"rule": rule},
+            "opts": self.model._meta,
+            "rule": rule,
+            "in_words": rules.describe_rule(rule),
+            "preview": rules.preview_rule(rule),
+        }
+        return TemplateResponse(request, "admin/notifications/notificationrule/preview.html", context)
 
     @admin.display(description=_("Channels"))
     def channel_list(self, obj):

@@ -307,3 +307,32 @@ class NotifyOutcome(models.Model):
 
     def __str__(self):
         return f"{self.learner_id}: {self.action} {self.reason}".strip()
+
+
+class TriggerScan(models.Model):
+    """One run of the date-trigger scan: the window of dates it covered and how it ended.
+
+    The next scan starts where the last successful one stopped, which is how a worker
+    that was down catches up; `outbox_status` reads the last success to tell how late
+    the scanner is.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.RUNNING)
+    created = models.PositiveIntegerField(default=0, help_text=_("Outbox rows this scan created."))
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["status", "window_end"], name="triggerscan_status_end")]
+
+    def __str__(self):
+        return f"Scan {self.window_start:%Y-%m-%d %H:%M} → {self.window_end:%Y-%m-%d %H:%M} ({self.status})"

@@ -19,6 +19,7 @@ from learners.models import Guardian, Learner
 
 from .models import Channel, Event, Notification, NotificationRule
 from .templating import TemplateCache
+from .triggers import date_trigger
 from .variables import person_values
 
 
@@ -322,6 +323,9 @@ def messages_for_rules(
 ) -> list[OutgoingMessage]:
     """Expand every enabled rule of `event` into one message per recipient and channel."""
     rules = NotificationRule.objects.filter(event=event, is_enabled=True)
+    if date_trigger(event) is not None:
+        # "N days after the event" is a date occurrence, created by the trigger scan when its day comes.
+        rules = rules.filter(timing=NotificationRule.Timing.ON_EVENT)
     if program is not None:
         rules = rules.filter(program__isnull=True) | rules.filter(program=program)
     messages = []

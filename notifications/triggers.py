@@ -1,21 +1,191 @@
 """Date-based triggers: each feature registers a scanner that creates the
 notifications due now. Scanners must be idempotent (dedupe keys), so running
-scan_triggers twice creates nothing new."""
+scan_triggers twice creates nothing new.
 
+A scanner is called as ``scanner(since=..., now=...)`` and creates every
+occurrence whose moment falls in ``(since, now]``. ``since`` is where the last
+successful scan stopped (minus a small overlap), so a worker that was down
+for a day catches up in one scan, and a scan right after another reads only a
+few minutes of dates. Overlapping windows are harmless: the dedupe key of an
+occurrence decides, whoever writes it first.
+
+Features also describe their date triggers (`register_date_trigger`): which
+timings a rule of the event may use, the date it is counted from (for the
+rule screen), and how to list the occurrences a rule would create (preview).
+"""
+
+import inspect
 import logging
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
 _SCANNERS = []
 
+# Windows overlap by this much: a clock a little behind on another worker cannot lose an occurrence.
+SCAN_OVERLAP = timedelta(minutes=10)
+# The first scan ever (or after the scan history was purged) looks back this far at most;
+# rules' active_since keeps past dates out anyway.
+FIRST_SCAN_LOOKBACK = timedelta(days=1)
+# pg_try_advisory_lock key: one scan at a time across every worker of the cluster.
+_ADVISORY_LOCK_KEY = 0x5CA11E
+
 
 def register_scanner(func):
-    _SCANNERS.append(func)
+    """Register `func(since=..., now=...) -> int`; a scanner taking no arguments (it finds what is due
+    now on its own, idempotently) is called as `func()`."""
+    if func not in _SCANNERS:
+        _SCANNERS.append(func)
     return func
 
 
-def scan_triggers() -> int:
-    created = 0
-    for scanner in _SCANNERS:
-        created += scanner()
-    return created
+def _run(scanner, *, since, now) -> int:
+    parameters = inspect.signature(scanner).parameters
+    takes_window = "since" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+    return (scanner(since=since, now=now) if takes_window else scanner()) or 0
+
+
+@dataclass(frozen=True)
+class DateTrigger:
+    event: str
+    # Timings a rule of this event may use (NotificationRule.Timing values).
+    timings: tuple
+    # "the program due date": the words the rule screen uses for the date counted from.
+    anchor: str
+    # preview(rule, *, since, until) -> [{"when", "learner", "recipients", "subject"}]
+    preview: object = None
+    # Event triggers whose rules may also say "N days after": those rules become dates.
+    has_event: bool = False
+
+
+_DATE_TRIGGERS: dict[str, DateTrigger] = {}
+
+
+def register_date_trigger(trigger: DateTrigger):
+    _DATE_TRIGGERS[trigger.event] = trigger
+    return trigger
+
+
+def date_trigger(event) -> DateTrigger | None:
+    return _DATE_TRIGGERS.get(str(event))
+
+
+def date_triggers() -> dict[str, DateTrigger]:
+    return dict(_DATE_TRIGGERS)
+
+
+def scan_interval() -> timedelta:
+    from .schedules import SCHEDULES
+
+    minutes = next((s.minutes for s in SCHEDULES if s.func.endswith("scan_triggers_task")), 5)
+    return timedelta(minutes=minutes)
+
+
+def last_successful_scan():
+    from .models import TriggerScan
+
+    return TriggerScan.objects.filter(status=TriggerScan.Status.DONE).order_by("-window_end").first()
+
+
+class _ScanLock:
+    """One scan at a time across the cluster: a PostgreSQL session advisory lock, held on a connection
+    of its own. The scan's own connection may be closed and reopened under it (django-q2 closes
+    obsolete connections when a task is queued on commit), which would silently drop the lock."""
+
+    def __init__(self):
+        self.wrapper = None
+
+    def acquire(self) -> bool:
+        if connection.vendor != "postgresql":
+            return True
+        self.wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
+        with self.wrapper.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_LOCK_KEY])
+            locked = bool(cursor.fetchone()[0])
+        if not locked:
+            self.release()
+        return locked
+
+    def release(self):
+        if self.wrapper is not None:
+            self.wrapper.close()  # ends the session, and with it the lock
+            self.wrapper = None
+
+
+def scan_triggers(*, now=None) -> int:
+    """Create every date-based notification due now; returns how many outbox rows were created.
+
+    One scan at a time across the cluster (_ScanLock); a scan that finds another one running
+    returns 0 at once: the running one covers its window, or the next scan does.
+    """
+    from .models import TriggerScan
+
+    now = now or timezone.now()
+    lock = _ScanLock()
+    if not lock.acquire():
+        logger.info("Trigger scan skipped: another worker is scanning")
+        return 0
+    try:
+        last = last_successful_scan()
+        since = last.window_end - SCAN_OVERLAP if last else now - FIRST_SCAN_LOOKBACK
+        since = min(since, now)
+        scan = TriggerScan.objects.create(started_at=timezone.now(), window_start=since, window_end=now)
+        created = 0
+        try:
+            for scanner in _SCANNERS:
+                created += _run(scanner, since=since, now=now)
+        except Exception:
+            TriggerScan.objects.filter(pk=scan.pk).update(
+                status=TriggerScan.Status.FAILED,
+                finished_at=timezone.now(),
+                created=created,
+                error=traceback.format_exc()[-4000:],
+            )
+            raise
+        TriggerScan.objects.filter(pk=scan.pk).update(
+            status=TriggerScan.Status.DONE, finished_at=timezone.now(), created=created
+        )
+        # Keep a week of history: enough for the status command and the admin.
+        TriggerScan.objects.filter(started_at__lt=now - timedelta(days=7)).delete()
+        return created
+    finally:
+        lock.release()
+
+
+@dataclass
+class ScanHealth:
+    last_run_at: object  # when the last successful scan finished, or None
+    late_by: timedelta  # how much later than its interval the next scan is
+    interval: timedelta
+    never_ran: bool
+
+    @property
+    def silent_for(self) -> timedelta:
+        return self.late_by + self.interval
+
+
+def scan_health(*, now=None) -> ScanHealth:
+    """When the scanner last succeeded and how late it is (for `outbox_status`).
+
+    Before any scan succeeded, silence is counted from the moment the schedule first
+    wanted to run, so a worker that never started is noticed too.
+    """
+    from django_q.models import Schedule
+
+    now = now or timezone.now()
+    interval = scan_interval()
+    last = last_successful_scan()
+    if last is not None:
+        reference = last.finished_at or last.window_end
+    else:
+        schedule = Schedule.objects.filter(func="notifications.tasks.scan_triggers_task").first()
+        reference = schedule.next_run if schedule and schedule.next_run else now
+    late_by = max(now - reference - interval, timedelta(0))
+    return ScanHealth(
+        last_run_at=last.finished_at if last else None, late_by=late_by, interval=interval, never_ran=last is None
+    )

@@ -147,6 +147,15 @@ class CourseSetAdmin(admin.ModelAdmin):
     list_select_related = ["program"]
     date_hierarchy = "due_at"
 
+    def save_model(self, request, obj, form, change):
+        new_due_at = obj.due_at
+        if change and "due_at" in form.changed_data:
+            obj.due_at = form.initial.get("due_at")
+            super().save_model(request, obj, form, change)
+            services.change_course_set_due_date(obj, due_at=new_due_at, actor=request.user)
+            return
+        super().save_model(request, obj, form, change)
+
 
 class AssignmentStateFilter(admin.SimpleListFilter):
     title = _("state")
@@ -210,6 +219,13 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
+            new_due_at = obj.due_at
+            if "due_at" in form.changed_data:
+                # Through the service: reminders still waiting for the old date are cancelled (seed 001).
+                obj.due_at = form.initial.get("due_at")
+                super().save_model(request, obj, form, change)
+                services.change_due_date(obj, due_at=new_due_at, actor=request.user)
+                return None
             return super().save_model(request, obj, form, change)
         # A new assignment goes through the service so program.assigned rules fire.
         assignment = services.assign(obj.learner, obj.program, due_at=obj.due_at, group=obj.group, actor=request.user)

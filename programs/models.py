@@ -96,6 +96,8 @@ class Assignment(models.Model):
             models.Index(fields=["learner", "program"], name="assignment_learner_program"),
             models.Index(fields=["expires_at"], name="assignment_expires"),
             models.Index(fields=["due_at"], name="assignment_due"),
+            # "N days after completion" reads completions of a few days (date triggers).
+            models.Index(fields=["completed_at"], name="assignment_completed"),
         ]
 
     def __str__(self):
@@ -115,6 +117,7 @@ class CourseSetCompletion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["assignment", "course_set"], name="course_set_completion_unique"),
         ]
+        indexes = [models.Index(fields=["completed_at"], name="course_set_completion_at")]
 
     def __str__(self):
         return f"{self.course_set} completed"

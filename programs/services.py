@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from notifications.event_rules import apply_rules
-from notifications.models import Channel, Event
+from notifications.models import Channel, Event, Notification
 from notifications.services import OutgoingMessage, Recipient, enqueue, notify_event
 from notifications.variables import person_values
 
@@ -297,3 +297,60 @@ def approve_training_request(request, *, actor, sessions=()) -> TrainingRequest:
             request_participation(locked.learner, sessions, actor=actor, training_request=locked)
     request.status, request.decided_at, request.decided_by = locked.status, locked.decided_at, locked.decided_by
     return request
+
+
+def _withdraw_waiting_occurrences(event, *, assignment_ids=None, course_set=None, keep_anchor, reason):
+    """Cancel the still-waiting date occurrences counted from a date that is no longer the date (seed 001).
+
+    The new date is a new occurrence (its dedupe key names the date), created by the scan when its day
+    comes; messages already sent stay as they are.
+    """
+    from notifications.services import cancel
+
+    from .scanners import anchor_ref
+
+    waiting = Notification.objects.filter(
+        event=event,
+        status__in=[Notification.Status.AWAITING_CONFIRMATION, Notification.Status.QUEUED],
+        context__has_key="anchor",
+    )
+    if assignment_ids is not None:
+        waiting = waiting.filter(context__assignment__in=list(assignment_ids))
+    if course_set is not None:
+        waiting = waiting.filter(context__course_set=course_set.pk)
+    stale = waiting.exclude(context__anchor=anchor_ref(keep_anchor)) if keep_anchor else waiting
+    return cancel(list(stale.values_list("pk", flat=True)), reason=reason)
+
+
+def change_due_date(assignment, *, due_at, actor=None) -> Assignment:
+    """Move (or clear) an assignment's due date; reminders still waiting for the old date are cancelled."""
+    with transaction.atomic():
+        locked = _locked(assignment)
+        if locked.unassigned_at is not None:
+            raise ValidationError(f"Cannot change the due date: {locked.learner.full_name} was unassigned.")
+        if locked.due_at == due_at:
+            return assignment
+        locked.due_at = due_at
+        locked.save(update_fields=["due_at"])
+        _withdraw_waiting_occurrences(
+            Event.PROGRAM_DUE, assignment_ids=[locked.pk], keep_anchor=due_at, reason="due_date_moved"
+        )
+    _refresh(assignment, locked)
+    return assignment
+
+
+def change_course_set_due_date(course_set, *, due_at, actor=None):
+    """Move (or clear) a course set's due date for everyone; waiting reminders for the old date are cancelled."""
+    from .models import CourseSet
+
+    with transaction.atomic():
+        locked = CourseSet.objects.select_for_update().get(pk=course_set.pk)
+        if locked.due_at == due_at:
+            return course_set
+        locked.due_at = due_at
+        locked.save(update_fields=["due_at"])
+        _withdraw_waiting_occurrences(
+            Event.PROGRAM_COURSE_SET_DUE, course_set=locked, keep_anchor=due_at, reason="due_date_moved"
+        )
+    course_set.due_at = due_at
+    return course_set

@@ -3,6 +3,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from notifications.outbox import outbox_health
+from notifications.triggers import scan_health
 
 
 class Command(BaseCommand):
@@ -17,15 +18,37 @@ class Command(BaseCommand):
             "--max-age-minutes", type=float, default=15, help="Age of the oldest due message allowed (15)."
         )
         parser.add_argument("--max-failures", type=int, default=10, help="Failed messages in the last hour (10).")
+        parser.add_argument(
+            "--max-scan-intervals",
+            type=float,
+            default=3,
+            help="Scan intervals the date-trigger scanner may go without a successful run (3).",
+        )
 
-    def handle(self, *args, max_queued, max_age_minutes, max_failures, **options):
+    def handle(self, *args, max_queued, max_age_minutes, max_failures, max_scan_intervals, **options):
         health = outbox_health()
+        scans = scan_health(now=health.now)
         age_minutes = health.oldest_due_age.total_seconds() / 60
         self.stdout.write(f"queued: {health.queued} (due now: {health.queued_due}, retrying: {health.retrying})")
         self.stdout.write(f"awaiting confirmation: {health.awaiting_confirmation}")
         self.stdout.write(f"oldest due message: {age_minutes:.1f} min" if health.oldest_due_at else "oldest due: none")
         self.stdout.write(f"failed in the last hour: {health.failures_last_hour}")
+        interval_minutes = scans.interval.total_seconds() / 60
+        late_minutes = scans.late_by.total_seconds() / 60
+        if scans.last_run_at:
+            self.stdout.write(
+                f"trigger scan: last successful run {scans.last_run_at:%Y-%m-%d %H:%M:%S %Z}, "
+                f"late by {late_minutes:.1f} min (every {interval_minutes:g} min)"
+            )
+        else:
+            self.stdout.write(f"trigger scan: no successful run yet, late by {late_minutes:.1f} min")
         problems = []
+        silent_minutes = scans.silent_for.total_seconds() / 60
+        if silent_minutes > max_scan_intervals * interval_minutes:
+            problems.append(
+                f"the trigger scan has not succeeded for {silent_minutes:.1f} min > "
+                f"{max_scan_intervals:g} intervals of {interval_minutes:g} min"
+            )
         if health.queued_due > max_queued:
             problems.append(f"{health.queued_due} due messages > {max_queued}")
         if age_minutes > max_age_minutes:
