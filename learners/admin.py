@@ -8,6 +8,7 @@ under templates/admin/learners/ and by appending to LearnerGroupAdmin.actions.
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
@@ -136,8 +137,9 @@ class LearnerAdmin(ImportMixin, admin.ModelAdmin):
     resource_classes = [LearnerResource]
     import_formats = [CSV, XLSX]
     import_template_name = "admin/learners/learner/import.html"
-    # Keeps the Notify button of this list under the Import button.
+    # The list keeps its own template (Notify button, and the Import button for those allowed to import).
     change_list_template = "admin/learners/learner/change_list.html"
+    import_export_change_list_template = None
     add_form = LearnerAddForm
     actions = ["invite"]
     list_display = [
@@ -186,6 +188,16 @@ class LearnerAdmin(ImportMixin, admin.ModelAdmin):
     @admin.display(description=_("groups"), ordering="groups_count")
     def groups_count(self, obj):
         return obj.groups_count
+
+    def has_import_permission(self, request):
+        # An import creates and updates learners: it takes both permissions.
+        return request.user.has_perm("learners.add_learner") and request.user.has_perm("learners.change_learner")
+
+    def process_import(self, request, **kwargs):
+        # Refused for lack of permission before anything else (even a GET), like every custom admin page.
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return super().process_import(request, **kwargs)
 
     def get_import_resource_kwargs(self, request, **kwargs):
         return {**super().get_import_resource_kwargs(request, **kwargs), "actor": request.user}

@@ -233,8 +233,40 @@ class ParticipationChoiceAction(ActionHandler):
         }
 
 
+class SessionSurveyAction(_LearnerAnswer):
+    """The satisfaction survey (seed 002 §V): the page opens the session's feedback form; saying "I have answered"
+    records it, and the learner gets no reminder of it any more."""
+
+    @property
+    def title(self):
+        return gettext("Satisfaction survey")
+
+    def question(self, obj):
+        return gettext("What did you think of “%(title)s”? Please answer the survey, then tell us here.") % {
+            "title": obj.session.title
+        }
+
+    def link(self, obj):
+        if not obj.session.feedback_form_url:
+            return None
+        return {"url": obj.session.feedback_form_url, "label": gettext("Open the survey")}
+
+    def decisions(self, obj):
+        return [("answered", gettext("I have answered the survey"))]
+
+    def current_answer(self, obj):
+        if obj.feedback_answered_at is None:
+            return None
+        return gettext("Thank you: your answer to the survey is recorded.")
+
+    def perform(self, obj, decision, *, recipient_key):
+        services.record_feedback(obj)
+        return gettext("Thank you: your answer to the survey is recorded.")
+
+
 register_action(messages.INVITATION_PURPOSE, SessionInvitationAction)
 register_action(messages.ATTENDANCE_PURPOSE, SessionAttendanceAction)
 register_action(messages.PLACE_PURPOSE, SessionPlaceAction)
 register_action(messages.APPROVAL_PURPOSE, SessionApprovalAction)
 register_action(messages.PARTICIPATION_PURPOSE, ParticipationChoiceAction)
+register_action(messages.SURVEY_PURPOSE, SessionSurveyAction)

@@ -171,3 +171,9 @@ class ParticipationRequestAdmin(admin.ModelAdmin):
     list_select_related = ["learner", "chosen_session"]
     readonly_fields = ["created_at", "responded_at", "created_by"]
     date_hierarchy = "created_at"
+
+
+# Seed 002 actions (convocation "Notify", survey answers, new dates with confirmation).
+from . import admin_journey  # noqa: E402
+
+admin_journey.install(LiveSessionAdmin, SessionLearnerAdmin)

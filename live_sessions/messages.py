@@ -29,6 +29,7 @@ APPROVAL_PURPOSE = "session_approval"
 ATTENDANCE_PURPOSE = "session_attendance"
 PLACE_PURPOSE = "session_place"
 PARTICIPATION_PURPOSE = "participation_choice"
+SURVEY_PURPOSE = "session_survey"
 
 
 # What the templates of each live-session event read beyond the learner and the session (declared with
@@ -46,6 +47,8 @@ EXTRA_VARIABLES = {
     Event.SESSION_WAITING_LEARNERS_INVITATION: {"take_place_url": _SAMPLE_URL},
     Event.SESSION_CONVOCATION: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
     Event.SESSION_RESCHEDULED: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL, "admin_message": ""},
+    Event.SESSION_FEEDBACK_FORM: {"survey_url": _SAMPLE_URL},
+    Event.SESSION_FEEDBACK_FORM_REMINDER: {"survey_url": _SAMPLE_URL},
     Event.PARTICIPATION_REQUEST: {"course": "First aid", "after_training_request": False},
     Event.PARTICIPATION_REQUEST_AFTER_APPROVAL: {"course": "First aid", "after_training_request": True},
     Event.PARTICIPATION_REMINDER: {"course": "First aid", "after_training_request": False},
@@ -60,6 +63,7 @@ DESCRIPTIONS = {
     "take_place_url": _("Link to take the freed place."),
     "admin_message": _("The administrator's extra message sent with the new date (may be empty)."),
     "course": _("Title of the course."),
+    "survey_url": _("Link to the satisfaction survey: it opens the form and records that the learner answered."),
     "after_training_request": _("True when the dates follow an approved training request."),
 }
 
@@ -209,7 +213,9 @@ def manual_email_context(session, session_learner, email_type, *, lifetime) -> d
     elif email_type == EmailType.REGISTRATION_FORM:
         context["action_url"] = session.registration_form_url
     elif email_type in (EmailType.FEEDBACK_FORM, EmailType.FEEDBACK_FORM_REMINDER):
-        context["action_url"] = session.feedback_form_url
+        # Seed 002 §V: the survey goes through our page, which opens the form and records the answer.
+        url = _link(SURVEY_PURPOSE, session_learner, recipient, lifetime)
+        context.update(action_url=url, survey_url=url)
     return context
 
 

@@ -717,9 +717,21 @@ def _check_email_type(email_type):
 def preview_email(session, session_learners, email_type, *, subject=None, body=None, language="en", samples=3):
     """What `send_email` would send and skip, with the editable words and a few rendered samples."""
     _check_email_type(email_type)
-    rule = RULES[email_type]
+    return _preview(
+        session,
+        session_learners,
+        email_type,
+        RULES[email_type],
+        subject=subject,
+        body=body,
+        language=language,
+        samples=samples,
+    )
+
+
+def _preview(session, session_learners, email_type, rule, *, subject, body, language, samples):
     rows = _load_session_learners(session_learners)
-    eligible, skipped = _skip_reasons(session, rows, email_type)
+    eligible, skipped = _skip_reasons(session, rows, email_type, rule)
     source = _template_source(rule.event, language)
     subject_template = subject if subject is not None else source.subject
     body_template = body if body is not None else source.body
@@ -728,7 +740,7 @@ def preview_email(session, session_learners, email_type, *, subject=None, body=N
     lifetime = messages.link_lifetime(session)
     rendered = []
     for sl in eligible[:samples]:
-        context = _email_context(session, sl, email_type, lifetime)
+        context = _email_context(session, sl, email_type, lifetime, rule)
         try:
             rendered.append(
                 RenderedEmail(
@@ -747,7 +759,7 @@ def preview_email(session, session_learners, email_type, *, subject=None, body=N
         recipients=eligible,
         skipped=skipped,
         samples=rendered,
-        variables=sorted(_email_context(session, eligible[0], email_type, lifetime)) if eligible else [],
+        variables=sorted(_email_context(session, eligible[0], email_type, lifetime, rule)) if eligible else [],
     )
 
 
@@ -985,6 +997,21 @@ def convoke(session, session_learners, *, actor, subject=None, body=None, includ
         body=body,
         send_id=uuid.uuid4().hex,
         calendar=include_calendar,
+    )
+
+
+def preview_convocation(session, session_learners, *, subject=None, body=None, language="en", samples=3):
+    """The auto-generated convocation (seed 002 §III-A) an administrator reviews and may edit before `convoke`:
+    its editable words, who gets it, who is skipped and why, and a few rendered samples."""
+    return _preview(
+        session,
+        session_learners,
+        CONVOCATION,
+        _CONVOCATION_RULE,
+        subject=subject,
+        body=body,
+        language=language,
+        samples=samples,
     )
 
 

@@ -61,6 +61,9 @@ def action(request, token):
 
 def _answer(request, link, handler, obj):
     context = {"title": handler.title, "question": handler.question(obj)}
+    if hasattr(handler, "link"):
+        # E.g. the survey's own form (seed 002 §V), opened from the page that records the answer.
+        context["link"] = handler.link(obj)
     answer = handler.current_answer(obj)
     if answer is not None:
         # Already answered: a replayed POST lands here and changes nothing.

@@ -130,3 +130,16 @@ def test_seed_002_the_benchmark_command_runs_and_sends_nothing(capsys):
     call_command("bench_import", learners=30)
     out = capsys.readouterr().out
     assert "30 learners" in out and "0 messages queued" in out
+
+
+def test_seed_002_importing_takes_the_permissions_to_add_and_change_learners(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    staff = django_user_model.objects.create_user("viewer", "v@example.com", "pw", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_learner"))
+    client.force_login(staff)
+    assert client.get("/admin/learners/learner/import/").status_code == 403
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["add_learner", "change_learner"]))
+    staff = django_user_model.objects.get(pk=staff.pk)
+    client.force_login(staff)
+    assert client.get("/admin/learners/learner/import/").status_code == 200
