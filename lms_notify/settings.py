@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Bootstrap 5 CSS as static files (trainer pages), so no page depends on a CDN.
+    "bootstrap",
     "django_q",
     "import_export",
     "learners",
@@ -101,6 +103,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
 LOGIN_URL = "admin:login"
+# An attendance form of a large session posts one answer per learner (Django's default stops at 1,000 fields).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=5000)
 
 # --- Email -----------------------------------------------------------------
 # EMAIL_URL examples: smtp://user:pass@host:587?tls=true, consolemail://,

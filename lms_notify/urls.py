@@ -9,6 +9,7 @@ admin.site.index_title = "Training administration"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("trainer/", include("live_sessions.trainer_urls")),
     path("", include("notifications.urls")),
     path("", include("live_sessions.urls")),
 ]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learners.models import GroupMembership, Learner, LearnerGroup
-from live_sessions.models import LiveSession, SessionLearner, StatusChange
+from live_sessions.models import LiveSession, SessionLearner
 from notifications.models import Notification, NotificationRule
 from programs.models import Assignment, Course, Program, TrainingRequest
 
@@ -196,29 +196,6 @@ def test_refusing_from_the_admin_reports_each_refusal_clearly(staff_client):
     assert Notification.objects.filter(event="training_request.refused").count() == 1
 
 
-def test_changing_a_session_learner_status_in_the_admin_is_recorded(staff_client, superuser):
-    """seed 003: statuses can be updated manually; every change is kept in the history."""
-    now = timezone.now()
-    session = LiveSession.objects.create(title="S", starts_at=now, ends_at=now)
-    learner = Learner.objects.create(email="h@example.com", first_name="H", last_name="H")
-    sl = SessionLearner.objects.create(session=session, learner=learner, status="registered")
-    response = staff_client.post(
-        url(SessionLearner, "change", sl.pk),
-        {
-            "session": session.pk,
-            "learner": learner.pk,
-            "status": "attended",
-            "status_changes-TOTAL_FORMS": 0,
-            "status_changes-INITIAL_FORMS": 0,
-        },
-    )
-    assert response.status_code == 302
-    sl.refresh_from_db()
-    assert sl.status == "attended"
-    change = StatusChange.objects.get(session_learner=sl)
-    assert (change.from_status, change.to_status, change.actor) == ("registered", "attended", superuser)
-
-
 def test_a_huge_group_page_shows_only_the_latest_members_and_still_saves(staff_client):
     """With 100,000 learners a group page must not render every membership; editing still works."""
     from learners.admin import MEMBERS_SHOWN
@@ -247,46 +224,6 @@ def test_a_huge_group_page_shows_only_the_latest_members_and_still_saves(staff_c
     assert response.status_code == 302
     assert GroupMembership.objects.filter(group=group).count() == MEMBERS_SHOWN + 19
     assert not GroupMembership.objects.filter(pk=oldest.pk).exists()
-
-
-def test_statuses_changed_or_learners_added_on_the_session_page_are_recorded(staff_client, superuser):
-    """seed 003: "Update Learner Status" from the session's learners card keeps the history."""
-    session = LiveSession.objects.create(
-        title="Workshop", starts_at=timezone.now(), ends_at=timezone.now(), capacity=10, status="ready"
-    )
-    first = Learner.objects.create(email="f@example.com", first_name="F", last_name="F")
-    second = Learner.objects.create(email="s@example.com", first_name="S", last_name="S")
-    sl = SessionLearner.objects.create(session=session, learner=first, status="registered")
-    data = {
-        "title": "Workshop",
-        "status": "ready",
-        "starts_at_0": "2026-12-01",
-        "starts_at_1": "09:00",
-        "ends_at_0": "2026-12-01",
-        "ends_at_1": "12:00",
-        "timezone": "Europe/Paris",
-        "capacity": 10,
-        "session_learners-TOTAL_FORMS": 2,
-        "session_learners-INITIAL_FORMS": 1,
-        "session_learners-0-id": sl.pk,
-        "session_learners-0-session": session.pk,
-        "session_learners-0-learner": first.pk,
-        "session_learners-0-status": "cancelled",
-        "session_learners-1-session": session.pk,
-        "session_learners-1-learner": second.pk,
-        "session_learners-1-status": "invited",
-    }
-    response = staff_client.post(url(LiveSession, "change", session.pk), data)
-    assert response.status_code == 302, response.context and response.context["errors"]
-    history = {
-        (c.session_learner.learner, c.from_status, c.to_status, c.actor)
-        for c in StatusChange.objects.select_related("session_learner__learner")
-    }
-    assert (first, "registered", "cancelled", superuser) in history
-    assert any(
-        learner == second and to == SessionLearner.objects.get(learner=second).status for learner, _f, to, _a in history
-    )
-    assert SessionLearner.objects.get(pk=sl.pk).status == "cancelled"
 
 
 def test_admin_index_leads_to_the_notify_page_and_messages_awaiting_confirmation(admin_client):

@@ -4,6 +4,8 @@ A staff user who may only look (view permissions) changes nothing, whatever they
 group (created by migration) may press the Notify buttons and confirm messages, and nothing more.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -13,6 +15,7 @@ from django.utils import timezone
 from django_q.models import Task
 
 from learners.models import GroupMembership, Learner, LearnerGroup
+from live_sessions.models import LiveSession, SessionLearner
 from notifications.models import Notification, NotificationRule, NotifyRun
 from programs.models import Assignment, AssignmentException, Course, Program, TrainingRequest
 
@@ -77,6 +80,9 @@ def rows():
         )
     NotificationRule.objects.create(event="program.due", channels=["email"], is_enabled=False)
     NotificationRule.objects.create(event="program.completed", channels=["email"], is_enabled=True)
+    session = LiveSession.objects.create(title="Workshop", starts_at=now, ends_at=now + timedelta(hours=2))
+    LiveSession.objects.create(title="Second date", starts_at=now, ends_at=now + timedelta(hours=2))
+    SessionLearner.objects.create(session=session, learner=learner, status="registered")
     for success in (True, False):
         Task.objects.create(
             id=f"task-{success}",

@@ -13,13 +13,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from learners.models import GroupMembership, Guardian, Invitation, Learner, LearnerGroup
 from live_sessions.models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
+from live_sessions.trainers import TRAINERS_GROUP
 from notifications.models import NotificationRule
 from programs.models import (
     Assignment,
@@ -344,6 +345,8 @@ class Command(BaseCommand):
                 user.user_permissions.set(session_perms)
             self.count("users", int(created))
             result[username] = user
+        # The demo trainer takes attendance on the trainer pages (/trainer/).
+        result["trainer"].groups.add(Group.objects.get_or_create(name=TRAINERS_GROUP)[0])
         return result
 
     def seed_courses(self):
@@ -746,3 +749,4 @@ class Command(BaseCommand):
             self.stdout.write("Schedules: " + ", ".join(f"{k} ({v})" for k, v in schedules.items()))
         self.stdout.write(self.style.SUCCESS(f"Admin: {settings.SITE_URL}/admin/  —  login admin / admin"))
         self.stdout.write("Also: trainer / trainer, approver / approver (staff, live sessions only).")
+        self.stdout.write(f"Trainer pages: {settings.SITE_URL}/trainer/  —  login trainer / trainer")

@@ -1,0 +1,117 @@
+"""End to end in real headless Chromium (seed 003): a learner accepts an invitation from the link in the email,
+then a trainer marks attendance on a phone-sized screen.
+
+Debian's chromium (/usr/bin/chromium, installed by scripts/test when missing) is driven by Playwright's Python
+package with `executable_path`: no browser is downloaded. Screenshots go to $BROWSER_SCREENSHOTS, else to the
+test's tmp dir.
+"""
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.db import connections
+from django.urls import reverse
+from django.utils import timezone
+
+from live_sessions import services
+from live_sessions.models import LiveSession, SessionLearner
+from live_sessions.trainers import TRAINERS_GROUP
+from notifications.services import dispatch_outbox
+
+from .conftest import make_learner, make_session, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    folder = Path(os.environ.get("BROWSER_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: scripts/test installs it (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # The ORM calls made while Playwright's loop ran used their own connection: close it, or the test
+            # database cannot be dropped at the end of the run.
+            connections.close_all()
+
+
+def test_a_learner_accepts_the_emailed_invitation_and_a_trainer_marks_attendance_on_a_phone(
+    live_server, settings, chromium, screenshots
+):
+    settings.SITE_URL = live_server.url
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    now = timezone.now()
+    session = make_session(
+        title="First aid workshop",
+        status=LiveSession.Status.READY,
+        calendar_integration=True,
+        starts_at=now + timedelta(minutes=10),
+        ends_at=now + timedelta(hours=3),
+    )
+    coach = make_user("coach", first_name="Carla", last_name="Coach")
+    coach.groups.add(Group.objects.get(name=TRAINERS_GROUP))
+    session.trainers.add(coach)
+    learner = make_learner(first_name="Ada", last_name="Byron", language="en")
+
+    # seed 003 "- -> Invited": added to a ready session with calendar integration, the learner gets the email.
+    (session_learner,) = services.add_learners(session, [learner])
+    dispatch_outbox()
+    (invitation,) = [m for m in mail.outbox if learner.email in m.to]
+    link = re.search(re.escape(live_server.url) + r"/\S+", invitation.body).group(0)
+
+    page = chromium.new_page()
+    page.goto(link)
+    page.screenshot(path=screenshots / "1-invitation.png", full_page=True)
+    assert "Will you attend?" in page.inner_text("body")
+    page.get_by_role("button", name="Accept").click()
+    page.wait_for_load_state()
+    page.screenshot(path=screenshots / "2-accepted.png", full_page=True)
+    assert "You are registered" in page.inner_text("body")
+    session_learner.refresh_from_db()
+    assert session_learner.status == SessionLearner.Status.REGISTERED  # seed 003 "Invited -> Registered"
+
+    phone = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    trainer_page = phone.new_page()
+    trainer_page.goto(live_server.url + reverse("trainer:sessions"))
+    trainer_page.fill("#id_username", "coach")
+    trainer_page.fill("#id_password", "x")
+    trainer_page.screenshot(path=screenshots / "3-sign-in.png", full_page=True)
+    trainer_page.get_by_role("button", name="Sign in").click()
+    trainer_page.wait_for_load_state()
+    trainer_page.screenshot(path=screenshots / "4-my-sessions.png", full_page=True)
+    # Ten minutes before the start the form is put forward.
+    trainer_page.get_by_role("link", name="Take attendance").click()
+    trainer_page.wait_for_load_state()
+    trainer_page.locator(f"label[for='learner_{session_learner.pk}-attended']").tap()
+    trainer_page.wait_for_timeout(300)  # let Bootstrap's button transition finish before the screenshot
+    trainer_page.screenshot(path=screenshots / "5-attendance.png", full_page=True)
+    width = trainer_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "the attendance form must fit a phone without sideways scrolling"
+    trainer_page.get_by_role("button", name="Save attendance").click()
+    trainer_page.wait_for_load_state()
+    trainer_page.screenshot(path=screenshots / "6-saved.png", full_page=True)
+    assert "Attendance saved: 1 change." in trainer_page.inner_text("body")
+    session_learner.refresh_from_db()
+    assert session_learner.status == SessionLearner.Status.ATTENDED  # seed 003 "Registered -> Attended"
+    phone.close()

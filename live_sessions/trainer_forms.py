@@ -1,0 +1,91 @@
+"""Forms of the trainer pages (seed 003 "Attendance form"), rendered with crispy-forms' Bootstrap 5 pack."""
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import SessionLearner
+
+Status = SessionLearner.Status
+
+ATTENDED, ABSENT = "attended", "absent"
+ATTENDANCE_CHOICES = [(ATTENDED, _("Attended")), (ABSENT, _("Absent"))]
+
+
+def _initial_answer(status):
+    if status in (Status.ATTENDED, Status.GO_SHOW):
+        return ATTENDED
+    if status == Status.ABSENT:
+        return ABSENT
+    return None
+
+
+class AttendanceForm(forms.Form):
+    """One attended/absent choice per learner of the roster; a learner left unanswered stays registered.
+
+    The rows are drawn by the template as Bootstrap toggle buttons (large tap targets on a phone) rather
+    than field by field through crispy-forms, which takes seconds for a roster of thousands.
+    """
+
+    def __init__(self, *args, roster, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.roster = {f"learner_{sl.pk}": sl for sl in roster}
+        for name, sl in self.roster.items():
+            self.fields[name] = forms.ChoiceField(
+                choices=ATTENDANCE_CHOICES, required=False, initial=_initial_answer(sl.status)
+            )
+
+    def rows(self):
+        """What the template draws for each learner: field name, learner, go show or not, the answer shown."""
+        rows = []
+        for name, sl in self.roster.items():
+            answer = self.data.get(name) if self.is_bound else None
+            rows.append(
+                {
+                    "name": name,
+                    "learner": sl.learner,
+                    "go_show": sl.status == Status.GO_SHOW,
+                    "answer": answer or _initial_answer(sl.status),
+                }
+            )
+        return rows
+
+    def answers_off_roster(self) -> list[int]:
+        """Session learner ids answered on the page but no longer on the roster (e.g. cancelled meanwhile)."""
+        ids = []
+        for name, value in self.data.items():
+            if name.startswith("learner_") and name not in self.roster and value in (ATTENDED, ABSENT):
+                pk = name.removeprefix("learner_")
+                if pk.isdigit():
+                    ids.append(int(pk))
+        return ids
+
+    def changes(self):
+        """(session learner, attended) for each answer that differs from what is recorded: saving twice does nothing."""
+        changed = []
+        for name, sl in self.roster.items():
+            answer = self.cleaned_data.get(name)
+            if answer and answer != _initial_answer(sl.status):
+                changed.append((sl, answer == ATTENDED))
+        return changed
+
+
+class GoShowSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Find a learner who came without registering"),
+        min_length=2,
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or email"), "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class GoShowForm(forms.Form):
+    learner = forms.IntegerField(widget=forms.HiddenInput)

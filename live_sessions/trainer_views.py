@@ -1,0 +1,112 @@
+"""Trainer pages (seed 003 "Attendance form"): a trainer's sessions and each session's attendance form.
+
+Trainers are ordinary (non-staff) users who sign in with Django's login page.
+A trainer sees only the sessions they train; another trainer's session
+answers 403. Each view parses input, calls one service, reports the result.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from learners.models import Learner
+
+from . import services, trainers
+from .models import LiveSession
+from .trainer_forms import AttendanceForm, GoShowForm, GoShowSearchForm
+
+LOGIN_URL = reverse_lazy("trainer:login")
+# What a service raises when the flow refuses a change: shown to the trainer, never a 500.
+REFUSALS = (ValidationError, ValueError)
+
+trainer_required = login_required(login_url=LOGIN_URL)
+
+
+class TrainerLoginView(auth_views.LoginView):
+    template_name = "trainer/login.html"
+    redirect_authenticated_user = True
+    next_page = reverse_lazy("trainer:sessions")
+
+
+class TrainerLogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("trainer:login")
+
+
+def _session_of_trainer(request, session_id):
+    session = get_object_or_404(LiveSession, pk=session_id)
+    if not trainers.is_trainer_of(request.user, session):
+        raise PermissionDenied
+    return session
+
+
+def _refusal_text(error):
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+@trainer_required
+def session_list(request):
+    today, upcoming, past = trainers.sessions_for_trainer(request.user)
+    context = {"today": today, "upcoming": upcoming, "past": past, "now": timezone.now()}
+    return TemplateResponse(request, "trainer/sessions.html", context)
+
+
+@trainer_required
+def attendance(request, session_id):
+    session = _session_of_trainer(request, session_id)
+    form = AttendanceForm(request.POST if request.method == "POST" else None, roster=trainers.roster(session))
+    if request.method == "POST" and form.is_valid():
+        answers = {session_learner.pk: attended for session_learner, attended in form.changes()}
+        try:
+            saved = services.mark_attendance_many(session, answers, actor=request.user) if answers else 0
+        except REFUSALS as error:
+            messages.error(request, _refusal_text(error))
+        else:
+            text = ngettext("Attendance saved: %(n)d change.", "Attendance saved: %(n)d changes.", saved)
+            messages.success(request, text % {"n": saved})
+        off_roster = trainers.off_roster_words(session, form.answers_off_roster())
+        if off_roster:
+            messages.warning(
+                request,
+                _("Not recorded, no longer registered for this session: %(names)s.") % {"names": ", ".join(off_roster)},
+            )
+        return redirect("trainer:attendance", session_id=session.pk)
+    search = GoShowSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    context = {
+        "session": session,
+        "rows": form.rows(),
+        "search": search,
+        "query": query,
+        "candidates": trainers.go_show_candidates(session, query),
+    }
+    return TemplateResponse(request, "trainer/attendance.html", context)
+
+
+@require_POST
+@trainer_required
+def add_go_show(request, session_id):
+    session = _session_of_trainer(request, session_id)
+    form = GoShowForm(request.POST)
+    learner = None
+    if form.is_valid():
+        learner = Learner.objects.filter(pk=form.cleaned_data["learner"], is_active=True).first()
+    if learner is None:
+        messages.error(request, _("That learner does not exist (any more)."))
+        return redirect("trainer:attendance", session_id=session.pk)
+    try:
+        services.add_go_show(session, learner, actor=request.user)
+    except REFUSALS as error:
+        messages.error(request, f"{learner.full_name}: {_refusal_text(error)}")
+    else:
+        messages.success(request, _("%(name)s was added as a go show.") % {"name": learner.full_name})
+    return redirect(reverse("trainer:attendance", kwargs={"session_id": session.pk}))

@@ -1,0 +1,126 @@
+"""What the trainer pages read (seed 003 "Attendance form"): a trainer's sessions, a roster, go-show candidates.
+
+Writes go through live_sessions.services (mark_attendance, add_go_show); this
+module only reads, each function in a fixed number of queries.
+"""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import Group
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from learners.models import Learner
+
+from .models import LiveSession, SessionLearner
+
+TRAINERS_GROUP = "Trainers"
+
+# The session list puts a session's attendance form forward from this long before it starts.
+ATTENDANCE_OPENS_BEFORE = timedelta(minutes=15)
+PAST_SESSIONS_SHOWN = 20
+GO_SHOW_RESULTS = 10
+
+Status = SessionLearner.Status
+# Who the attendance form lists: the roster and those already marked, so a second save shows what the first did.
+ROSTER_STATUSES = [Status.REGISTERED, Status.ATTENDED, Status.ABSENT, Status.GO_SHOW]
+PRESENT_STATUSES = [Status.ATTENDED, Status.GO_SHOW]
+
+
+def trainers_group():
+    group, _created = Group.objects.get_or_create(name=TRAINERS_GROUP)
+    return group
+
+
+def is_trainer_of(user, session) -> bool:
+    return user.is_authenticated and session.trainers.filter(pk=user.pk).exists()
+
+
+@dataclass
+class TrainerSession:
+    session: LiveSession
+    local_start: object  # in the session's time zone, which decides what "today" is
+    local_end: object
+    attendance_open: bool
+    registered_count: int
+    present_count: int
+
+
+def _describe(session, now):
+    zone = zoneinfo.ZoneInfo(session.timezone)
+    return TrainerSession(
+        session=session,
+        local_start=session.starts_at.astimezone(zone),
+        local_end=session.ends_at.astimezone(zone),
+        attendance_open=now >= session.starts_at - ATTENDANCE_OPENS_BEFORE,
+        registered_count=session.registered_count,
+        present_count=session.present_count,
+    )
+
+
+def sessions_for_trainer(user, *, now=None):
+    """The sessions `user` trains as (today, upcoming, past): today's first, each day in the session's time zone."""
+    now = now or timezone.now()
+    sessions = LiveSession.objects.filter(trainers=user).annotate(
+        registered_count=Count("session_learners", filter=Q(session_learners__status=Status.REGISTERED)),
+        present_count=Count("session_learners", filter=Q(session_learners__status__in=PRESENT_STATUSES)),
+    )
+    # A day either side covers every time zone; the exact "today" is decided per session below.
+    recent_and_coming = list(sessions.filter(ends_at__gte=now - timedelta(days=1)).order_by("starts_at", "pk"))
+    past = list(
+        sessions.filter(ends_at__lt=now - timedelta(days=1)).order_by("-starts_at", "-pk")[:PAST_SESSIONS_SHOWN]
+    )
+    today, upcoming = [], []
+    for session in recent_and_coming:
+        described = _describe(session, now)
+        local_today = now.astimezone(zoneinfo.ZoneInfo(session.timezone)).date()
+        if described.local_start.date() <= local_today <= described.local_end.date():
+            today.append(described)
+        elif session.ends_at >= now:
+            upcoming.append(described)
+        else:
+            past.insert(0, session)
+    return today, upcoming, [_describe(session, now) for session in past]
+
+
+def roster(session):
+    """The learners the attendance form lists, with their learner, in one query."""
+    return list(
+        session.session_learners.filter(status__in=ROSTER_STATUSES)
+        .select_related("learner")
+        .order_by("learner__last_name", "learner__first_name", "pk")
+    )
+
+
+def go_show_candidates(session, query):
+    """Active learners matching `query` who are not already marked present in `session`, with their status there."""
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    words = query.split()
+    matches = Learner.objects.filter(is_active=True)
+    for word in words:
+        matches = matches.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+        )
+    present = SessionLearner.objects.filter(session=session, status__in=PRESENT_STATUSES).values("learner_id")
+    candidates = list(matches.exclude(pk__in=present).order_by("last_name", "first_name", "pk")[:GO_SHOW_RESULTS])
+    statuses = dict(
+        SessionLearner.objects.filter(session=session, learner__in=candidates).values_list("learner_id", "status")
+    )
+    for learner in candidates:
+        status = statuses.get(learner.pk)
+        learner.status_here = Status(status).label if status else ""
+    return candidates
+
+
+def off_roster_words(session, session_learner_ids) -> list[str]:
+    """ "Name (status)" for learners of `session` among the ids, in one query."""
+    rows = (
+        SessionLearner.objects.filter(session=session, pk__in=session_learner_ids)
+        .select_related("learner")
+        .order_by("learner__last_name", "learner__first_name")
+    )
+    return [f"{sl.learner.full_name} ({sl.get_status_display().lower()})" for sl in rows]
