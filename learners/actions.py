@@ -1,7 +1,7 @@
 """Action links about learners, discovered by notifications.links (seed 002 §I)."""
 
 from django.utils import formats
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 
 from notifications.links import ActionHandler, make_inbox_url, register_action
 
@@ -35,8 +35,12 @@ class InvitationAction(ActionHandler):
         if obj.status == Invitation.Status.PENDING:
             return None
         when = formats.date_format(obj.responded_at, "DATETIME_FORMAT") if obj.responded_at else ""
+        answer = {
+            Invitation.Status.ACCEPTED: pgettext("invitation", "accepted"),
+            Invitation.Status.DECLINED: pgettext("invitation", "declined"),
+        }.get(obj.status, obj.status)
         return gettext("You already answered this invitation: %(answer)s %(when)s.") % {
-            "answer": obj.get_status_display().lower(),
+            "answer": answer,
             "when": when,
         }
 

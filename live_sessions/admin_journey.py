@@ -178,7 +178,84 @@ def change_dates(modeladmin, request, queryset):
     )
 
 
+class DateChoiceForm(forms.Form):
+    sessions = forms.ModelMultipleChoiceField(
+        queryset=LiveSession.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Dates to offer"),
+        help_text=_("The learner chooses one; without an answer they are reminded 7 and 14 days later."),
+    )
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sessions"].queryset = sessions
+        self.fields["sessions"].label_from_instance = lambda s: (
+            f"{s.title} — {timezone.localtime(s.starts_at, timezone=_zone(s.timezone)):%Y-%m-%d %H:%M} ({s.timezone})"
+        )
+
+
+def _zone(name):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(name)
+
+
+@admin.action(description=_("Ask the selected learners to choose a date"), permissions=["change"])
+def ask_to_choose_a_date(modeladmin, request, queryset):
+    """Seed 002 §III-B, after a confirmed session: the learners choose one date among this session and others
+    ("Request a participation confirmation")."""
+    session_ids = set(queryset.values_list("session_id", flat=True))
+    if len(session_ids) != 1:
+        modeladmin.message_user(request, _("Select learners of one session at a time."), messages.WARNING)
+        return None
+    session = LiveSession.objects.get(pk=session_ids.pop())
+    open_sessions = LiveSession.objects.filter(status=LiveSession.Status.READY, starts_at__gt=timezone.now())
+    if session.course_id:
+        open_sessions = open_sessions.filter(course_id=session.course_id)
+    else:
+        open_sessions = open_sessions.filter(title=session.title)
+    open_sessions = open_sessions.order_by("starts_at")
+    confirming = "confirm" in request.POST
+    form = DateChoiceForm(
+        request.POST if confirming else None,
+        sessions=open_sessions,
+        initial={"sessions": [s.pk for s in open_sessions]},
+    )
+    if confirming and form.is_valid():
+        offered = list(form.cleaned_data["sessions"])
+        asked = 0
+        for session_learner in queryset.select_related("learner"):
+            try:
+                services.request_participation(session_learner.learner, offered, actor=request.user)
+            except LiveSessionError as exc:
+                form.add_error(None, exc)
+                break
+            asked += 1
+        if not form.errors:
+            modeladmin.message_user(
+                request,
+                ngettext("%d learner is asked to choose a date.", "%d learners are asked to choose a date.", asked)
+                % asked,
+                messages.SUCCESS,
+            )
+            return None
+    return _page(
+        modeladmin,
+        request,
+        "sessionlearner/date_choice.html",
+        title=_("Choose a date: “%(title)s”") % {"title": session.title},
+        learners=list(queryset.select_related("learner")[:50]),
+        form=form,
+    )
+
+
 def install(session_admin, session_learner_admin):
-    """Append the actions to the live-session admins (called from live_sessions.admin)."""
-    session_admin.actions = [*(session_admin.actions or []), change_dates]
-    session_learner_admin.actions = [*(session_learner_admin.actions or []), notify_convocation, mark_survey_answered]
+    """Add the actions to the live-session admins as methods named in their `actions` (called from
+    live_sessions.admin); each keeps its declared permission."""
+    for admin_class, funcs in (
+        (session_admin, [change_dates]),
+        (session_learner_admin, [notify_convocation, ask_to_choose_a_date, mark_survey_answered]),
+    ):
+        for func in funcs:
+            setattr(admin_class, func.__name__, func)
+        admin_class.actions = [*(admin_class.actions or []), *(f.__name__ for f in funcs)]

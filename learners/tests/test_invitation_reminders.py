@@ -140,3 +140,17 @@ def test_seed_002_accepting_leads_to_a_page_with_the_next_step(client, invitatio
     assert response.status_code == 200
     assert "Fire safety" in page and "/inbox/open/" in page
     assert "You can close this page" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("fr", "Prochaine étape : commencez les formations"), ("pl", "Następny krok: rozpocznij")],
+)
+def test_seed_002_the_next_step_page_speaks_the_learners_language(client, language, words):
+    with time_machine.travel(SENT, tick=False):
+        invitation = invite(make_learner(language=language))
+    email = Notification.objects.get(event="invitation.sent", context__invitation=invitation.pk)
+    link = next(word for word in email.body.split() if word.startswith(settings.SITE_URL + "/a/"))
+    with time_machine.travel(SENT + timedelta(days=1), tick=False):
+        response = client.post(link[len(settings.SITE_URL) :], {"decision": "accept"})
+    assert words in response.content.decode()

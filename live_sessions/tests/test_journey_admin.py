@@ -150,3 +150,40 @@ def test_seed_002_an_answer_recorded_by_an_administrator_cancels_a_queued_survey
     dispatch_outbox()
     reminder = Notification.objects.get(event="session.feedback_form_reminder")
     assert (reminder.status, reminder.reason) == ("cancelled", "feedback_answered")
+
+
+def test_seed_002_after_a_confirmed_session_the_administrator_asks_learners_to_choose_a_date(admin_client):
+    first = make_session(status=LiveSession.Status.READY, title="Forklift")
+    second = make_session(
+        status=LiveSession.Status.READY,
+        title="Forklift",
+        starts_at=STARTS + timedelta(days=7),
+        ends_at=STARTS + timedelta(days=7, hours=2),
+    )
+    (sl,) = services.add_learners(first, [make_learner()])
+    page = admin_client.post(LIST, {"action": "ask_to_choose_a_date", "_selected_action": [sl.pk]})
+    assert page.status_code == 200 and set(page.context["form"].fields["sessions"].queryset) == {first, second}
+    admin_client.post(
+        LIST,
+        {
+            "action": "ask_to_choose_a_date",
+            "_selected_action": [sl.pk],
+            "confirm": "1",
+            "sessions": [first.pk, second.pk],
+        },
+    )
+    row = Notification.objects.get(event="participation.request")
+    assert row.recipient_learner_id == sl.learner_id and "Forklift" in row.body
+
+
+def test_seed_002_a_date_choice_added_in_the_admin_emails_the_learner(admin_client):
+    sessions = [make_session(status=LiveSession.Status.READY), make_session(status=LiveSession.Status.DRAFT)]
+    learner = make_learner()
+    url = "/admin/live_sessions/participationrequest/add/"
+    data = {"learner": learner.pk, "status": "pending", "sessions": [s.pk for s in sessions]}
+    page = admin_client.post(url, data)
+    assert page.status_code == 200 and "Only sessions open for registration" in page.content.decode()
+    assert not Notification.objects.exists()
+    response = admin_client.post(url, {**data, "sessions": [sessions[0].pk]})
+    assert response.status_code == 302
+    assert Notification.objects.get(event="participation.request").recipient_learner == learner
