@@ -143,7 +143,8 @@ DATE_TRIGGER_HOUR = env.int("DATE_TRIGGER_HOUR", default=8)
 # The ORM broker keeps the queue in the project database; setting
 # Q_REDIS_URL switches to Redis with no other change.
 Q_CLUSTER = {
-    "name": "lms_notify",
+    # The queue's name in the broker: two deployments (or test runs) sharing one Redis keep apart by it.
+    "name": env.str("Q_NAME", default="lms_notify"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": 600,
     "retry": 900,

@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connections
 from django.urls import reverse
@@ -20,7 +19,7 @@ from django.utils import timezone
 
 from live_sessions import services
 from live_sessions.models import LiveSession, SessionLearner
-from live_sessions.trainers import TRAINERS_GROUP
+from live_sessions.trainers import trainers_group
 from notifications.services import dispatch_outbox
 
 from .conftest import make_learner, make_session, make_user
@@ -70,7 +69,8 @@ def test_a_learner_accepts_the_emailed_invitation_and_a_trainer_marks_attendance
         ends_at=now + timedelta(hours=3),
     )
     coach = make_user("coach", first_name="Carla", last_name="Coach")
-    coach.groups.add(Group.objects.get(name=TRAINERS_GROUP))
+    # An earlier transactional test may have flushed the group its migration made.
+    coach.groups.add(trainers_group())
     session.trainers.add(coach)
     learner = make_learner(first_name="Ada", last_name="Byron", language="en")
 

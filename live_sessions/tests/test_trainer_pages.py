@@ -14,7 +14,7 @@ from django.utils import translation
 
 from learners.models import Learner
 from live_sessions.models import LiveSession, SessionLearner, StatusChange
-from live_sessions.trainers import TRAINERS_GROUP
+from live_sessions.trainers import TRAINERS_GROUP, trainers_group
 
 from .conftest import STARTS, make_learner, make_session, make_user
 
@@ -31,7 +31,8 @@ def fast_passwords(settings):
 @pytest.fixture
 def trainer():
     user = make_user("trainer")
-    user.groups.add(Group.objects.get(name=TRAINERS_GROUP))
+    # get_or_create: a transactional test run earlier may have flushed the group the migration made.
+    user.groups.add(trainers_group())
     return user
 
 
