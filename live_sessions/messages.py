@@ -48,6 +48,7 @@ EXTRA_VARIABLES = {
     Event.SESSION_CONVOCATION: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
     Event.SESSION_RESCHEDULED: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL, "admin_message": ""},
     Event.SESSION_FEEDBACK_FORM: {"survey_url": _SAMPLE_URL},
+    Event.PARTICIPATION_CONFIRMED: {"calendar_attached": True},
     Event.SESSION_FEEDBACK_FORM_REMINDER: {"survey_url": _SAMPLE_URL},
     Event.PARTICIPATION_REQUEST: {"course": "First aid", "after_training_request": False},
     Event.PARTICIPATION_REQUEST_AFTER_APPROVAL: {"course": "First aid", "after_training_request": True},
@@ -63,6 +64,7 @@ DESCRIPTIONS = {
     "take_place_url": _("Link to take the freed place."),
     "admin_message": _("The administrator's extra message sent with the new date (may be empty)."),
     "course": _("Title of the course."),
+    "calendar_attached": _("True when the calendar invitation is attached."),
     "survey_url": _("Link to the satisfaction survey: it opens the form and records that the learner answered."),
     "after_training_request": _("True when the dates follow an approved training request."),
 }
@@ -256,13 +258,14 @@ def participation_confirmed_message(session, session_learner, *, actor=None) -> 
     """The learner chose this date: the confirmation with the session's calendar invitation (seed 002 §III-B)."""
     learner = session_learner.learner
     calendar = ical.SessionCalendar(session)
+    attach = settings.DATE_CHOICE_CALENDAR_INVITATION
     return OutgoingMessage(
         event=Event.PARTICIPATION_CONFIRMED,
         channel=Channel.EMAIL,
         recipient=Recipient(learner=learner),
         occurrence=f"sl{session_learner.pk}:chosen",
-        context={"learner": learner_context(learner), "session": session_context(session)},
+        context={"learner": learner_context(learner), "session": session_context(session), "calendar_attached": attach},
         refs=_refs(session_learner, [Status.REGISTERED, Status.NEEDS_APPROVAL]),
         actor=actor,
-        attachments=[calendar.attachment_for(learner)],
+        attachments=[calendar.attachment_for(learner)] if attach else [],
     )

@@ -148,3 +148,15 @@ def test_seed_002_the_reminder_scan_costs_a_fixed_number_of_queries(django_asser
         ask(offered=offered)
     with django_assert_max_num_queries(8):
         assert scan_on(7) == 25
+
+
+def test_seed_002_the_calendar_invitation_of_the_confirmation_can_be_switched_off(settings):
+    settings.DATE_CHOICE_CALENDAR_INVITATION = False
+    request = ask()
+    with time_machine.travel(ASKED + timedelta(days=1), tick=False):
+        services.choose_date(request, session=request.sessions.first())
+        mail.outbox.clear()
+        dispatch_outbox()
+    (email,) = mail.outbox
+    assert email.subject.startswith("Confirmed:") and "calendar invitation" not in email.body
+    assert all(part.get_content_type() != "text/calendar" for part in email.message().walk())
