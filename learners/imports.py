@@ -21,10 +21,11 @@ from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from import_export import resources
+from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
 
 from . import services
-from .models import Invitation, Language, Learner, LearnerGroup, e164_validator
+from .models import GroupMembership, Invitation, Language, Learner, LearnerGroup, e164_validator
 
 COLUMNS = ["email", "first_name", "last_name", "phone", "language", "timezone", "manager_email", "groups"]
 OPTIONAL = ("first_name", "last_name", "phone", "language", "timezone")
@@ -53,13 +54,31 @@ class _PreloadedLearners(BaseInstanceLoader):
         self.by_email = resource.existing
 
     def get_instance(self, row):
-        return self.by_email.get(_text(row.get("email")).lower())
+        learner = self.by_email.get(_text(row.get("email")).lower())
+        if learner is not None:
+            # The "before" of the preview, read once in before_import.
+            learner.imported_manager_email = self.resource.manager_email_of.get(learner.pk, "")
+            learner.imported_groups = GROUP_SEPARATOR.join(self.resource.groups_of.get(learner.pk, []))
+        return learner
 
 
 class LearnerResource(resources.ModelResource):
+    # Applied after the rows (services.link_imported_learners); shown in the preview from preloaded values.
+    manager_column = Field(attribute="imported_manager_email", column_name="manager_email")
+    groups_column = Field(attribute="imported_groups", column_name="groups")
+
     class Meta:
         model = Learner
-        fields = ("email", "first_name", "last_name", "phone", "language", "timezone")
+        fields = (
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "language",
+            "timezone",
+            "manager_column",
+            "groups_column",
+        )
         import_id_fields = ("email",)
         use_bulk = True
         batch_size = 2000
@@ -72,6 +91,10 @@ class LearnerResource(resources.ModelResource):
         self.source = source
         self.actor = actor
         self.existing = {}
+
+    def get_bulk_update_fields(self):
+        # Managers and groups are written after the rows, not as columns of the learner row.
+        return [f for f in super().get_bulk_update_fields() if f not in ("manager_column", "groups_column")]
 
     def import_data(self, dataset, **kwargs):
         # All or nothing (seed 002): a file with any bad row imports nothing, whoever calls.
@@ -104,6 +127,16 @@ class LearnerResource(resources.ModelResource):
         self.existing = {email: by_email[email] for email in emails if email in by_email}
         self.known_managers = {email for email in managers if email in by_email}
         self.group_names = set(LearnerGroup.objects.values_list("name", flat=True))
+        # What the preview shows as the "before" of existing learners: two queries for the whole file.
+        manager_ids = {learner.manager_id for learner in self.existing.values() if learner.manager_id}
+        emails_by_pk = dict(Learner.objects.filter(pk__in=manager_ids).values_list("pk", "email"))
+        self.manager_email_of = {
+            learner.pk: emails_by_pk.get(learner.manager_id, "") for learner in self.existing.values()
+        }
+        self.groups_of = {}
+        memberships = GroupMembership.objects.filter(learner__in=[lr.pk for lr in self.existing.values()])
+        for learner_id, name in memberships.values_list("learner_id", "group__name").order_by("group__name"):
+            self.groups_of.setdefault(learner_id, []).append(name)
         self.links = []  # (email, manager email, [group names]) of each valid row
 
     def before_import_row(self, row, **kwargs):
@@ -126,7 +159,11 @@ class LearnerResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
         groups = [g.strip() for g in _text(row.get("groups")).split(GROUP_SEPARATOR) if g.strip()]
-        self.links.append((row["email"].lower(), _text(row.get("manager_email")).lower(), groups))
+        manager = _text(row.get("manager_email")).lower()
+        self.links.append((row["email"].lower(), manager, groups))
+        # The "after" the preview shows: memberships are added, never removed; a blank manager cell keeps it.
+        instance.imported_manager_email = manager or self.manager_email_of.get(instance.pk, "")
+        instance.imported_groups = GROUP_SEPARATOR.join(sorted({*self.groups_of.get(instance.pk, []), *groups}))
 
     def _row_problems(self, instance, row, row_number):
         email = _text(row.get("email"))

@@ -143,3 +143,13 @@ def test_seed_002_importing_takes_the_permissions_to_add_and_change_learners(cli
     staff = django_user_model.objects.get(pk=staff.pk)
     client.force_login(staff)
     assert client.get("/admin/learners/learner/import/").status_code == 200
+
+
+def test_seed_002_the_preview_shows_the_manager_and_groups_each_learner_will_have(admin_client, known):
+    page = upload(admin_client, GOOD.encode(), "learners.csv", 0)
+    result = page.context["result"]
+    shown = [dict(zip(result.diff_headers, row.diff, strict=True)) for row in result.valid_rows()]
+    ada = next(row for row in shown if ">Ada<" in row["first_name"])
+    kim = next(row for row in shown if ">Kim<" in row["first_name"])
+    assert "boss@example.com" in ada["manager_email"] and "Office" in ada["groups"] and "Warehouse" in ada["groups"]
+    assert "boss@example.com" in kim["manager_email"]
