@@ -4,6 +4,7 @@ from django.utils import formats
 from django.utils.translation import gettext, gettext_lazy, pgettext
 
 from notifications.links import ActionHandler, make_inbox_url, register_action
+from notifications.recipients import learner_key
 
 from . import selectors
 from .models import Invitation
@@ -18,7 +19,7 @@ class InvitationAction(ActionHandler):
         return Invitation.objects.select_related("learner").get(pk=pk)
 
     def belongs_to(self, obj, recipient_key):
-        return recipient_key == f"l{obj.learner_id}"
+        return recipient_key == learner_key(obj.learner_id)
 
     def locale(self, obj, recipient_key):
         return obj.learner.language, obj.learner.timezone
@@ -61,7 +62,7 @@ class InvitationAction(ActionHandler):
             "text": gettext("Your next step: start the training waiting for you."),
             "items": selectors.training_to_start(obj.learner),
             "empty": gettext("No training is assigned to you yet: your administrator will let you know."),
-            "url": make_inbox_url(recipient=f"l{obj.learner_id}"),
+            "url": make_inbox_url(recipient=learner_key(obj.learner_id)),
             "label": gettext("Open my messages"),
         }
 

@@ -308,7 +308,7 @@ class LearnerGroupAdmin(admin.ModelAdmin):
     @admin.action(description=_("Notify group"), permissions=["notify"])
     def notify_group(self, request, queryset):
         # Seed 000 "Notify Group": lives with the other Notify buttons in notifications.admin_notify.
-        from notifications.admin_notify import notify_group_action
+        from notifications.admin.notify import notify_group_action
 
         return notify_group_action(self, request, queryset)
 
@@ -339,12 +339,50 @@ class GroupMembershipAdmin(admin.ModelAdmin):
     date_hierarchy = "joined_at"
 
 
+class InvitationAddForm(forms.ModelForm):
+    send_email = forms.BooleanField(
+        label=_("Email the invitation now"),
+        required=False,
+        initial=True,
+        help_text=_("Only manual invitations are emailed (seed 002): imported learners are never emailed."),
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["learner", "source"]
+
+
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
+    """Adding an invitation is learners.services.invite (which emails it); its answer comes from the
+    learner's link, so an existing invitation is read-only here."""
+
     list_display = ["learner", "status", "source", "created_at", "sent_at", "responded_at"]
     list_filter = ["status", "source", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["learner__email", "learner__first_name", "learner__last_name"]
     autocomplete_fields = ["learner"]
     list_select_related = ["learner"]
-    readonly_fields = ["created_at", "created_by"]
     date_hierarchy = "created_at"
+    add_form = InvitationAddForm
+    _answered_fields = ["learner", "status", "source", "created_at", "created_by", "sent_at", "responded_at"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["learner", "source", "send_email"] if obj is None else self._answered_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self._answered_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        invitation = services.invite(
+            obj.learner, actor=request.user, source=obj.source, send_email=form.cleaned_data["send_email"]
+        )
+        # The admin goes on with `obj` (history entry, redirect): make it the invitation just created.
+        obj.__dict__.update({k: v for k, v in invitation.__dict__.items() if k != "_state"})
+        obj._state.adding = False

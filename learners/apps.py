@@ -6,8 +6,4 @@ class LearnersConfig(AppConfig):
     name = "learners"
 
     def ready(self):
-        from notifications.message_files import register_message_files_until_the_loader_exists
-
         from . import scanners  # noqa: F401  (registers the invitation reminder scan)
-
-        register_message_files_until_the_loader_exists(self)

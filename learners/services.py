@@ -3,6 +3,11 @@
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.links import make_action_url
+from notifications.outbox import OutgoingMessage, enqueue
+from notifications.recipients import Recipient
+from notifications.variables import person_values
+
 from .models import Invitation
 
 
@@ -12,8 +17,6 @@ def invite(learner, *, actor=None, source=Invitation.Source.MANUAL, send_email=T
     Learners created in bulk (file import, HR integration) are never emailed
     (seed 002 §I), whatever `send_email` says.
     """
-    from notifications.services import enqueue
-
     with transaction.atomic():
         invitation = Invitation.objects.create(learner=learner, source=source, created_by=actor)
         if not send_email or source != Invitation.Source.MANUAL:
@@ -27,10 +30,6 @@ def invite(learner, *, actor=None, source=Invitation.Source.MANUAL, send_email=T
 
 def invitation_message(invitation, *, event, occurrence=None, actor=None):
     """The email carrying an invitation's accept/decline link (also used by reminders and Notify)."""
-    from notifications.links import make_action_url
-    from notifications.services import OutgoingMessage, Recipient
-    from notifications.variables import person_values
-
     recipient = Recipient(learner=invitation.learner)
     action_url = make_action_url(purpose="invitation", obj=invitation, recipient=recipient)
     return OutgoingMessage(

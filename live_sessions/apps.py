@@ -10,10 +10,7 @@ class LiveSessionsConfig(AppConfig):
     name = "live_sessions"
 
     def ready(self):
-        from notifications.message_files import register_message_files_until_the_loader_exists
-
         from . import scanners  # noqa: F401  (registers the date-choice reminder scan)
         from .messages import declare_template_variables
 
-        register_message_files_until_the_loader_exists(self)
         declare_template_variables()

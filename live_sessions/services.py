@@ -1039,6 +1039,19 @@ def request_participation(learner, sessions, *, actor=None, training_request=Non
     return request
 
 
+def approve_with_date_choice(training_request, sessions, *, actor) -> ParticipationRequest | None:
+    """Approve a training request and offer its next step (seed 002 §II, §III-B): the learner chooses one of
+    `sessions`, with the words of a date choice after an approved request. No sessions: approval only."""
+    from programs.services import approve_training_request
+
+    sessions = list(sessions)
+    with transaction.atomic():
+        approve_training_request(training_request, actor=actor)
+        if not sessions:
+            return None
+        return request_participation(training_request.learner, sessions, actor=actor, training_request=training_request)
+
+
 def choose_date(participation_request, *, session) -> SessionLearner:
     """The learner's choice from a date-choice request: registration in the chosen session, and the
     confirmation with its calendar invitation. A full session is refused in words and the request stays

@@ -116,8 +116,8 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 MESSAGE_ID_DOMAIN = env.str("MESSAGE_ID_DOMAIN", default="lms-notify.local")
 
 # --- SMS -------------------------------------------------------------------
-# Dotted path of a class implementing notifications.channels.SmsBackend.
-SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.channels.ConsoleSmsBackend")
+# Dotted path of a class implementing notifications.outbox.channels.SmsBackend.
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.outbox.channels.ConsoleSmsBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sent_sms"))
 
 # --- Outbox ----------------------------------------------------------------

@@ -10,6 +10,7 @@ superuser must not get the admin from an email.
 from django.utils import timezone
 
 from .links import InboxGrant, is_recipient_key
+from .recipients import learner_key, user_key
 
 GRANT_SESSION_KEY = "notifications_inbox_grant"
 
@@ -39,5 +40,5 @@ def current_recipient_key(request) -> str | None:
     """Whose learner pages this request may show: the signed-in user's own, else an inbox link's grant."""
     if request.user.is_authenticated:
         learner = getattr(request.user, "learner", None)
-        return f"l{learner.pk}" if learner is not None else f"u{request.user.pk}"
+        return learner_key(learner) if learner is not None else user_key(request.user)
     return granted_recipient(request)

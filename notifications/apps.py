@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
+
+    def ready(self):
+        # Each app plugs its features in from its own modules, found here once the models are
+        # loaded: `actions` (handlers of signed links), `sendchecks` (send-time checks) and
+        # `scanners` (date-based triggers). See docs/architecture.md.
+        autodiscover_modules("actions", "sendchecks", "scanners")

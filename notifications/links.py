@@ -18,9 +18,12 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
+
+from .recipients import MAX_PK, Recipient, key_of, parse_key
 
 ACTION_SALT = "notifications.links.action"
 INBOX_SALT = "notifications.links.inbox"
@@ -28,7 +31,7 @@ INBOX_SALT = "notifications.links.inbox"
 # (and a huge expiry must not overflow a datetime into a 500).
 MAX_ACTION_LINK_DAYS = 366
 # A database id fits a signed 64-bit integer; anything larger cannot name a row.
-_MAX_PK = 2**63 - 1
+_MAX_PK = MAX_PK
 
 
 class LinkError(Exception):
@@ -115,18 +118,7 @@ def get_handler(purpose) -> ActionHandler | None:
 
 def recipient_key(recipient) -> str:
     """The key naming a recipient in links: accepts a Recipient, Learner, Guardian, user or a key."""
-    if isinstance(recipient, str):
-        return recipient
-    key = getattr(recipient, "key", None)
-    if isinstance(key, str):
-        return key
-    from learners.models import Guardian, Learner
-
-    if isinstance(recipient, Learner):
-        return f"l{recipient.pk}"
-    if isinstance(recipient, Guardian):
-        return f"g{recipient.pk}"
-    return f"u{recipient.pk}"
+    return key_of(recipient)
 
 
 def _absolute(path):
@@ -162,15 +154,8 @@ class ActionLink:
 
 
 def is_recipient_key(key) -> bool:
-    """Whether `key` is a well-formed recipient key ("l12", "g3", "u1")."""
-    return (
-        isinstance(key, str)
-        and 1 < len(key) <= 20  # before int(): a 5,000-digit string would make it raise
-        and key[:1] in {"l", "g", "u"}
-        and key[1:].isascii()
-        and key[1:].isdigit()
-        and 0 < int(key[1:]) <= _MAX_PK
-    )
+    """Whether `key` is a well-formed recipient key ("l12", "g3", "u1"; notifications.recipients)."""
+    return parse_key(key) is not None
 
 
 def _is_pk(value) -> bool:
@@ -213,8 +198,6 @@ def resolve_action(token):
     handler = get_handler(link.purpose)
     if handler is None:
         raise TamperedLink("This link is not valid: it does not lead to any action.")
-    from django.core.exceptions import ObjectDoesNotExist
-
     try:
         obj = handler.load(link.object_pk)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
@@ -225,14 +208,6 @@ def resolve_action(token):
 
 
 # --- Inbox link (seed 004) ----------------------------------------------------
-
-
-def _inbox_owner_key(notification) -> str:
-    if notification.recipient_guardian_id:
-        return f"g{notification.recipient_guardian_id}"
-    if notification.recipient_learner_id:
-        return f"l{notification.recipient_learner_id}"
-    return f"u{notification.recipient_user_id}"
 
 
 def make_inbox_url(*, recipient, issued_at=None) -> str:
@@ -251,7 +226,7 @@ def inbox_link(notification) -> str:
     waited for confirmation, which would shorten the link's life.
     """
     issued_at = notification.sent_at or timezone.now()
-    return make_inbox_url(recipient=_inbox_owner_key(notification), issued_at=issued_at)
+    return make_inbox_url(recipient=Recipient.key_of_notification(notification), issued_at=issued_at)
 
 
 def read_inbox_token(token) -> str:

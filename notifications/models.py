@@ -85,8 +85,14 @@ class Notification(models.Model):
 
     event = models.CharField(max_length=64, choices=Event.choices)
     channel = models.CharField(max_length=5, choices=Channel.choices)
+    # Indexed by notification_learner_event, which starts with it: a second index would only slow inserts.
     recipient_learner = models.ForeignKey(
-        "learners.Learner", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        "learners.Learner",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     recipient_guardian = models.ForeignKey(
         "learners.Guardian", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
@@ -292,11 +298,20 @@ class NotifyOutcome(models.Model):
         NO_CONSENT = "no_consent", _("No consent to receive messages")
         NO_CONTACT = "no_contact", _("No email address")
 
-    run = models.ForeignKey(NotifyRun, on_delete=models.CASCADE, related_name="outcomes")
-    learner = models.ForeignKey("learners.Learner", on_delete=models.CASCADE, related_name="notify_outcomes")
+    # No database foreign-key check on `run` and `notification`: outcomes are written only by the Notify
+    # engine, which holds the run and has just created the message, 100,000 per click (seed 000), and a
+    # per-row check costs more than writing the row. Deleting a run or a message still cascades or nulls
+    # them (Django's on_delete); the learner keeps its database check.
+    run = models.ForeignKey(NotifyRun, on_delete=models.CASCADE, related_name="outcomes", db_constraint=False)
+    # Indexed by outcome_learner_created, which starts with it.
+    learner = models.ForeignKey(
+        "learners.Learner", on_delete=models.CASCADE, related_name="notify_outcomes", db_index=False
+    )
     action = models.CharField(max_length=17, choices=Action.choices)
     reason = models.CharField(max_length=12, choices=Reason.choices, blank=True, default="")
-    notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -307,6 +322,20 @@ class NotifyOutcome(models.Model):
 
     def __str__(self):
         return f"{self.learner_id}: {self.action} {self.reason}".strip()
+
+
+class DispatchRequest(models.Model):
+    """At most one row: when `requested_at` is set, a dispatch task is waiting in the task queue.
+
+    Enqueueing asks for a dispatch after its transaction commits; a Notify run over
+    100,000 learners does so once per chunk. Only the request that finds no waiting
+    task queues one (coalescing), and the task clears the flag as it starts.
+    """
+
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"dispatch requested at {self.requested_at}" if self.requested_at else "no dispatch waiting"
 
 
 class TriggerScan(models.Model):

@@ -2,29 +2,25 @@
 
 from django_q.tasks import async_task
 
+from .models import NotifyRun
+from .notify.engine import execute_run
+from .outbox.dispatch import dispatch_outbox
+from .outbox.wakeup import dispatch_started
+from .triggers import scan_triggers
+
 
 def dispatch_outbox_task():
-    from .services import dispatch_outbox
-
+    # First, so that whatever is queued while this task sends asks for a task of its own.
+    dispatch_started()
     return dispatch_outbox()
 
 
 def scan_triggers_task():
-    from .services import scan_triggers
-
     return scan_triggers()
-
-
-def schedule_dispatch():
-    """Send what was just queued without waiting for the minute schedule."""
-    async_task("notifications.tasks.dispatch_outbox_task", group="outbox")
 
 
 def notify_learners_task(run_id):
     """A Notify click over a large scope (seed 000), run by the worker; progress is on the run."""
-    from .models import NotifyRun
-    from .notify import execute_run
-
     # Claiming the run atomically: a retried or duplicated task must not notify the scope twice.
     claimed = NotifyRun.objects.filter(pk=run_id, status=NotifyRun.Status.PENDING).update(
         status=NotifyRun.Status.RUNNING

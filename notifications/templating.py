@@ -1,8 +1,11 @@
 """Turning an event and its context into the words a recipient reads.
 
 A MessageTemplate row for (event, language) wins; then the English row;
-then the built-in default of notifications.catalogue. Dates are rendered in
-the recipient's time zone and language.
+then the built-in words: template files `messages/<event>/<language>/...`
+found by Django's template loaders (notifications.wording), English, then
+the generic words. Every HTML email is laid out by `messages/base_email.html`
+(header, sign-off, footer saying why the recipient gets it). Dates are
+rendered in the recipient's time zone and language.
 """
 
 import logging
@@ -10,9 +13,9 @@ from dataclasses import dataclass
 
 from django.template import Context, Template
 from django.utils import timezone, translation
-from django.utils.html import linebreaks, urlize
+from django.utils.safestring import mark_safe
 
-from . import catalogue, template_engine, variables
+from . import catalogue, template_engine, variables, wording
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,19 @@ class _Compiled:
     body: Template
     html_body: Template | None
     sms_body: Template | None
+    # True when html_body is a whole page (a file extending the base layout), False when it is content
+    # the base layout wraps (an administrator's HTML).
+    html_is_page: bool = False
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """Sources of the four parts of a message, as a MessageTemplate row holds them."""
+
+    subject: str
+    body: str
+    html_body: str = ""
+    sms_body: str = ""
 
 
 class TemplateCache:
@@ -44,6 +60,7 @@ class TemplateCache:
     def __init__(self):
         self._compiled = {}
         self._rows = None
+        self._layout = None
 
     def _load_rows(self):
         from .models import MessageTemplate
@@ -67,7 +84,18 @@ class TemplateCache:
                 # Saved before templates were checked (e.g. an {% include %}): the built-in words go out instead of
                 # the action that sends the message failing; the row is refused as soon as it is edited.
                 logger.exception("Message template %s [%s] no longer compiles; built-in words used", event, language)
-        return self._compile_source(catalogue.default_template(event, language), event, language)
+        words = wording.builtin_words(event, language)
+        if words.found != (event, language):
+            registered = catalogue.registered_words(event, language)
+            if registered is not None:
+                return self._compile_source(registered, event, language)
+        return _Compiled(
+            subject=words.templates["subject"],
+            body=words.templates["body"] or template_engine.compile_template(""),
+            html_body=words.templates["html_body"],
+            sms_body=words.templates["sms_body"],
+            html_is_page=words.html_is_page,
+        )
 
     def _compile_source(self, source, event, language):
         compile_template = template_engine.compile_template
@@ -81,8 +109,10 @@ class TemplateCache:
         except Exception as exc:  # a saved row that no longer compiles fails its messages, clearly
             raise TemplateRenderError(f"Template for {event} [{language}] does not compile: {exc}") from exc
 
-    def render(self, event, language, context, *, tz="UTC"):
-        """The words of one message; `context` holds plain values only (TemplateRenderError otherwise)."""
+    def render(self, event, language, context, *, tz="UTC", html=True):
+        """The words of one message; `context` holds plain values only (TemplateRenderError otherwise).
+
+        With html=False the HTML version is left empty (it is most of the cost of a render)."""
         try:
             template_engine.require_plain(context)
         except TypeError as exc:
@@ -92,13 +122,23 @@ class TemplateCache:
             ctx = Context(context, autoescape=False)
             subject = " ".join(compiled.subject.render(ctx).split())
             body = compiled.body.render(ctx).strip()
-            if compiled.html_body is not None:
-                html_body = compiled.html_body.render(Context(context, autoescape=True))
-            else:
-                # Links become clickable in the generated HTML version.
-                html_body = linebreaks(urlize(body, nofollow=True, autoescape=True), autoescape=False)
+            html_body = self._html(compiled, context, body) if html else ""
             sms_body = compiled.sms_body.render(ctx).strip() if compiled.sms_body else subject
         return RenderedMessage(subject=subject[:300], body=body, html_body=html_body, sms_body=sms_body)
+
+
+    def _html(self, compiled, context, body):
+        """The HTML version, always inside the base layout: a file's own page, an administrator's HTML
+        wrapped by the layout, or the text body with its links made clickable."""
+        page = {**context, "text_body": body}
+        if compiled.html_body is not None and compiled.html_is_page:
+            return compiled.html_body.render(Context(page, autoescape=True))
+        if compiled.html_body is not None:
+            # Rendered with autoescape (values escaped): safe to place as it is.
+            page["html_content"] = mark_safe(compiled.html_body.render(Context(context, autoescape=True)))
+        if self._layout is None:
+            self._layout = wording.layout()
+        return self._layout.render(Context(page, autoescape=True))
 
 
 def render_message(event, language, context, *, tz="UTC"):
@@ -150,10 +190,22 @@ def template_errors(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE) -> dict
     return errors
 
 
+def builtin_parts(event, language) -> dict:
+    """The sources an administrator starts from when editing the words of (event, language): the
+    built-in subject, text and SMS. The HTML starts empty: the base layout makes it from the text."""
+    words = wording.builtin_words(event, language)
+    return {
+        "subject": words.source("subject"),
+        "body": words.source("body"),
+        "html_body": "",
+        "sms_body": words.source("sms_body"),
+    }
+
+
 def render_parts(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE, context=None) -> RenderedMessage:
     """Render given (possibly unsaved) parts exactly as TemplateCache would; for previews."""
     cache = TemplateCache()
-    source = catalogue.DefaultTemplate(
+    source = _Parts(
         subject=parts.get("subject") or "",
         body=parts.get("body") or "",
         html_body=parts.get("html_body") or "",

@@ -333,6 +333,7 @@ class TrainingRequestAdmin(admin.ModelAdmin):
         """Seed 002 §II: approving offers the next step — dates of the course's sessions for the learner to
         choose from (one date or several), or none."""
         from live_sessions.models import LiveSession
+        from live_sessions.services import approve_with_date_choice
 
         queryset = queryset.select_related("learner", "course")
         submitted = [r for r in queryset if r.status == TrainingRequest.Status.SUBMITTED]
@@ -360,8 +361,8 @@ class TrainingRequestAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda r: services.approve_training_request(
-                r, actor=request.user, sessions=[s for s in chosen if s.course_id == r.course_id]
+            lambda r: approve_with_date_choice(
+                r, [s for s in chosen if s.course_id == r.course_id], actor=request.user
             ),
             lambda n: (
                 (

@@ -6,17 +6,14 @@ class ProgramsConfig(AppConfig):
     name = "programs"
 
     def ready(self):
-        from notifications.message_files import register_message_files_until_the_loader_exists
-
         from . import elearning  # registers the e-learning reminder scan (seed 002) and its send check
 
-        register_message_files_until_the_loader_exists(self)
         elearning.declare_template_variables()
 
         # Date-based triggers of seed 001: the scan schedule runs them, the rule screen describes them.
         from notifications.triggers import DateTrigger, register_date_trigger, register_scanner
 
-        from . import scanners, wording  # noqa: F401 (wording registers the built-in texts)
+        from . import scanners, wording  # noqa: F401 (wording declares what the templates read)
 
         register_scanner(scanners.scan_program_triggers)
         for trigger in scanners.TRIGGERS.values():

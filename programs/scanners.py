@@ -53,7 +53,8 @@ from django.utils.translation import gettext_lazy as _
 from learners.models import Guardian, Learner
 from notifications.models import Event, NotificationRule
 from notifications.notify import ShapeCachedTemplates
-from notifications.services import OutgoingMessage, Recipient, enqueue
+from notifications.outbox import OutgoingMessage, enqueue
+from notifications.recipients import Recipient
 from notifications.variables import person_values
 
 from .models import Assignment, CourseSet, CourseSetCompletion, Program

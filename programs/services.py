@@ -12,9 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
 from notifications.event_rules import apply_rules
+from notifications.events import enabled_rules, messages_for_rules, notify_event
 from notifications.models import Channel, Event, Notification
-from notifications.services import OutgoingMessage, Recipient, enqueue, notify_event
+from notifications.outbox import OutgoingMessage, enqueue
+from notifications.recipients import Recipient
 from notifications.variables import person_values
 
 from .models import Assignment, AssignmentException, CourseSetCompletion, TrainingRequest
@@ -93,6 +96,75 @@ def assign(learner, program, *, due_at=None, group=None, actor=None) -> Assignme
         group_name = group.name if group is not None else ""
         _notify_assignment(Event.PROGRAM_ASSIGNED, assignment, actor=actor, context={"group": group_name})
     return assignment
+
+
+_MANY_COLUMNS = ("learner", "program", "group", "due_at", "assigned_at")
+
+
+def assign_many(rows, *, actor=None, announce=True, now=None) -> list[int]:
+    """Open many assignments at once, set-based (seed 000: Notify over 100,000 learners).
+
+    `rows` are (learner pk, program pk, group pk or None, due_at or None). A learner who already
+    has the program open keeps that assignment (the partial unique constraint decides, so
+    concurrent callers cannot both create it). Returns the pks of the assignments created.
+
+    With `announce` each created assignment fires `program.assigned` as `assign` does, in one
+    pass over the rules; a caller whose own message already announces the training passes
+    announce=False and says why. Callers check eligibility first (check_can_assign).
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    now = now or timezone.now()
+    values = [(learner, program, group, due_at, now) for learner, program, group, due_at in rows]
+    # No savepoint: nothing here is retried on failure, and Notify counts every query per chunk.
+    with transaction.atomic(savepoint=False):
+        if is_postgresql():
+            inserted = copy_insert_ignoring_conflicts(Assignment, _MANY_COLUMNS, values, returning=("id",))
+            created = [pk for (pk,) in inserted]
+        else:
+            open_pairs = set(
+                Assignment.objects.filter(
+                    learner_id__in={r[0] for r in rows}, completed_at__isnull=True, unassigned_at__isnull=True
+                ).values_list("learner_id", "program_id")
+            )
+            fresh, seen = [], set()
+            for learner, program, group, due_at, assigned_at in values:
+                if (learner, program) in open_pairs or (learner, program) in seen:
+                    continue
+                seen.add((learner, program))
+                fresh.append(
+                    Assignment(
+                        learner_id=learner, program_id=program, group_id=group, due_at=due_at, assigned_at=assigned_at
+                    )
+                )
+            created = [a.pk for a in Assignment.objects.bulk_create(fresh)]
+        if announce and created:
+            _announce_assigned(created, actor=actor)
+    return created
+
+
+def _announce_assigned(pks, *, actor):
+    """program.assigned for each of these new assignments: one query for the rules, one enqueue."""
+    rules = enabled_rules(Event.PROGRAM_ASSIGNED)
+    if not rules:
+        return
+    assignments = Assignment.objects.filter(pk__in=pks).select_related("learner__manager", "program", "group")
+    messages = []
+    for assignment in assignments.prefetch_related("learner__guardians").order_by("pk"):
+        messages.extend(
+            messages_for_rules(
+                event=Event.PROGRAM_ASSIGNED,
+                learner=assignment.learner,
+                occurrence=f"a{assignment.pk}",
+                program=assignment.program,
+                context={**_program_context(assignment), "group": assignment.group.name if assignment.group else ""},
+                refs={"assignment": assignment.pk},
+                actor=actor,
+                rules=rules,
+            )
+        )
+    enqueue(messages)
 
 
 def complete_course_set(assignment, course_set, *, actor=None) -> CourseSetCompletion:
@@ -279,22 +351,17 @@ def refuse_training_request(request, *, actor, notify_learner, notify_manager) -
     return request
 
 
-def approve_training_request(request, *, actor, sessions=()) -> TrainingRequest:
-    """Approve a submitted request; with `sessions`, the next step goes with it (seed 002 §II, §III-B): the
-    learner is asked to choose one of these dates, with the words of a date choice after an approved request."""
-    from live_sessions.services import request_participation
-
-    sessions = list(sessions)
+def approve_training_request(request, *, actor) -> TrainingRequest:
+    """Approve a submitted request (seed 002 §II); the next step, a date choice, is
+    live_sessions.services.approve_with_date_choice."""
     with transaction.atomic():
-        locked = TrainingRequest.objects.select_for_update(of=("self",)).select_related("learner").get(pk=request.pk)
+        locked = TrainingRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
         if locked.status != TrainingRequest.Status.SUBMITTED:
             raise ValidationError(f"This request is already {locked.get_status_display().lower()}.")
         locked.status = TrainingRequest.Status.APPROVED
         locked.decided_at = timezone.now()
         locked.decided_by = actor
         locked.save(update_fields=["status", "decided_at", "decided_by"])
-        if sessions:
-            request_participation(locked.learner, sessions, actor=actor, training_request=locked)
     request.status, request.decided_at, request.decided_by = locked.status, locked.decided_at, locked.decided_by
     return request
 
@@ -305,7 +372,7 @@ def _withdraw_waiting_occurrences(event, *, assignment_ids=None, course_set=None
     The new date is a new occurrence (its dedupe key names the date), created by the scan when its day
     comes; messages already sent stay as they are.
     """
-    from notifications.services import cancel
+    from notifications.outbox.dispatch import cancel
 
     from .scanners import anchor_ref
 

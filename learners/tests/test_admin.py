@@ -237,3 +237,33 @@ def test_admin_index_leads_to_the_notify_page_and_messages_awaiting_confirmation
         reverse("admin:notifications_notification_changelist") + "?status__exact=awaiting_confirmation"
     )
     assert queue.status_code == 200  # an unknown filter would redirect with ?e=1
+
+
+def test_an_invitation_added_in_the_admin_is_sent_through_invite(staff_client, superuser):
+    """Seed 002 §I (issue 8): the admin's add form calls learners.services.invite, which emails it."""
+    from learners.models import Invitation
+
+    NotificationRule.objects.all().delete()
+    learner = Learner.objects.create(email="ada@example.com", first_name="Ada", consent_given_at=timezone.now())
+
+    response = staff_client.post(
+        url(Invitation, "add"), {"learner": learner.pk, "source": "manual", "send_email": "on"}
+    )
+
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(learner=learner)
+    assert invitation.created_by == superuser and invitation.sent_at is not None
+    assert Notification.objects.filter(event="invitation.sent", recipient_learner=learner).count() == 1
+
+
+def test_an_existing_invitation_cannot_be_answered_in_the_admin(staff_client):
+    """Seed 002 §I: the learner answers through their link; the admin only shows the answer."""
+    from learners.models import Invitation
+
+    learner = Learner.objects.create(email="ada@example.com", first_name="Ada")
+    invitation = Invitation.objects.create(learner=learner)
+
+    staff_client.post(url(Invitation, "change", invitation.pk), {"status": "accepted", "source": "manual"})
+
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"

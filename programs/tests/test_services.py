@@ -333,3 +333,50 @@ def test_an_inactive_learner_cannot_be_assigned(program):
     with pytest.raises(ValidationError, match="inactive"):
         services.assign(gone, program)
     assert Assignment.objects.count() == 0
+
+
+def test_assign_many_opens_assignments_and_announces_each_like_assign(learner, manager, program, assigned_rule):
+    """seed 001 (issue 8): the set-based assign_many fires program.assigned as assign does."""
+    other = make_learner("olga.other@example.com")
+
+    created = services.assign_many([(learner.pk, program.pk, None, None), (other.pk, program.pk, None, None)])
+
+    assert len(created) == 2
+    assert set(Assignment.objects.filter(pk__in=created).values_list("learner", flat=True)) == {learner.pk, other.pk}
+    rows = outbox("program.assigned")
+    assert {row.recipient_learner for row in rows} == {learner, manager, other}
+    # Same occurrence as assign: assigning the same way again cannot notify twice.
+    assigned = Assignment.objects.get(learner=learner)
+    assert rows.filter(recipient_learner=learner).get().dedupe_key.endswith(f":a{assigned.pk}:r{assigned_rule.pk}")
+
+
+def test_assign_many_keeps_an_open_assignment_and_says_nothing_about_it(learner, program, assigned_rule):
+    """seed 001: one open assignment per program; assign_many skips it, whoever holds the lock first."""
+    existing = services.assign(learner, program)
+    Notification.objects.all().delete()
+
+    created = services.assign_many([(learner.pk, program.pk, None, None), (learner.pk, program.pk, None, None)])
+
+    assert created == []
+    assert list(Assignment.objects.filter(learner=learner)) == [existing]
+    assert not outbox("program.assigned").exists()
+
+
+def test_assign_many_without_announcing_creates_silently(learner, program, assigned_rule):
+    """Seed 000: Notify announces the training in its own message, so it asks for no program.assigned."""
+    created = services.assign_many([(learner.pk, program.pk, None, None)], announce=False)
+
+    assert len(created) == 1
+    assert not outbox("program.assigned").exists()
+
+
+def test_assign_many_costs_the_same_queries_for_3_and_for_30_learners(
+    program, assigned_rule, django_assert_max_num_queries
+):
+    """House rule: set-based work, a fixed number of queries whatever the number of learners."""
+    for size in (3, 30):
+        learners = [make_learner(f"l{size}.{i}@example.com") for i in range(size)]
+        # insert (2), rules, assignments with learners, guardians, templates, enqueue (5 with its savepoint)
+        with django_assert_max_num_queries(11):
+            created = services.assign_many([(lr.pk, program.pk, None, None) for lr in learners])
+        assert len(created) == size

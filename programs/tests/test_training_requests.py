@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from learners.models import Learner
 from live_sessions.models import LiveSession, ParticipationRequest
+from live_sessions.services import approve_with_date_choice
 from notifications.models import Notification, NotificationRule
 from notifications.services import dispatch_outbox
 from programs import services
@@ -118,7 +119,7 @@ def test_seed_002_approving_offers_a_date_choice_with_the_words_of_an_approved_r
         for d in (0, 7)
     ]
     request = services.request_training(learner, course, requested_by=None)
-    services.approve_training_request(request, actor=None, sessions=sessions)
+    approve_with_date_choice(request, sessions, actor=None)
     assert TrainingRequest.objects.get().status == TrainingRequest.Status.APPROVED
     choice = ParticipationRequest.objects.get()
     assert choice.training_request_id == request.pk and set(choice.sessions.all()) == set(sessions)

@@ -82,7 +82,7 @@ def _worker(db_name, host, port, batch_size, barrier, results):
     if batch_size:
         settings.OUTBOX_BATCH_SIZE = batch_size
     logging.getLogger("notifications.outbox").setLevel(logging.WARNING)
-    from notifications.outbox import dispatch_outbox
+    from notifications.outbox.dispatch import dispatch_outbox
 
     connections["default"].ensure_connection()
     barrier.wait(timeout=120)

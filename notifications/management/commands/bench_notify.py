@@ -15,7 +15,9 @@ after the tag), so it can be repeated in the same database; use a throwaway
 database, the data is not cleaned up.
 """
 
+import argparse
 import gc
+import os
 import resource
 import time
 import tracemalloc
@@ -29,9 +31,11 @@ from django.utils import timezone
 
 from learners.models import GroupMembership, Invitation, Learner, LearnerGroup
 from notifications.models import NotifyOutcome, NotifyRun
-from notifications.notify import PHASE_SECONDS, _message, _new_assignments, decide, describe_summary, notify_learners
-from notifications.selectors import load_checklist_data
-from notifications.services import enqueue
+from notifications.notify.checklist import decide, new_assignment_rows, notify_message
+from notifications.notify.engine import notify_learners
+from notifications.notify.selectors import load_checklist_data
+from notifications.notify.summary import describe_summary
+from notifications.outbox import enqueue
 from notifications.templating import TemplateCache
 from programs.models import Assignment, CourseSet, CourseSetCompletion, Program
 
@@ -50,6 +54,11 @@ def count_queries():
         yield counter
 
 
+def _cpu_seconds():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def maxrss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -62,7 +71,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--processes", type=int, default=None, help="Processes sharing the run (default: NOTIFY_PROCESSES)."
         )
-        parser.add_argument("--naive", action="store_true", help="Also time a per-learner loop over 1,000 learners.")
+        parser.add_argument(
+            "--naive",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="Also time a per-learner loop over 1,000 learners and print the ratio (default: yes).",
+        )
         parser.add_argument("--naive-learners", type=int, default=1000)
         parser.add_argument("--tracemalloc", action="store_true", help="Measure Python allocations (slower).")
         parser.add_argument("--profile", action="store_true", help="Print where the set-based run spends its time.")
@@ -83,7 +97,6 @@ class Command(BaseCommand):
             settings.NOTIFY_PROCESSES = options["processes"]
         self.stdout.write(f"  processes sharing the run: {settings.NOTIFY_PROCESSES}")
         rss_before = maxrss_mb()
-        PHASE_SECONDS.clear()
         if options["tracemalloc"]:
             tracemalloc.start()
         profiler = None
@@ -92,10 +105,13 @@ class Command(BaseCommand):
 
             profiler = cProfile.Profile()
             profiler.enable()
+        load_before = os.getloadavg()[0]
+        cpu_before = _cpu_seconds()
         with count_queries() as queries:
             started = time.perf_counter()
             run = notify_learners(ids, actor=None, scope=NotifyRun.Scope.ALL_LEARNERS)
             elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_before
         if profiler is not None:
             import io
             import pstats
@@ -106,14 +122,18 @@ class Command(BaseCommand):
             self.stdout.write(out.getvalue())
         self.stdout.write(self.style.SUCCESS(f"Set-based: {n} learners decided and enqueued in {elapsed:.2f} s"))
         self.stdout.write(f"  {elapsed / n * 1000:.3f} ms per learner, {queries['n']} queries")
+        self.stdout.write(
+            f"  CPU of the Python processes {cpu:.2f} s (PostgreSQL's not counted); "
+            f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after on {os.cpu_count()} cores"
+        )
         self.stdout.write(f"  {describe_summary(run.summary['sent'], run.summary['omitted'])}")
         self.stdout.write(f"  peak RSS {maxrss_mb():.0f} MB (before the run: {rss_before:.0f} MB)")
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if children:
             # Forked processes: their queries and phases are not counted here, only their memory.
             self.stdout.write(f"  peak RSS of one forked process {children:.0f} MB (queries above: parent only)")
-        phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in PHASE_SECONDS.items())
-        self.stdout.write(f"  phases: {phases}")
+        phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in run.phase_seconds.items())
+        self.stdout.write(f"  phases (seconds summed over the processes): {phases}")
         if options["tracemalloc"]:
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
@@ -246,11 +266,13 @@ class Command(BaseCommand):
                 data = load_checklist_data([pk], now=now, lock=True)
                 for learner in data.learners:
                     decision = decide(learner, data, now=now)
-                    for row in _new_assignments([decision], data, now):
-                        row.save()
+                    for learner_id, program_id, group_id, due_at in new_assignment_rows([decision], now=now):
+                        Assignment.objects.create(
+                            learner_id=learner_id, program_id=program_id, group_id=group_id, due_at=due_at
+                        )
                     notification = None
                     if decision.sends:
-                        created = enqueue([_message(decision, run=run, actor=None)], templates=templates)
+                        created = enqueue([notify_message(decision, run=run, actor=None)], templates=templates)
                         notification = created[0] if created else None
                     NotifyOutcome.objects.create(
                         run=run,

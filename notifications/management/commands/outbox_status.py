@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from notifications.outbox import outbox_health
+from notifications.outbox.dispatch import outbox_health
 from notifications.triggers import scan_health
 
 

@@ -1,0 +1,167 @@
+"""Rendering 100,000 Notify messages: each message *shape* is rendered once per batch."""
+
+import html
+import re
+
+from django.utils.functional import Promise
+from django.utils.html import urlize
+
+from ..templating import RenderedMessage, TemplateCache
+
+_MARK = "\x01{}\x02"
+_LEARNER_FIELDS = ("first_name", "last_name", "full_name")
+# Stands in for the learner (a dict of plain values, notifications.variables) while a shape is rendered once.
+_SENTINEL_LEARNER = {name: _MARK.format(name) for name in _LEARNER_FIELDS}
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    try:
+        hash(value)  # the Notify contexts are tuples of named tuples: hashable as they are
+        return value
+    except TypeError:
+        if isinstance(value, list | tuple):
+            return tuple(_freeze(v) for v in value)
+        raise
+
+
+# A link made only of characters urlize leaves as they are, ending with one it does not trim (our signed
+# action links): urlize would give exactly the anchor below, at a hundredth of the cost.
+_PLAIN_LINK = re.compile(r"https?://[A-Za-z0-9\-._~:/]*[A-Za-z0-9/]")
+
+
+def _html_value(value):
+    # The generated HTML version urlizes the body: addresses and links become anchors there too.
+    # (Each shape's first message is compared with a full render: a difference here could only
+    # make that shape render every message for real, never change a word.)
+    if _PLAIN_LINK.fullmatch(value):
+        return f'<a href="{value}" rel="nofollow">{value}</a>'
+    if "." in value or "@" in value or ":" in value:
+        return urlize(value, nofollow=True, autoescape=True)
+    return html.escape(value)  # what django.utils.html.escape does, without its lazy-argument wrapper
+
+
+class _Same:
+    """A lazy translation (the event label) in a shape key, compared by identity: building the key
+    must not translate it for every message. The key holds the object, so its id is never reused."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return id(self.value)
+
+    def __eq__(self, other):
+        return type(other) is _Same and other.value is self.value
+
+
+class ShapeCachedTemplates(TemplateCache):
+    """Renders each message *shape* once per batch instead of once per learner.
+
+    Most Notify messages of a batch differ only by the learner's name, address
+    and link: the same event, language, time zone and training lists. Each shape
+    is rendered once with placeholders; its messages are filled in by string
+    substitution. The placeholder version, filled in, is checked against a real
+    render of the shape's first message: the whole message for the first shape
+    of its kind (event, language, which names are empty), the subject, text and
+    SMS for the next ones, whose HTML (made from the same template and values,
+    and most of the cost of a render) must only hold no placeholder a filter
+    changed. A shape that fails (a filter applied to the name, ...) is always
+    rendered for real.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._shapes = {}
+        # (event, language, flags) -> whether its first shape came out word for word, HTML included.
+        self._kinds = {}
+
+    def render(self, event, language, context, *, tz="UTC"):
+        learner = context.get("learner")
+        if type(learner) is not dict or not learner.keys() <= set(_LEARNER_FIELDS):
+            return super().render(event, language, context, tz=tz)
+        values = {name: str(learner.get(name) or "") for name in _LEARNER_FIELDS}
+        values["recipient_name"] = str(context.get("recipient_name", ""))
+        values["action_url"] = str(context.get("action_url", ""))
+        rest = {k: v for k, v in context.items() if k not in ("learner", "recipient_name", "action_url")}
+        flags = tuple(bool(v) for v in values.values())
+        try:
+            # Hashable as they come (tuples of named tuples): no need to freeze them message by message.
+            items = tuple((k, _Same(v) if issubclass(type(v), Promise) else v) for k, v in rest.items())
+            key = (event, language, tz, items, flags)
+            hash(key)
+        except TypeError:
+            try:
+                key = (event, language, tz, _freeze(rest), flags)
+            except TypeError:
+                return super().render(event, language, context, tz=tz)
+        proto = self._shapes.get(key)
+        if proto is None:
+            marked = {
+                **context,
+                "learner": _SENTINEL_LEARNER,
+                "recipient_name": _MARK.format("recipient_name"),
+                **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
+            }
+            proto = _Proto(super().render(event, language, marked, tz=tz))
+            filled = proto.fill(values)
+            kind = (event, language, flags)
+            if kind not in self._kinds:
+                real = super().render(event, language, context, tz=tz)
+                self._kinds[kind] = same = filled == real
+            else:
+                real = super().render(event, language, context, tz=tz, html=False)
+                same = (
+                    self._kinds[kind]
+                    and (filled.subject, filled.body, filled.sms_body) == (real.subject, real.body, real.sms_body)
+                    and "\x01" not in filled.html_body
+                    and "\x02" not in filled.html_body
+                )
+                real = filled if same else super().render(event, language, context, tz=tz)
+            self._shapes[key] = proto if same else False
+            return real
+        if proto is False:
+            return super().render(event, language, context, tz=tz)
+        return proto.fill(values)
+
+
+_MARK_RE = re.compile("\x01([a-z_]+)\x02")
+
+
+class _Proto:
+    """A message rendered with placeholders, split once into text and placeholder names."""
+
+    def __init__(self, rendered):
+        self.parts = tuple(
+            _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
+        )
+
+    def fill(self, values):
+        html_values = {}
+
+        def join(parts, html=False):
+            if len(parts) == 1:
+                return parts[0]
+            out = list(parts)
+            for i in range(1, len(out), 2):
+                name = out[i]
+                if name not in values:
+                    out[i] = _MARK.format(name)
+                elif html:
+                    if name not in html_values:
+                        html_values[name] = _html_value(values[name])
+                    out[i] = html_values[name]
+                else:
+                    out[i] = values[name]
+            return "".join(out)
+
+        subject, body, html_body, sms_body = self.parts
+        return RenderedMessage(
+            subject=" ".join(join(subject).split())[:300],
+            body=join(body),
+            html_body=join(html_body, html=True),
+            sms_body=join(sms_body),
+        )

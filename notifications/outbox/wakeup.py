@@ -1,0 +1,47 @@
+"""Waking the dispatcher right after messages are queued, with at most one dispatch task waiting.
+
+Every enqueue that queues something calls `request_dispatch` once its
+transaction commits. Queueing one django-q2 task per call made a Notify run
+over 100,000 learners queue hundreds of tasks that mostly found nothing to do;
+instead a single-row flag (`DispatchRequest`) records that a task is waiting,
+and only the call that raises the flag queues one. The task lowers the flag as
+it starts, so whatever is queued while it sends gets a task of its own.
+
+A flag left raised by a task that never ran (broker down, worker killed) goes
+stale after STALE_AFTER, and the every-minute schedule runs the same task, so
+nothing waits longer than it did without coalescing.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import DispatchRequest
+
+STALE_AFTER = timedelta(minutes=5)
+DISPATCH_TASK = "notifications.tasks.dispatch_outbox_task"
+
+
+def _queue_task():
+    from django_q.tasks import async_task
+
+    async_task(DISPATCH_TASK, group="outbox")
+
+
+def request_dispatch() -> bool:
+    """Queue a dispatch task unless one is already waiting; True when this call queued it."""
+    now = timezone.now()
+    raised = DispatchRequest.objects.filter(
+        Q(requested_at__isnull=True) | Q(requested_at__lt=now - STALE_AFTER), pk=1
+    ).update(requested_at=now)
+    if not raised:
+        _, raised = DispatchRequest.objects.get_or_create(pk=1, defaults={"requested_at": now})
+    if raised:
+        _queue_task()
+    return bool(raised)
+
+
+def dispatch_started() -> None:
+    """Called by the dispatch task as it starts: what is queued from now on needs a new task."""
+    DispatchRequest.objects.filter(pk=1).update(requested_at=None)
