@@ -1,18 +1,18 @@
 """Action links about learners, discovered by notifications.links (seed 002 §I)."""
 
-from django.conf import settings
 from django.utils import formats
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 
-from notifications.links import ActionHandler, register_action
+from notifications.links import ActionHandler, make_inbox_url, register_action
 from notifications.recipients import learner_key
 
+from . import selectors
 from .models import Invitation
 from .services import respond_to_invitation
 
 
 class InvitationAction(ActionHandler):
-    title = gettext_lazy("Invitation to the training platform")
+    title = gettext_lazy("Invitation to sign in")
     model = Invitation
 
     def load(self, pk):
@@ -24,6 +24,9 @@ class InvitationAction(ActionHandler):
     def locale(self, obj, recipient_key):
         return obj.learner.language, obj.learner.timezone
 
+    def decisions(self, obj):
+        return [("accept", gettext("Accept")), ("decline", gettext("Decline"))]
+
     def question(self, obj):
         return gettext("%(name)s, you are invited to sign in to the training platform. Do you accept?") % {
             "name": obj.learner.first_name
@@ -32,30 +35,15 @@ class InvitationAction(ActionHandler):
     def current_answer(self, obj):
         if obj.status == Invitation.Status.PENDING:
             return None
-        words = {"when": formats.date_format(obj.responded_at, "DATETIME_FORMAT") if obj.responded_at else ""}
-        if obj.status == Invitation.Status.ACCEPTED:
-            return gettext("You already answered this invitation: you accepted it (%(when)s).") % words
-        if obj.status == Invitation.Status.DECLINED:
-            return gettext("You already answered this invitation: you declined it (%(when)s).") % words
-        return gettext("You already answered this invitation.")
-
-    def next_step(self, obj):
-        if obj.status != Invitation.Status.ACCEPTED:
-            return {
-                "next_step": gettext(
-                    "You will not receive more invitations. If you change your mind, contact your training "
-                    "administrator."
-                )
-            }
-        step = {
-            "next_step": gettext(
-                "Sign in to the training platform with your email address %(email)s: your courses are waiting there."
-            )
-            % {"email": obj.learner.email}
+        when = formats.date_format(obj.responded_at, "DATETIME_FORMAT") if obj.responded_at else ""
+        answer = {
+            Invitation.Status.ACCEPTED: pgettext("invitation", "accepted"),
+            Invitation.Status.DECLINED: pgettext("invitation", "declined"),
+        }.get(obj.status, obj.status)
+        return gettext("You already answered this invitation: %(answer)s %(when)s.") % {
+            "answer": answer,
+            "when": when,
         }
-        if settings.LEARNING_PLATFORM_URL:
-            step.update(next_url=settings.LEARNING_PLATFORM_URL, next_label=gettext("Go to the training platform"))
-        return step
 
     def perform(self, obj, decision, *, recipient_key):
         if not respond_to_invitation(obj, accept=decision == "accept"):
@@ -63,6 +51,20 @@ class InvitationAction(ActionHandler):
         if obj.status == Invitation.Status.ACCEPTED:
             return gettext("Thank you: your invitation is accepted. Welcome aboard!")
         return gettext("Your answer is recorded: you declined the invitation.")
+
+    def next_step(self, obj):
+        """What the learner does now (seed 002 §I): their training to start, and their messages."""
+        if obj.status != Invitation.Status.ACCEPTED:
+            return {
+                "text": gettext("Changed your mind? Ask your training administrator for a new invitation at any time."),
+            }
+        return {
+            "text": gettext("Your next step: start the training waiting for you."),
+            "items": selectors.training_to_start(obj.learner),
+            "empty": gettext("No training is assigned to you yet: your administrator will let you know."),
+            "url": make_inbox_url(recipient=learner_key(obj.learner_id)),
+            "label": gettext("Open my messages"),
+        }
 
 
 register_action("invitation", InvitationAction)

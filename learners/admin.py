@@ -7,17 +7,23 @@ under templates/admin/learners/ and by appending to LearnerGroupAdmin.actions.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from programs.models import Assignment
 
 from . import selectors, services
+from .imports import LearnerResource
 from .models import GroupMembership, Guardian, Invitation, Learner, LearnerGroup
 
 
@@ -107,8 +113,35 @@ class LearnerInvitationInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("created_by", "learner")
 
 
+class LearnerAddForm(forms.ModelForm):
+    send_invitation = forms.BooleanField(
+        label=_("Send the invitation"),
+        required=False,
+        initial=True,
+        help_text=_("Email an invitation to sign in to the platform, reminded 7 and 45 days later without an answer."),
+    )
+
+
+class InviteForm(forms.Form):
+    send_invitation = forms.BooleanField(
+        label=_("Send the invitation"),
+        required=False,
+        initial=True,
+        help_text=_("Off: the invitation is recorded but not emailed (you can send it later with Notify)."),
+    )
+
+
 @admin.register(Learner)
-class LearnerAdmin(admin.ModelAdmin):
+class LearnerAdmin(ImportMixin, admin.ModelAdmin):
+    # Import from a file (seed 002 §I): CSV or XLSX, a preview, and nothing imported while any row is bad.
+    resource_classes = [LearnerResource]
+    import_formats = [CSV, XLSX]
+    import_template_name = "admin/learners/learner/import.html"
+    # The list keeps its own template (Notify button, and the Import button for those allowed to import).
+    change_list_template = "admin/learners/learner/change_list.html"
+    import_export_change_list_template = None
+    add_form = LearnerAddForm
+    actions = ["invite"]
     list_display = [
         "full_name",
         "email",
@@ -155,6 +188,63 @@ class LearnerAdmin(admin.ModelAdmin):
     @admin.display(description=_("groups"), ordering="groups_count")
     def groups_count(self, obj):
         return obj.groups_count
+
+    def has_import_permission(self, request):
+        # An import creates and updates learners: it takes both permissions.
+        return request.user.has_perm("learners.add_learner") and request.user.has_perm("learners.change_learner")
+
+    def process_import(self, request, **kwargs):
+        # Refused for lack of permission before anything else (even a GET), like every custom admin page.
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return super().process_import(request, **kwargs)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "actor": request.user}
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return [*fieldsets, (_("Invitation"), {"fields": ["send_invitation"]})]
+        return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            # Seed 002 §I: adding a learner invites them; the toggle (on by default) says whether it is emailed.
+            services.invite(obj, actor=request.user, send_email=form.cleaned_data.get("send_invitation", False))
+
+    @admin.action(description=_("Invite selected learners to the platform"), permissions=["change"])
+    def invite(self, request, queryset):
+        """Seed 002 §I: invite one or several learners, emailing the invitation unless the toggle is off."""
+        form = InviteForm(request.POST if "confirm" in request.POST else None)
+        if "confirm" not in request.POST or not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/learners/learner/invite.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Invite to the platform"),
+                    "opts": self.model._meta,
+                    "learners": queryset[:50],
+                    "count": queryset.count(),
+                    "form": form,
+                    "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                    "select_across": request.POST.get("select_across", "0"),
+                },
+            )
+        invited = services.invite_many(queryset, actor=request.user, send_email=form.cleaned_data["send_invitation"])
+        self.message_user(
+            request,
+            ngettext("%d learner invited.", "%d learners invited.", len(invited)) % len(invited),
+            messages.SUCCESS,
+        )
+        return None
 
 
 @admin.register(Guardian)

@@ -27,3 +27,20 @@ def groups_with_counts(queryset=None):
         members_count=Count("memberships", distinct=True),
         programs_count=Count("programs", distinct=True),
     )
+
+
+def training_to_start(learner) -> list[dict]:
+    """The learner's open programs and unfinished e-learning courses, soonest due first (two queries)."""
+    from programs.models import Assignment, ELearningEnrollment
+
+    items = [
+        {"title": a.program.title, "due": a.due_at}
+        for a in Assignment.objects.filter(
+            learner=learner, completed_at__isnull=True, unassigned_at__isnull=True
+        ).select_related("program")
+    ]
+    items += [
+        {"title": e.course.title, "due": e.ends_on}
+        for e in ELearningEnrollment.objects.filter(learner=learner, completed_at__isnull=True).select_related("course")
+    ]
+    return sorted(items, key=lambda item: (item["due"] is None, str(item["due"] or "")))

@@ -55,3 +55,42 @@ def respond_to_invitation(invitation, *, accept: bool) -> bool:
         locked.save(update_fields=["status", "responded_at"])
     invitation.status, invitation.responded_at = locked.status, locked.responded_at
     return True
+
+
+def link_imported_learners(links, *, new_emails, source=Invitation.Source.BULK_IMPORT, actor=None) -> None:
+    """After a file import (seed 002 §I): managers by email, group memberships, and an invitation recorded for
+    each new learner — never emailed. `links` is [(email, manager email or "", [group names])], emails in
+    lower case. A fixed number of queries per 2,000 learners."""
+    from django.db.models.functions import Lower
+
+    from .models import GroupMembership, Learner, LearnerGroup
+
+    emails = {email for email, _manager, _groups in links} | {manager for _e, manager, _g in links if manager}
+    ids = dict(
+        Learner.objects.annotate(email_ci=Lower("email")).filter(email_ci__in=emails).values_list("email_ci", "pk")
+    )
+    group_ids = dict(LearnerGroup.objects.values_list("name", "pk"))
+    managed = [Learner(pk=ids[email], manager_id=ids[manager]) for email, manager, _g in links if manager]
+    Learner.objects.bulk_update(managed, ["manager"], batch_size=2000)
+    now = timezone.now()
+    memberships = [
+        GroupMembership(learner_id=ids[email], group_id=group_ids[name], joined_at=now)
+        for email, _manager, groups in links
+        for name in groups
+    ]
+    GroupMembership.objects.bulk_create(memberships, ignore_conflicts=True, batch_size=2000)
+    Invitation.objects.bulk_create(
+        [Invitation(learner_id=ids[email], source=source, created_by=actor, created_at=now) for email in new_emails],
+        batch_size=2000,
+    )
+
+
+def invite_many(learners, *, actor=None, send_email=True) -> list[Invitation]:
+    """Invite several learners from the admin (seed 002 §I); learners with an invitation still pending are
+    left as they are (their reminders are on their way)."""
+    pending = set(
+        Invitation.objects.filter(learner__in=learners, status=Invitation.Status.PENDING).values_list(
+            "learner_id", flat=True
+        )
+    )
+    return [invite(learner, actor=actor, send_email=send_email) for learner in learners if learner.pk not in pending]

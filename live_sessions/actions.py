@@ -187,6 +187,7 @@ class ParticipationChoiceAction(ActionHandler):
     """Choosing one date among several sessions (seed 002 §III-B); the decision is the chosen session's id."""
 
     model = ParticipationRequest
+    offer_again_after_refusal = True
 
     @property
     def title(self):
@@ -205,7 +206,8 @@ class ParticipationChoiceAction(ActionHandler):
         return gettext("%(name)s, which date suits you?") % {"name": obj.learner.first_name}
 
     def decisions(self, obj):
-        sessions = obj.sessions.filter(status=LiveSession.Status.READY).order_by("starts_at")
+        sessions = obj.sessions.filter(status=LiveSession.Status.READY, starts_at__gt=timezone.now())
+        sessions = sessions.order_by("starts_at")
         choices = [(str(s.pk), f"{s.title} — {_when(s)}") for s in sessions]
         return [*choices, ("decline", gettext("None of these dates"))]
 
@@ -231,8 +233,40 @@ class ParticipationChoiceAction(ActionHandler):
         }
 
 
+class SessionSurveyAction(_LearnerAnswer):
+    """The satisfaction survey (seed 002 §V): the page opens the session's feedback form; saying "I have answered"
+    records it, and the learner gets no reminder of it any more."""
+
+    @property
+    def title(self):
+        return gettext("Satisfaction survey")
+
+    def question(self, obj):
+        return gettext("What did you think of “%(title)s”? Please answer the survey, then tell us here.") % {
+            "title": obj.session.title
+        }
+
+    def link(self, obj):
+        if not obj.session.feedback_form_url:
+            return None
+        return {"url": obj.session.feedback_form_url, "label": gettext("Open the survey")}
+
+    def decisions(self, obj):
+        return [("answered", gettext("I have answered the survey"))]
+
+    def current_answer(self, obj):
+        if obj.feedback_answered_at is None:
+            return None
+        return gettext("Thank you: your answer to the survey is recorded.")
+
+    def perform(self, obj, decision, *, recipient_key):
+        services.record_feedback(obj)
+        return gettext("Thank you: your answer to the survey is recorded.")
+
+
 register_action(messages.INVITATION_PURPOSE, SessionInvitationAction)
 register_action(messages.ATTENDANCE_PURPOSE, SessionAttendanceAction)
 register_action(messages.PLACE_PURPOSE, SessionPlaceAction)
 register_action(messages.APPROVAL_PURPOSE, SessionApprovalAction)
 register_action(messages.PARTICIPATION_PURPOSE, ParticipationChoiceAction)
+register_action(messages.SURVEY_PURPOSE, SessionSurveyAction)

@@ -34,7 +34,7 @@ from django.utils.translation import ngettext
 from learners.models import Learner, LearnerGroup
 from lms_notify.admin_base import ReadOnlyAdmin
 
-from . import selectors, services
+from . import admin_journey_forms, selectors, services
 from .flow import FILLING_STATUSES, Trigger
 from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 from .trainers import TRAINERS_GROUP
@@ -892,3 +892,24 @@ class ParticipationRequestAdmin(admin.ModelAdmin):
     list_select_related = ["learner", "chosen_session"]
     readonly_fields = ["created_at", "responded_at", "created_by"]
     date_hierarchy = "created_at"
+    form = admin_journey_forms.ParticipationRequestForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # Seed 002 §III-B: a new date choice goes through the service, which emails the learner.
+        created = services.request_participation(
+            obj.learner, form.cleaned_data["sessions"], actor=request.user, training_request=obj.training_request
+        )
+        obj.pk, obj.created_at, obj.created_by = created.pk, created.created_at, created.created_by
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+
+# Seed 002 actions (convocation "Notify", survey answers, new dates with confirmation).
+from . import admin_journey  # noqa: E402
+
+admin_journey.install(LiveSessionAdmin, SessionLearnerAdmin)

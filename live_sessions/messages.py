@@ -29,6 +29,7 @@ APPROVAL_PURPOSE = "session_approval"
 ATTENDANCE_PURPOSE = "session_attendance"
 PLACE_PURPOSE = "session_place"
 PARTICIPATION_PURPOSE = "participation_choice"
+SURVEY_PURPOSE = "session_survey"
 
 
 # What the templates of each live-session event read beyond the learner and the session (declared with
@@ -37,7 +38,6 @@ PARTICIPATION_PURPOSE = "participation_choice"
 _SAMPLE_URL = f"{settings.SITE_URL}/a/sample-token/"
 EXTRA_VARIABLES = {
     Event.SESSION_INVITATION: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL, "from_waiting_list": False},
-    Event.SESSION_RESCHEDULED: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
     Event.SESSION_APPROVAL_REQUEST: {
         "approver_name": "Pierre Martin",
         "approve_url": _SAMPLE_URL,
@@ -46,6 +46,13 @@ EXTRA_VARIABLES = {
     Event.SESSION_ATTENDANCE_REMINDER: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
     Event.SESSION_WAITING_LEARNERS_INVITATION: {"take_place_url": _SAMPLE_URL},
     Event.SESSION_CONVOCATION: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
+    Event.SESSION_RESCHEDULED: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL, "admin_message": ""},
+    Event.SESSION_FEEDBACK_FORM: {"survey_url": _SAMPLE_URL},
+    Event.PARTICIPATION_CONFIRMED: {"calendar_attached": True},
+    Event.SESSION_FEEDBACK_FORM_REMINDER: {"survey_url": _SAMPLE_URL},
+    Event.PARTICIPATION_REQUEST: {"course": "First aid", "after_training_request": False},
+    Event.PARTICIPATION_REQUEST_AFTER_APPROVAL: {"course": "First aid", "after_training_request": True},
+    Event.PARTICIPATION_REMINDER: {"course": "First aid", "after_training_request": False},
 }
 DESCRIPTIONS = {
     "accept_url": _("Link to accept the invitation."),
@@ -55,11 +62,18 @@ DESCRIPTIONS = {
     "approve_url": _("Link to approve the registration."),
     "confirm_url": _("Link to confirm attendance."),
     "take_place_url": _("Link to take the freed place."),
+    "admin_message": _("The administrator's extra message sent with the new date (may be empty)."),
+    "course": _("Title of the course."),
+    "calendar_attached": _("True when the calendar invitation is attached."),
+    "survey_url": _("Link to the satisfaction survey: it opens the form and records that the learner answered."),
+    "after_training_request": _("True when the dates follow an approved training request."),
 }
 
 
 def declare_template_variables():
     """Offer each event's extra values to its templates (called once, from the app's ready())."""
+    # A new event starts from the learner alone: the date choice after an approved request lists sessions too.
+    variables.offer(Event.PARTICIPATION_REQUEST_AFTER_APPROVAL, "sessions")
     for event, samples in EXTRA_VARIABLES.items():
         variables.offer(event, samples=samples, descriptions={name: DESCRIPTIONS[name] for name in samples})
 
@@ -123,7 +137,9 @@ def invitation_messages(session, invited, *, actor=None) -> list[OutgoingMessage
     return messages
 
 
-def calendar_update_messages(session, session_learners, *, method, actor=None) -> list[OutgoingMessage]:
+def calendar_update_messages(
+    session, session_learners, *, method, actor=None, admin_message=""
+) -> list[OutgoingMessage]:
     """The same invitation again with a higher SEQUENCE: a new date (REQUEST) or the session cancelled (CANCEL)."""
     now = timezone.now()
     event = Event.SESSION_CANCELLED if method == ical.CANCEL else Event.SESSION_RESCHEDULED
@@ -136,6 +152,7 @@ def calendar_update_messages(session, session_learners, *, method, actor=None) -
         recipient = Recipient(learner=learner)
         context = {"learner": learner_context(learner), "session": base}
         if method == ical.REQUEST:
+            context["admin_message"] = admin_message
             expect = [Status.INVITED, Status.REGISTERED]
             if session_learner.status == Status.INVITED:
                 url = _link(INVITATION_PURPOSE, session_learner, recipient, lifetime)
@@ -198,28 +215,57 @@ def manual_email_context(session, session_learner, email_type, *, lifetime) -> d
     elif email_type == EmailType.REGISTRATION_FORM:
         context["action_url"] = session.registration_form_url
     elif email_type in (EmailType.FEEDBACK_FORM, EmailType.FEEDBACK_FORM_REMINDER):
-        context["action_url"] = session.feedback_form_url
+        # Seed 002 §V: the survey goes through our page, which opens the form and records the answer.
+        url = _link(SURVEY_PURPOSE, session_learner, recipient, lifetime)
+        context.update(action_url=url, survey_url=url)
     return context
 
 
-def participation_request_message(request, sessions, *, actor=None) -> OutgoingMessage:
-    """The date choice (seed 002 §III-B): one link to a page offering each session's date."""
+def participation_request_message(request, sessions, *, actor=None, event=None, occurrence=None) -> OutgoingMessage:
+    """The date choice (seed 002 §III-B): one link to a page offering each session's date.
+
+    Its words depend on where it comes from: after an approved training request, or after a confirmed
+    session; `event` and `occurrence` name a reminder of it instead.
+    """
     learner = request.learner
     recipient = Recipient(learner=learner)
     latest = max(sessions, key=lambda s: s.ends_at)
     url = make_action_url(
         purpose=PARTICIPATION_PURPOSE, obj=request.pk, recipient=recipient, expires_in=link_lifetime(latest)
     )
+    after_approval = request.training_request_id is not None
+    if event is None:
+        event = Event.PARTICIPATION_REQUEST_AFTER_APPROVAL if after_approval else Event.PARTICIPATION_REQUEST
+    course = request.training_request.course.title if after_approval else (sessions[0].title if sessions else "")
     return OutgoingMessage(
-        event=Event.PARTICIPATION_REQUEST,
+        event=event,
         channel=Channel.EMAIL,
         recipient=recipient,
-        occurrence=f"pr{request.pk}",
+        occurrence=occurrence or f"pr{request.pk}",
         context={
             "learner": learner_context(learner),
             "sessions": [session_context(s) for s in sorted(sessions, key=lambda s: s.starts_at)],
+            "course": course,
+            "after_training_request": after_approval,
             "action_url": url,
         },
         refs={"participation_request": request.pk},
         actor=actor,
+    )
+
+
+def participation_confirmed_message(session, session_learner, *, actor=None) -> OutgoingMessage:
+    """The learner chose this date: the confirmation with the session's calendar invitation (seed 002 §III-B)."""
+    learner = session_learner.learner
+    calendar = ical.SessionCalendar(session)
+    attach = settings.DATE_CHOICE_CALENDAR_INVITATION
+    return OutgoingMessage(
+        event=Event.PARTICIPATION_CONFIRMED,
+        channel=Channel.EMAIL,
+        recipient=Recipient(learner=learner),
+        occurrence=f"sl{session_learner.pk}:chosen",
+        context={"learner": learner_context(learner), "session": session_context(session), "calendar_attached": attach},
+        refs=_refs(session_learner, [Status.REGISTERED, Status.NEEDS_APPROVAL]),
+        actor=actor,
+        attachments=[calendar.attachment_for(learner)] if attach else [],
     )

@@ -25,6 +25,7 @@ SESSION_EVENTS = [
     Event.SESSION_CUSTOM,
     Event.SESSION_WAITING_LEARNERS_INVITATION,
     Event.SESSION_APPROVAL_REQUEST,
+    Event.PARTICIPATION_CONFIRMED,
 ]
 
 
@@ -64,6 +65,7 @@ for _event in SESSION_EVENTS:
 
 
 @register_send_check(Event.PARTICIPATION_REQUEST)
+@register_send_check(Event.PARTICIPATION_REQUEST_AFTER_APPROVAL)
 @register_send_check(Event.PARTICIPATION_REMINDER)
 def participation_still_pending(notifications) -> dict[int, str]:
     """A date choice already answered (or withdrawn) needs no email (seed 002 §III-B)."""

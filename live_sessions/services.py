@@ -24,6 +24,7 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from notifications.event_rules import apply_rules
 from notifications.models import Event
 from notifications.services import OutgoingMessage, Recipient, enqueue
 from notifications.templating import TemplateCache
@@ -555,9 +556,9 @@ def fill_rate(session) -> float:
     return filled_count(session) / session.capacity
 
 
-def reschedule(session, *, starts_at: datetime, ends_at: datetime, actor=None):
+def reschedule(session, *, starts_at: datetime, ends_at: datetime, actor=None, message: str = ""):
     """New dates: every invited and registered learner gets an update of the same calendar invitation
-    (same UID, SEQUENCE + 1)."""
+    (same UID, SEQUENCE + 1), with the administrator's extra `message` if any (seed 002 §IV)."""
     if ends_at <= starts_at:
         raise LiveSessionError(gettext("The session must end after it starts."))
     with transaction.atomic():
@@ -577,7 +578,9 @@ def reschedule(session, *, starts_at: datetime, ends_at: datetime, actor=None):
                 ).select_related("learner")
             )
             enqueue(
-                messages.calendar_update_messages(locked, recipients, method=ical.REQUEST, actor=actor),
+                messages.calendar_update_messages(
+                    locked, recipients, method=ical.REQUEST, actor=actor, admin_message=message
+                ),
                 return_rows=False,
             )
     return locked
@@ -714,9 +717,21 @@ def _check_email_type(email_type):
 def preview_email(session, session_learners, email_type, *, subject=None, body=None, language="en", samples=3):
     """What `send_email` would send and skip, with the editable words and a few rendered samples."""
     _check_email_type(email_type)
-    rule = RULES[email_type]
+    return _preview(
+        session,
+        session_learners,
+        email_type,
+        RULES[email_type],
+        subject=subject,
+        body=body,
+        language=language,
+        samples=samples,
+    )
+
+
+def _preview(session, session_learners, email_type, rule, *, subject, body, language, samples):
     rows = _load_session_learners(session_learners)
-    eligible, skipped = _skip_reasons(session, rows, email_type)
+    eligible, skipped = _skip_reasons(session, rows, email_type, rule)
     source = _template_source(rule.event, language)
     subject_template = subject if subject is not None else source.subject
     body_template = body if body is not None else source.body
@@ -725,7 +740,7 @@ def preview_email(session, session_learners, email_type, *, subject=None, body=N
     lifetime = messages.link_lifetime(session)
     rendered = []
     for sl in eligible[:samples]:
-        context = _email_context(session, sl, email_type, lifetime)
+        context = _email_context(session, sl, email_type, lifetime, rule)
         try:
             rendered.append(
                 RenderedEmail(
@@ -744,7 +759,7 @@ def preview_email(session, session_learners, email_type, *, subject=None, body=N
         recipients=eligible,
         skipped=skipped,
         samples=rendered,
-        variables=sorted(_email_context(session, eligible[0], email_type, lifetime)) if eligible else [],
+        variables=sorted(_email_context(session, eligible[0], email_type, lifetime, rule)) if eligible else [],
     )
 
 
@@ -985,31 +1000,79 @@ def convoke(session, session_learners, *, actor, subject=None, body=None, includ
     )
 
 
-def request_participation(learner, sessions, *, actor=None) -> ParticipationRequest:
+def preview_convocation(session, session_learners, *, subject=None, body=None, language="en", samples=3):
+    """The auto-generated convocation (seed 002 §III-A) an administrator reviews and may edit before `convoke`:
+    its editable words, who gets it, who is skipped and why, and a few rendered samples."""
+    return _preview(
+        session,
+        session_learners,
+        CONVOCATION,
+        _CONVOCATION_RULE,
+        subject=subject,
+        body=body,
+        language=language,
+        samples=samples,
+    )
+
+
+def request_participation(learner, sessions, *, actor=None, training_request=None) -> ParticipationRequest:
     """Ask the learner to choose one date among several sessions (seed 002 §III-B): the email links to a page
-    offering each date; choosing one registers the learner in that session (its automation applies)."""
+    offering each date; choosing one registers the learner in that session (its automation applies).
+
+    After an approved training request (`training_request`) the email has its own words. Without an answer
+    the learner is reminded 7 and 14 days later (live_sessions.scanners)."""
     sessions = list(sessions)
     if len(sessions) < 1:
         raise LiveSessionError(gettext("Choose at least one session."))
+    closed = [s for s in sessions if s.status != SessionStatus.READY]
+    if closed:
+        raise LiveSessionError(
+            gettext("Only sessions open for registration can be offered: “%(title)s” is %(status)s.")
+            % {"title": closed[0].title, "status": str(SessionStatus(closed[0].status).label).lower()}
+        )
     with transaction.atomic():
-        request = ParticipationRequest.objects.create(learner=learner, created_by=actor)
+        request = ParticipationRequest.objects.create(
+            learner=learner, created_by=actor, training_request=training_request
+        )
         request.sessions.set(sessions)
-        enqueue([messages.participation_request_message(request, sessions, actor=actor)])
+        enqueue(apply_rules([messages.participation_request_message(request, sessions, actor=actor)]))
     return request
 
 
+def approve_with_date_choice(training_request, sessions, *, actor) -> ParticipationRequest | None:
+    """Approve a training request and offer its next step (seed 002 §II, §III-B): the learner chooses one of
+    `sessions`, with the words of a date choice after an approved request. No sessions: approval only."""
+    from programs.services import approve_training_request
+
+    sessions = list(sessions)
+    with transaction.atomic():
+        approve_training_request(training_request, actor=actor)
+        if not sessions:
+            return None
+        return request_participation(training_request.learner, sessions, actor=actor, training_request=training_request)
+
+
 def choose_date(participation_request, *, session) -> SessionLearner:
-    """The learner's choice from a date-choice request: registration in the chosen session."""
+    """The learner's choice from a date-choice request: registration in the chosen session, and the
+    confirmation with its calendar invitation. A full session is refused in words and the request stays
+    open, so the other dates are still offered."""
     with transaction.atomic():
         request = ParticipationRequest.objects.select_for_update().get(pk=participation_request.pk)
         if request.status != ParticipationRequest.Status.PENDING:
             raise LiveSessionError(gettext("You have already answered this request."))
         if not request.sessions.filter(pk=session.pk).exists():
             raise LiveSessionError(gettext("This date was not offered."))
-        session_learner = register(session, request.learner)
+        locked = _lock_session(session)
+        if not locked.requires_approval and not _has_place(locked):
+            raise LiveSessionError(
+                gettext("The session “%(title)s” on this date is full: please choose another date.")
+                % {"title": locked.title}
+            )
+        session_learner = register(locked, request.learner)
         ParticipationRequest.objects.filter(pk=request.pk).update(
             status=ParticipationRequest.Status.CHOSEN, chosen_session=session, responded_at=timezone.now()
         )
+        enqueue(apply_rules([messages.participation_confirmed_message(locked, session_learner)]))
     participation_request.refresh_from_db()
     return session_learner
 

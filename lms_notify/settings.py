@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     # Bootstrap 5 CSS as static files (trainer pages), so no page depends on a CDN.
     "bootstrap",
     "django_q",
+    "import_export",
     "learners",
     "programs",
     "live_sessions",
@@ -137,6 +138,8 @@ OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
 OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=600)
 INBOX_LINK_DAYS = 7
 ACTION_LINK_DAYS = env.int("ACTION_LINK_DAYS", default=30)
+# Seed 002 §III-B: the confirmation of a chosen date carries the calendar invitation unless switched off here.
+DATE_CHOICE_CALENDAR_INVITATION = env.bool("DATE_CHOICE_CALENDAR_INVITATION", default=True)
 
 # Notify buttons: scopes larger than this run in a django-q2 task.
 NOTIFY_SYNC_LIMIT = env.int("NOTIFY_SYNC_LIMIT", default=300)

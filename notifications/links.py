@@ -97,10 +97,11 @@ class ActionHandler:
         """(language, time zone) the page is shown in; None keeps the request's own."""
         return None, None
 
-    def next_step(self, obj) -> dict:
-        """What the recipient can do after answering, for the answer page: {"next_step": words, and optionally
-        "next_url" with "next_label" for one button}. Empty: the page says the general words."""
-        return {}
+    def next_step(self, obj) -> dict | None:
+        """What the recipient does after answering, for the answer page: {"text", and optionally "items" (each
+        with "title" and "due"), "empty" (when there are no items), "url" and "label" for one button}.
+        None: the page says the general words."""
+        return None
 
     def perform(self, obj, decision, *, recipient_key) -> str:
         """Act on the decision (one service call); returns the confirmation shown to the recipient."""

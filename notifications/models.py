@@ -28,12 +28,24 @@ class Event(models.TextChoices):
     INVITATION_SENT = "invitation.sent", _("Invitation to sign in")
     INVITATION_REMINDER = "invitation.reminder", _("Invitation reminder (D+7, D+45)")
     TRAINING_REQUEST_SUBMITTED = "training_request.submitted", _("Training request recorded")
+    TRAINING_REQUEST_SUBMITTED_BY_MANAGER = (
+        "training_request.submitted_by_manager",
+        _("Training request recorded: made by the manager (to the learner)"),
+    )
+    TRAINING_REQUEST_MANAGER_CONFIRMATION = (
+        "training_request.manager_confirmation",
+        _("Training request recorded: confirmation to the manager who made it"),
+    )
     TRAINING_REQUEST_REFUSED = "training_request.refused", _("Training request refused")
     SESSION_CONVOCATION = "session.convocation", _("Convocation to a session")
     SESSION_INVITATION = "session.invitation", _("Calendar invitation to a session")
     SESSION_RESCHEDULED = "session.rescheduled", _("Session date changed")
     SESSION_CANCELLED = "session.cancelled", _("Session cancelled")
-    PARTICIPATION_REQUEST = "participation.request", _("Choose a date")
+    PARTICIPATION_REQUEST = "participation.request", _("Choose a date (after a confirmed session)")
+    PARTICIPATION_REQUEST_AFTER_APPROVAL = (
+        "participation.request_after_approval",
+        _("Choose a date (after an approved training request)"),
+    )
     PARTICIPATION_REMINDER = "participation.reminder", _("Choose a date: reminder (D+7, D+14)")
     PARTICIPATION_CONFIRMED = "participation.confirmed", _("Participation confirmed")
     ELEARNING_REMINDER = "elearning.reminder", _("E-learning end reminder")

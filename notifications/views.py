@@ -74,6 +74,9 @@ def action(request, token):
 
 def _answer(request, link, handler, obj):
     context = {"title": handler.title, "question": handler.question(obj)}
+    if hasattr(handler, "link"):
+        # E.g. the survey's own form (seed 002 §V), opened from the page that records the answer.
+        context["link"] = handler.link(obj)
     answer = handler.current_answer(obj)
     if answer is not None:
         # Already answered: a replayed POST lands here and changes nothing.
@@ -89,13 +92,20 @@ def _answer(request, link, handler, obj):
         message = handler.perform(obj, form.cleaned_data["decision"], recipient_key=link.recipient_key)
     except (ValidationError, ValueError) as exc:
         text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        if getattr(handler, "offer_again_after_refusal", False) and handler.current_answer(obj) is None:
+            # E.g. a full date (seed 002 §III-B): say why, and offer the choices that are still open.
+            choices = handler.decisions(obj)
+            form = DecisionForm(choices=choices)
+            context.update(form=form, choices=choices, error=text)
+            return render(request, "notifications/action.html", context, status=409)
         return _error(request, InvalidDecision(text or _("This answer cannot be recorded.")))
     return _done(request, handler, obj, context, message)
 
 
 def _done(request, handler, obj, context, message):
-    """The answer page, with what happens next (the handler's words, or the general ones of the template)."""
-    return render(request, "notifications/action_done.html", {**context, "message": message, **handler.next_step(obj)})
+    """The answer page, with what happens next: the handler's words, else the general ones of the template."""
+    next_step = handler.next_step(obj) if hasattr(handler, "next_step") else None
+    return render(request, "notifications/action_done.html", {**context, "message": message, "next_step": next_step})
 
 
 def inbox_open(request, token):

@@ -7,6 +7,8 @@ go through programs.services so the notification rules hear about them.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -61,6 +63,23 @@ class AssignmentForm(ServiceCheckedForm):
 class TrainingRequestForm(ServiceCheckedForm):
     def service_check(self, data):
         services.check_can_request_training(data["learner"], data["course"])
+
+
+class ApproveForm(forms.Form):
+    sessions = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Next step: dates the learner chooses from"),
+        help_text=_("Leave empty to approve without offering a date now."),
+    )
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sessions"].queryset = sessions
+        self.fields["sessions"].label_from_instance = lambda s: (
+            f"{s.title} — {timezone.localtime(s.starts_at):%Y-%m-%d %H:%M} ({s.course})"
+        )
 
 
 class AssignmentExceptionForm(ServiceCheckedForm):
@@ -283,7 +302,13 @@ class TrainingRequestAdmin(admin.ModelAdmin):
     list_select_related = ["learner", "course", "requested_by", "decided_by"]
     readonly_fields = ["status", "created_at", "decided_at", "decided_by"]
     date_hierarchy = "created_at"
-    actions = ["approve", "refuse_notify_learner", "refuse_notify_learner_and_manager", "refuse_silently"]
+    actions = [
+        "approve",
+        "refuse_notify_learner",
+        "refuse_notify_learner_and_manager",
+        "refuse_notify_manager",
+        "refuse_silently",
+    ]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -305,13 +330,54 @@ class TrainingRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve selected requests"), permissions=["change"])
     def approve(self, request, queryset):
+        """Seed 002 §II: approving offers the next step — dates of the course's sessions for the learner to
+        choose from (one date or several), or none."""
+        from live_sessions.models import LiveSession
+        from live_sessions.services import approve_with_date_choice
+
+        queryset = queryset.select_related("learner", "course")
+        submitted = [r for r in queryset if r.status == TrainingRequest.Status.SUBMITTED]
+        sessions = LiveSession.objects.filter(
+            course__in={r.course_id for r in submitted},
+            status=LiveSession.Status.READY,
+            starts_at__gt=timezone.now(),
+        ).order_by("starts_at")
+        form = ApproveForm(request.POST if "confirm" in request.POST else None, sessions=sessions)
+        if "confirm" not in request.POST or not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/programs/trainingrequest/approve.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Approve training requests"),
+                    "opts": self.model._meta,
+                    "requests": list(queryset),
+                    "form": form,
+                    "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                },
+            )
+        chosen = list(form.cleaned_data["sessions"])
         _run_each(
             self,
             request,
             queryset,
-            lambda r: services.approve_training_request(r, actor=request.user),
-            lambda n: ngettext("%d request approved.", "%d requests approved.", n) % n,
+            lambda r: approve_with_date_choice(
+                r, [s for s in chosen if s.course_id == r.course_id], actor=request.user
+            ),
+            lambda n: (
+                (
+                    ngettext(
+                        "%d request approved; the learner is asked to choose a date.",
+                        "%d requests approved; the learners are asked to choose a date.",
+                        n,
+                    )
+                    if chosen
+                    else ngettext("%d request approved.", "%d requests approved.", n)
+                )
+                % n
+            ),
         )
+        return None
 
     @admin.action(description=_("Refuse and notify the learner"), permissions=["change"])
     def refuse_notify_learner(self, request, queryset):
@@ -320,6 +386,10 @@ class TrainingRequestAdmin(admin.ModelAdmin):
     @admin.action(description=_("Refuse and notify the learner and their manager"), permissions=["change"])
     def refuse_notify_learner_and_manager(self, request, queryset):
         self._refuse(request, queryset, notify_learner=True, notify_manager=True)
+
+    @admin.action(description=_("Refuse and notify the manager only"), permissions=["change"])
+    def refuse_notify_manager(self, request, queryset):
+        self._refuse(request, queryset, notify_learner=False, notify_manager=True)
 
     @admin.action(description=_("Refuse without notifying anyone"), permissions=["change"])
     def refuse_silently(self, request, queryset):

@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
+from notifications.event_rules import apply_rules
 from notifications.events import enabled_rules, messages_for_rules, notify_event
-from notifications.models import Channel, Event, Notification, NotificationRule
+from notifications.models import Channel, Event, Notification
 from notifications.outbox import OutgoingMessage, enqueue
 from notifications.recipients import Recipient
 from notifications.variables import person_values
@@ -267,11 +268,12 @@ def check_can_request_training(learner, course):
 
 
 def request_training(learner, course, *, requested_by) -> TrainingRequest:
-    """Record a training request and confirm it to the learner (seed 002 §II-A).
+    """Record a training request and confirm it (seed 002 §II-A).
 
-    The confirmation goes by email without confirmation step unless an
-    administrator configured NotificationRules for the event: then the rules
-    decide, and a disabled rule silences it ("can be systematically disabled").
+    The learner's own request: a confirmation to the learner. A request made by
+    the learner's manager (`requested_by` is the manager's user): a different
+    confirmation to the learner saying the manager asked, and one to the manager.
+    Each is an event of the rules catalogue ("can be systematically disabled").
     """
     by_manager = _requested_by_manager(learner, requested_by)
     with transaction.atomic():
@@ -280,36 +282,31 @@ def request_training(learner, course, *, requested_by) -> TrainingRequest:
             learner=learner, course=course, requested_by=requested_by, created_at=timezone.now()
         )
         context = {
+            "learner": person_values(learner),
             "course": course.title,
             "requested_by_manager": by_manager,
             "manager": person_values(learner.manager if by_manager else None),
         }
-        refs = {"training_request": request.pk}
-        event = Event.TRAINING_REQUEST_SUBMITTED
-        if NotificationRule.objects.filter(event=event).exists():
-            notify_event(
+
+        def message(event, recipient):
+            return OutgoingMessage(
                 event=event,
-                learner=learner,
+                channel=Channel.EMAIL,
+                recipient=recipient,
                 occurrence=f"tr{request.pk}",
                 context=context,
-                refs=refs,
+                refs={"training_request": request.pk},
                 actor=requested_by,
             )
+
+        if by_manager:
+            outgoing = [
+                message(Event.TRAINING_REQUEST_SUBMITTED_BY_MANAGER, Recipient(learner=learner)),
+                message(Event.TRAINING_REQUEST_MANAGER_CONFIRMATION, Recipient(learner=learner.manager)),
+            ]
         else:
-            enqueue(
-                [
-                    OutgoingMessage(
-                        event=event,
-                        channel=Channel.EMAIL,
-                        recipient=Recipient(learner=learner),
-                        occurrence=f"tr{request.pk}",
-                        context={"learner": person_values(learner), **context},
-                        refs=refs,
-                        requires_confirmation=False,
-                        actor=requested_by,
-                    )
-                ]
-            )
+            outgoing = [message(Event.TRAINING_REQUEST_SUBMITTED, Recipient(learner=learner))]
+        enqueue(apply_rules(outgoing))
     return request
 
 
@@ -337,7 +334,7 @@ def refuse_training_request(request, *, actor, notify_learner, notify_manager) -
         if notify_manager:
             recipients.append(Recipient(learner=learner.manager))
         enqueue(
-            [
+            apply_rules(
                 OutgoingMessage(
                     event=Event.TRAINING_REQUEST_REFUSED,
                     channel=Channel.EMAIL,
@@ -345,17 +342,18 @@ def refuse_training_request(request, *, actor, notify_learner, notify_manager) -
                     occurrence=f"tr{locked.pk}",
                     context={"learner": person_values(learner), "course": locked.course.title},
                     refs={"training_request": locked.pk},
-                    requires_confirmation=False,
                     actor=actor,
                 )
                 for recipient in recipients
-            ]
+            )
         )
     request.status, request.decided_at, request.decided_by = locked.status, locked.decided_at, locked.decided_by
     return request
 
 
 def approve_training_request(request, *, actor) -> TrainingRequest:
+    """Approve a submitted request (seed 002 §II); the next step, a date choice, is
+    live_sessions.services.approve_with_date_choice."""
     with transaction.atomic():
         locked = TrainingRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
         if locked.status != TrainingRequest.Status.SUBMITTED:

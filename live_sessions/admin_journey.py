@@ -1,0 +1,261 @@
+"""Admin actions of the learner's journey (seed 002) on live sessions: convoking registrants ("Notify"),
+recording survey answers, and changing a session's dates with the administrator's confirmation.
+
+Each action is thin: a confirmation page with a form, then one service call. They are appended to the
+session admins' actions so the live-session admin keeps its own shape.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .flow import LiveSessionError
+from .models import LiveSession, SessionLearner
+
+
+def _page(modeladmin, request, template, **context):
+    return TemplateResponse(
+        request,
+        f"admin/live_sessions/{template}",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            "action": request.POST.get("action", ""),
+            **context,
+        },
+    )
+
+
+class ConvocationForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 14, "cols": 90}))
+    include_calendar = forms.BooleanField(label=_("Include the calendar invitation"), required=False, initial=True)
+
+
+@admin.action(description=_("Notify: convoke the selected registrants"), permissions=["change"])
+def notify_convocation(modeladmin, request, queryset):
+    """Seed 002 §III-A: the auto-generated convocation, shown and editable, with or without the calendar
+    invitation; registered learners only (others are listed as skipped)."""
+    session_ids = set(queryset.values_list("session_id", flat=True))
+    if len(session_ids) != 1:
+        modeladmin.message_user(request, _("Select learners of one session at a time."), messages.WARNING)
+        return None
+    session = LiveSession.objects.get(pk=session_ids.pop())
+    if session.status != LiveSession.Status.READY:
+        modeladmin.message_user(request, _("Only a confirmed (ready) session can be convoked."), messages.WARNING)
+        return None
+    session_learners = list(queryset.select_related("learner"))
+    try:
+        preview = services.preview_convocation(session, session_learners)
+    except LiveSessionError as exc:
+        modeladmin.message_user(request, " ".join(exc.messages), messages.ERROR)
+        return None
+    confirming = "confirm" in request.POST
+    form = ConvocationForm(
+        request.POST if confirming else None,
+        initial={"subject": preview.subject_template, "body": preview.body_template, "include_calendar": True},
+    )
+    if confirming and form.is_valid():
+        try:
+            result = services.convoke(
+                session,
+                session_learners,
+                actor=request.user,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                include_calendar=form.cleaned_data["include_calendar"],
+            )
+        except LiveSessionError as exc:
+            form.add_error(None, exc)
+        else:
+            sent = len(result.sent)
+            modeladmin.message_user(
+                request, ngettext("%d learner convoked.", "%d learners convoked.", sent) % sent, messages.SUCCESS
+            )
+            for session_learner, reason in result.skipped:
+                modeladmin.message_user(request, f"{session_learner.learner.full_name}: {reason}", messages.WARNING)
+            return None
+    return _page(
+        modeladmin,
+        request,
+        "sessionlearner/convocation.html",
+        title=_("Convocation to “%(title)s”") % {"title": session.title},
+        session=session,
+        preview=preview,
+        form=form,
+    )
+
+
+@admin.action(description=_("Record that the satisfaction survey was answered"), permissions=["change"])
+def mark_survey_answered(modeladmin, request, queryset):
+    """Seed 002 §V: an answer received elsewhere; the learner gets no survey reminder any more."""
+    recorded = 0
+    for session_learner in queryset.filter(feedback_answered_at__isnull=True):
+        services.record_feedback(session_learner)
+        recorded += 1
+    modeladmin.message_user(
+        request,
+        ngettext("%d answer recorded.", "%d answers recorded.", recorded) % recorded,
+        messages.SUCCESS,
+    )
+
+
+class RescheduleForm(forms.Form):
+    starts_at = forms.SplitDateTimeField(label=_("New start"))
+    ends_at = forms.SplitDateTimeField(label=_("New end"))
+    message = forms.CharField(
+        label=_("Extra message (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text=_("Sent with the updated calendar invitation to every invited and registered learner."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise forms.ValidationError(_("The session must end after it starts."))
+        return data
+
+
+@admin.action(description=_("Change the dates and notify the learners"), permissions=["change"])
+def change_dates(modeladmin, request, queryset):
+    """Seed 002 §IV: new dates update the calendar invitation of every learner who got one; the administrator
+    confirms on this page and may add a message."""
+    if queryset.count() != 1:
+        modeladmin.message_user(request, _("Select one session."), messages.WARNING)
+        return None
+    session = queryset.get()
+    informed = SessionLearner.objects.filter(
+        session=session, status__in=[SessionLearner.Status.INVITED, SessionLearner.Status.REGISTERED]
+    ).count()
+    confirming = "confirm" in request.POST
+    with timezone.override(session.timezone):
+        form = RescheduleForm(
+            request.POST if confirming else None,
+            initial={
+                "starts_at": timezone.localtime(session.starts_at),
+                "ends_at": timezone.localtime(session.ends_at),
+            },
+        )
+        valid = confirming and form.is_valid()
+    if valid:
+        try:
+            services.reschedule(
+                session,
+                starts_at=form.cleaned_data["starts_at"],
+                ends_at=form.cleaned_data["ends_at"],
+                actor=request.user,
+                message=form.cleaned_data["message"],
+            )
+        except LiveSessionError as exc:
+            form.add_error(None, exc)
+        else:
+            modeladmin.message_user(
+                request,
+                ngettext(
+                    "New dates saved; %d learner gets the updated calendar invitation.",
+                    "New dates saved; %d learners get the updated calendar invitation.",
+                    informed,
+                )
+                % informed,
+                messages.SUCCESS,
+            )
+            return None
+    return _page(
+        modeladmin,
+        request,
+        "livesession/change_dates.html",
+        title=_("New dates for “%(title)s”") % {"title": session.title},
+        session=session,
+        informed=informed,
+        form=form,
+    )
+
+
+class DateChoiceForm(forms.Form):
+    sessions = forms.ModelMultipleChoiceField(
+        queryset=LiveSession.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Dates to offer"),
+        help_text=_("The learner chooses one; without an answer they are reminded 7 and 14 days later."),
+    )
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sessions"].queryset = sessions
+        self.fields["sessions"].label_from_instance = lambda s: (
+            f"{s.title} — {timezone.localtime(s.starts_at, timezone=_zone(s.timezone)):%Y-%m-%d %H:%M} ({s.timezone})"
+        )
+
+
+def _zone(name):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(name)
+
+
+@admin.action(description=_("Ask the selected learners to choose a date"), permissions=["change"])
+def ask_to_choose_a_date(modeladmin, request, queryset):
+    """Seed 002 §III-B, after a confirmed session: the learners choose one date among this session and others
+    ("Request a participation confirmation")."""
+    session_ids = set(queryset.values_list("session_id", flat=True))
+    if len(session_ids) != 1:
+        modeladmin.message_user(request, _("Select learners of one session at a time."), messages.WARNING)
+        return None
+    session = LiveSession.objects.get(pk=session_ids.pop())
+    open_sessions = LiveSession.objects.filter(status=LiveSession.Status.READY, starts_at__gt=timezone.now())
+    if session.course_id:
+        open_sessions = open_sessions.filter(course_id=session.course_id)
+    else:
+        open_sessions = open_sessions.filter(title=session.title)
+    open_sessions = open_sessions.order_by("starts_at")
+    confirming = "confirm" in request.POST
+    form = DateChoiceForm(
+        request.POST if confirming else None,
+        sessions=open_sessions,
+        initial={"sessions": [s.pk for s in open_sessions]},
+    )
+    if confirming and form.is_valid():
+        offered = list(form.cleaned_data["sessions"])
+        asked = 0
+        for session_learner in queryset.select_related("learner"):
+            try:
+                services.request_participation(session_learner.learner, offered, actor=request.user)
+            except LiveSessionError as exc:
+                form.add_error(None, exc)
+                break
+            asked += 1
+        if not form.errors:
+            modeladmin.message_user(
+                request,
+                ngettext("%d learner is asked to choose a date.", "%d learners are asked to choose a date.", asked)
+                % asked,
+                messages.SUCCESS,
+            )
+            return None
+    return _page(
+        modeladmin,
+        request,
+        "sessionlearner/date_choice.html",
+        title=_("Choose a date: “%(title)s”") % {"title": session.title},
+        learners=list(queryset.select_related("learner")[:50]),
+        form=form,
+    )
+
+
+def install(session_admin, session_learner_admin):
+    """Add the actions to the live-session admins as methods named in their `actions` (called from
+    live_sessions.admin); each keeps its declared permission."""
+    for admin_class, funcs in (
+        (session_admin, [change_dates]),
+        (session_learner_admin, [notify_convocation, ask_to_choose_a_date, mark_survey_answered]),
+    ):
+        for func in funcs:
+            setattr(admin_class, func.__name__, func)
+        admin_class.actions = [*(admin_class.actions or []), *(f.__name__ for f in funcs)]
