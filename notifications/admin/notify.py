@@ -27,6 +27,12 @@ from ..notify import selectors as notify_selectors
 from ..notify.engine import notify_learners, preview_ids, start_run
 from ..notify.summary import ACTION_WORDS, REASON_WORDS, describe_summary
 
+# What a Notify run assigns, as the preview counts it.
+ASSIGNMENT_WORDS = {
+    NotifyOutcome.Action.MISSING_TRAINING: _("for missing required training"),
+    NotifyOutcome.Action.RENEWAL: _("to renew a certification"),
+}
+
 Scope = NotifyRun.Scope
 
 
@@ -235,6 +241,9 @@ class NotifyRunAdmin(ReadOnlyAdmin):
             "preview": preview,
             "action_rows": [
                 (ACTION_WORDS.get(k, k), n, preview["samples"].get(k, [])) for k, n in preview["actions"].items()
+            ],
+            "assignment_rows": [
+                (ASSIGNMENT_WORDS.get(k, k), n) for k, n in preview.get("assignments", {}).items()
             ],
             "omitted_rows": [
                 (NotifyOutcome.Reason(k).label, n, preview["samples"].get(k, [])) for k, n in preview["omitted"].items()

@@ -48,7 +48,7 @@ def preview_notify(learners, *, sample_size=5) -> dict:
 
 
 def preview_ids(ids, *, sample_size=5) -> dict:
-    actions, omitted = Counter(), Counter()
+    actions, omitted, assignments = Counter(), Counter(), Counter()
     samples = {}
     now = timezone.now()
     for chunk in _chunks(ids):
@@ -57,6 +57,8 @@ def preview_ids(ids, *, sample_size=5) -> dict:
             decision = decide(learner, data, now=now)
             key = decision.reason if decision.action == Action.OMITTED else decision.action
             (omitted if decision.action == Action.OMITTED else actions)[key] += 1
+            # The same rows the run gives programs.services.assign_many: missing training, renewals.
+            assignments[decision.action] += len(new_assignment_rows([decision], now=now))
             names = samples.setdefault(key, [])
             if len(names) < sample_size:
                 names.append(learner.full_name)
@@ -67,6 +69,8 @@ def preview_ids(ids, *, sample_size=5) -> dict:
         "to_send": sum(actions.values()),
         "omitted_total": sum(omitted.values()),
         "samples": samples,
+        "assignments": {action: n for action, n in assignments.items() if n},
+        "assignments_total": sum(assignments.values()),
     }
 
 

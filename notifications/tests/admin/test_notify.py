@@ -207,3 +207,18 @@ def test_run_and_outcome_lists_are_useful(admin_client, team):
     assert list(response.context["cl"].result_list) == [NotifyOutcome.objects.get(reason="no_consent")]
     response = admin_client.get(outcomes, {"q": "bob@example.com"})
     assert [o.learner for o in response.context["cl"].result_list] == [team["missing"]]
+
+
+def test_the_preview_says_which_assignments_the_run_will_create_and_creates_none(admin_client, team):
+    """Seed 000: besides the emails, the administrator sees the assignments a click will create (missing
+    training, renewals) before confirming; the preview itself assigns nothing."""
+    response = admin_client.get(reverse(PREVIEW), {"scope": "all_learners"})
+
+    assert response.context["preview"]["assignments"] == {"missing_training": 1}
+    page = response.content.decode()
+    assert "It will also create 1 assignment" in page and "1 for missing required training" in page
+    assert not Assignment.objects.filter(learner=team["missing"]).exists()
+
+    admin_client.post(reverse(PREVIEW), {"scope": "all_learners"})
+
+    assert Assignment.objects.filter(learner=team["missing"], program=team["program"]).count() == 1
