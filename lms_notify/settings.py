@@ -29,7 +29,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="LMS Notify")
 # Phone numbers typed without a country code (06 12 34 56 78) are read in this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR").upper()
-# Where learners go once they accept a platform invitation (the "what next" of the answer page); empty: no button.
+# Where learners follow their training (links of Notify reminders); empty: this site's address.
 LEARNING_PLATFORM_URL = env.str("LEARNING_PLATFORM_URL", default="")
 
 INSTALLED_APPS = [
