@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -108,12 +108,22 @@ class _ScanLock:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_LOCK_KEY])
             locked = bool(cursor.fetchone()[0])
         if not locked:
-            self.release()
+            self.release(held=False)
         return locked
 
-    def release(self):
-        if self.wrapper is not None:
-            self.wrapper.close()  # ends the session, and with it the lock
+    def release(self, *, held=True):
+        if self.wrapper is None:
+            return
+        try:
+            if held:
+                # Unlock before closing: closing alone frees the lock only once the server has noticed the
+                # session ended, and a scan starting right after could find it still taken.
+                with self.wrapper.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_ADVISORY_LOCK_KEY])
+        except DatabaseError:
+            logger.warning("Trigger scan lock: unlock failed; closing the session frees it", exc_info=True)
+        finally:
+            self.wrapper.close()
             self.wrapper = None
 
 

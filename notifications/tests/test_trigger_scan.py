@@ -223,6 +223,9 @@ def test_a_scan_while_another_worker_scans_does_nothing(time_machine):
             cursor.execute("SELECT pg_advisory_lock(%s)", [triggers._ADVISORY_LOCK_KEY])
         assert scan_triggers() == 0
         assert not TriggerScan.objects.exists()
+        with other_worker.cursor() as cursor:
+            # Explicitly: a closed session frees its locks only once the server has noticed.
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [triggers._ADVISORY_LOCK_KEY])
     finally:
         other_worker.close()
     scan_triggers()
