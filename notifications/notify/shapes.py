@@ -12,6 +12,9 @@ _MARK = "\x01{}\x02"
 _LEARNER_FIELDS = ("first_name", "last_name", "full_name")
 # Stands in for the learner (a dict of plain values, notifications.variables) while a shape is rendered once.
 _SENTINEL_LEARNER = {name: _MARK.format(name) for name in _LEARNER_FIELDS}
+_LEARNER_KEYS = frozenset(_LEARNER_FIELDS)
+# The context entries that differ from one learner to the next: placeholders in a shape, not part of its key.
+_PER_LEARNER = frozenset(("learner", "recipient_name", "action_url"))
 
 
 def _freeze(value):
@@ -81,24 +84,31 @@ class ShapeCachedTemplates(TemplateCache):
 
     def render(self, event, language, context, *, tz="UTC"):
         learner = context.get("learner")
-        if type(learner) is not dict or not learner.keys() <= set(_LEARNER_FIELDS):
+        if type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
             return super().render(event, language, context, tz=tz)
-        values = {name: str(learner.get(name) or "") for name in _LEARNER_FIELDS}
-        values["recipient_name"] = str(context.get("recipient_name", ""))
-        values["action_url"] = str(context.get("action_url", ""))
-        rest = {k: v for k, v in context.items() if k not in ("learner", "recipient_name", "action_url")}
-        flags = tuple(bool(v) for v in values.values())
+        get = learner.get
+        values = {
+            "first_name": str(get("first_name") or ""),
+            "last_name": str(get("last_name") or ""),
+            "full_name": str(get("full_name") or ""),
+            "recipient_name": str(context.get("recipient_name", "")),
+            "action_url": str(context.get("action_url", "")),
+        }
+        flags = tuple(map(bool, values.values()))
+        # Hashable as they come (tuples of named tuples): no need to freeze them message by message.
+        items = tuple(
+            (k, _Same(v) if issubclass(type(v), Promise) else v) for k, v in context.items() if k not in _PER_LEARNER
+        )
+        key = (event, language, tz, items, flags)
         try:
-            # Hashable as they come (tuples of named tuples): no need to freeze them message by message.
-            items = tuple((k, _Same(v) if issubclass(type(v), Promise) else v) for k, v in rest.items())
-            key = (event, language, tz, items, flags)
-            hash(key)
+            proto = self._shapes.get(key)  # hashes the key once (a tuple does not keep its hash)
         except TypeError:
+            rest = {k: v for k, v in context.items() if k not in _PER_LEARNER}
             try:
                 key = (event, language, tz, _freeze(rest), flags)
             except TypeError:
                 return super().render(event, language, context, tz=tz)
-        proto = self._shapes.get(key)
+            proto = self._shapes.get(key)
         if proto is None:
             marked = {
                 **context,

@@ -1,12 +1,14 @@
 """Benchmark of the Notify buttons (seed 000) at scale, PostgreSQL only.
 
-    manage.py bench_notify --learners 100000 [--naive] [--tracemalloc]
+    manage.py bench_notify --learners 100000 [--processes N] [--no-one-process] [--no-naive] [--tracemalloc]
 
 Builds a realistic population in bulk (groups requiring programs, assignments
 in every state, pending invitations, certifications inside and outside their
 recertification window, learners without consent, some recently notified),
 then times one "Notify All Learners" over it: time to decide and enqueue,
-queries issued, peak memory. --naive also runs a straightforward per-learner
+queries issued, peak memory, seconds by phase. With several processes (the
+default NOTIFY_PROCESSES) a second population is then run in one process, and
+the figures of both are printed. --naive also runs a straightforward per-learner
 loop over 1,000 learners (per-learner queries, rows created one at a time)
 and prints how many times slower it is per learner.
 
@@ -78,6 +80,12 @@ class Command(BaseCommand):
             help="Also time a per-learner loop over 1,000 learners and print the ratio (default: yes).",
         )
         parser.add_argument("--naive-learners", type=int, default=1000)
+        parser.add_argument(
+            "--one-process",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="With several processes, also time the same work in one process (default: yes).",
+        )
         parser.add_argument("--tracemalloc", action="store_true", help="Measure Python allocations (slower).")
         parser.add_argument("--profile", action="store_true", help="Print where the set-based run spends its time.")
         parser.add_argument("--sort", default="cumtime", help="Profile order (cumtime, tottime).")
@@ -93,9 +101,36 @@ class Command(BaseCommand):
         self.stdout.write(f"  built in {time.perf_counter() - started:.1f} s")
         gc.collect()
 
-        if options["processes"]:
-            settings.NOTIFY_PROCESSES = options["processes"]
-        self.stdout.write(f"  processes sharing the run: {settings.NOTIFY_PROCESSES}")
+        processes = options["processes"] or settings.NOTIFY_PROCESSES
+        elapsed = self.timed_run(ids, processes=processes, options=options)
+        if options["one_process"] and processes > 1:
+            # The same work in one process, on a second population of the same shape (the first one
+            # is now rate limited): what a click costs where forking is not possible (django-q2 workers).
+            self.stdout.write(f"Building {n} more learners for the one-process run...")
+            one_ids = self.build(n, f"{tag}b")
+            gc.collect()
+            one = self.timed_run(one_ids, processes=1, options={**options, "profile": False, "tracemalloc": False})
+            self.stdout.write(f"  {processes} processes take {elapsed / one:.2f} of the one-process time")
+
+        if options["naive"]:
+            m = options["naive_learners"]
+            naive_ids = self.build(m, f"{tag}n")
+            with count_queries() as queries:
+                started = time.perf_counter()
+                self.naive(naive_ids)
+                naive_elapsed = time.perf_counter() - started
+            per_naive, per_set = naive_elapsed / m, elapsed / n
+            self.stdout.write(
+                f"Naive loop: {m} learners in {naive_elapsed:.2f} s ({per_naive * 1000:.3f} ms per learner), "
+                f"{queries['n']} queries"
+            )
+            self.stdout.write(self.style.SUCCESS(f"Set-based is {per_naive / per_set:.1f}x faster per learner"))
+
+    def timed_run(self, ids, *, processes, options):
+        """Time one Notify All Learners over `ids` with `processes` processes; print and return seconds."""
+        n = len(ids)
+        settings.NOTIFY_PROCESSES = processes
+        self.stdout.write(f"  processes sharing the run: {processes}")
         rss_before = maxrss_mb()
         if options["tracemalloc"]:
             tracemalloc.start()
@@ -120,7 +155,12 @@ class Command(BaseCommand):
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(options.get("sort") or "cumtime").print_stats(35)
             self.stdout.write(out.getvalue())
-        self.stdout.write(self.style.SUCCESS(f"Set-based: {n} learners decided and enqueued in {elapsed:.2f} s"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Set-based, {processes} process{'es' if processes > 1 else ''}: "
+                f"{n} learners decided and enqueued in {elapsed:.2f} s"
+            )
+        )
         self.stdout.write(f"  {elapsed / n * 1000:.3f} ms per learner, {queries['n']} queries")
         self.stdout.write(
             f"  CPU of the Python processes {cpu:.2f} s (PostgreSQL's not counted); "
@@ -129,29 +169,19 @@ class Command(BaseCommand):
         self.stdout.write(f"  {describe_summary(run.summary['sent'], run.summary['omitted'])}")
         self.stdout.write(f"  peak RSS {maxrss_mb():.0f} MB (before the run: {rss_before:.0f} MB)")
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if children:
-            # Forked processes: their queries and phases are not counted here, only their memory.
+        if processes > 1 and children:
+            # Forked processes: their queries are not counted here, only their memory and phases.
             self.stdout.write(f"  peak RSS of one forked process {children:.0f} MB (queries above: parent only)")
         phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in run.phase_seconds.items())
         self.stdout.write(f"  phases (seconds summed over the processes): {phases}")
+        if processes > 1:
+            each = ", ".join(f"{name} {seconds / processes:.2f} s" for name, seconds in run.phase_seconds.items())
+            self.stdout.write(f"  phases per process (mean): {each}")
         if options["tracemalloc"]:
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             self.stdout.write(f"  peak Python allocations during the run: {peak / 1024 / 1024:.0f} MB")
-
-        if options["naive"]:
-            m = options["naive_learners"]
-            naive_ids = self.build(m, f"{tag}n")
-            with count_queries() as queries:
-                started = time.perf_counter()
-                self.naive(naive_ids)
-                naive_elapsed = time.perf_counter() - started
-            per_naive, per_set = naive_elapsed / m, elapsed / n
-            self.stdout.write(
-                f"Naive loop: {m} learners in {naive_elapsed:.2f} s ({per_naive * 1000:.3f} ms per learner), "
-                f"{queries['n']} queries"
-            )
-            self.stdout.write(self.style.SUCCESS(f"Set-based is {per_naive / per_set:.1f}x faster per learner"))
+        return elapsed
 
     # --- data -----------------------------------------------------------------------------
 
