@@ -10,6 +10,7 @@ rendered in the recipient's time zone and language.
 
 import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.template import Context, Template
@@ -27,6 +28,24 @@ class RenderedMessage:
     body: str
     html_body: str
     sms_body: str
+
+
+# The values that differ from one message of a shape to the next (notifications.notify.shapes), in the
+# order the database fills them in.
+FILL_NAMES = ("first_name", "last_name", "full_name", "recipient_name", "action_url")
+
+
+class Shaped(NamedTuple):
+    """One message as its *shape* and its own values, for the outbox to fill in: the words of a shape
+    travel to the database once, not once per learner (seed 000). `shape.sql_formats()` gives the text,
+    HTML and SMS as PostgreSQL format() strings: %1$s... the values, then %6$s... their HTML versions."""
+
+    shape: object
+    # Already filled: short, and its spaces are normalised after filling.
+    subject: str
+    # FILL_NAMES order; then the same values as the HTML version shows them.
+    values: tuple
+    html_values: tuple
 
 
 class TemplateRenderError(ValueError):

@@ -39,7 +39,7 @@ from django.conf import settings
 
 from programs.models import Program
 
-from ..links import make_action_url
+from ..links import action_url_maker
 from ..models import Channel, Event, NotifyOutcome
 from ..outbox.enqueue import OutgoingMessage
 from ..recipients import Reason as RecipientReason
@@ -189,22 +189,21 @@ def decide(learner, data, *, now) -> Decision:
     return decision
 
 
-def _invitation_url(invitation_id, learner):
-    return make_action_url(
-        purpose="invitation",
-        obj=invitation_id,
-        recipient=Recipient(learner=learner),
-        expires_in=timedelta(days=settings.ACTION_LINK_DAYS),
-    )
+def _invitation_links():
+    """The links of the invitations Notify sends again: (invitation pk, learner) -> link."""
+    make = action_url_maker(purpose="invitation", expires_in=timedelta(days=settings.ACTION_LINK_DAYS))
+    return lambda invitation_id, learner: make(invitation_id, Recipient(learner=learner))
 
 
-def notify_message(decision: Decision, *, run, actor) -> OutgoingMessage:
-    """The one email a decision sends (seed 000: one message per learner per click)."""
+def notify_message(decision: Decision, *, run, actor, invitation_link=None) -> OutgoingMessage:
+    """The one email a decision sends (seed 000: one message per learner per click).
+
+    `invitation_link` (from _invitation_links) is shared by the messages of a chunk; one is made when absent."""
     learner = decision.learner
     context = {"learner": person_values(learner)}
     refs = {"notify_run": run.pk}
     if decision.action == Action.INVITATION:
-        context["action_url"] = _invitation_url(decision.invitation_id, learner)
+        context["action_url"] = (invitation_link or _invitation_links())(decision.invitation_id, learner)
         refs["invitation"] = decision.invitation_id
     elif decision.action == Action.TRAINING_REMINDER:
         context.update(
@@ -231,6 +230,12 @@ def notify_message(decision: Decision, *, run, actor) -> OutgoingMessage:
         requires_confirmation=False,
         actor=actor,
     )
+
+
+def notify_messages(decisions, *, run, actor) -> list[OutgoingMessage]:
+    """The messages of the decisions that send one, in their order (a chunk's, seed 000)."""
+    invitation_link = _invitation_links()
+    return [notify_message(d, run=run, actor=actor, invitation_link=invitation_link) for d in decisions if d.sends]
 
 
 def new_assignment_rows(decisions, *, now):

@@ -25,7 +25,7 @@ from programs.services import assign_many
 
 from ..models import NotifyOutcome, NotifyRun
 from ..outbox.enqueue import enqueue
-from .checklist import Action, decide, new_assignment_rows, notify_message
+from .checklist import Action, decide, new_assignment_rows, notify_messages
 from .selectors import active_learner_ids, load_checklist_data, scope_learner_ids
 from .shapes import ShapeCachedTemplates
 
@@ -107,7 +107,7 @@ def _process_chunk(run, chunk, *, actor, templates) -> Counter:
         # second message would break seed 000's limit of one message per learner per 24 hours.
         assign_many(new_assignment_rows(decisions, now=now), actor=actor, announce=False, now=now)
         t3 = clock()
-        messages = [notify_message(d, run=run, actor=actor) for d in decisions if d.sends]
+        messages = notify_messages(decisions, run=run, actor=actor)
         created = enqueue(messages, templates=templates, return_rows=False) if messages else {}
         t4 = clock()
         notification_of = {m.recipient.learner.pk: created.get(m.dedupe_key[:255]) for m in messages}

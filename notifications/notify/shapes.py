@@ -4,9 +4,9 @@ import html
 import re
 
 from django.utils.functional import Promise
-from django.utils.html import escape, urlize
+from django.utils.html import urlize
 
-from ..templating import RenderedMessage, TemplateCache
+from ..templating import FILL_NAMES, RenderedMessage, Shaped, TemplateCache
 
 _MARK = "\x01{}\x02"
 _LEARNER_FIELDS = ("first_name", "last_name", "full_name")
@@ -32,6 +32,11 @@ def _freeze(value):
 # A link made only of characters urlize leaves as they are, ending with one it does not trim (our signed
 # action links): urlize would give exactly the anchor below, at a hundredth of the cost.
 _PLAIN_LINK = re.compile(r"https?://[A-Za-z0-9\-._~:/]*[A-Za-z0-9/]")
+
+
+def _escape(value):
+    # django.utils.html.escape without its lazy-argument wrapper: the same text (a str, marked safe or not).
+    return html.escape(str(value))
 
 
 def _html_value(value):
@@ -83,10 +88,22 @@ class ShapeCachedTemplates(TemplateCache):
         self._kinds = {}
 
     def render(self, event, language, context, *, tz="UTC"):
+        found = self._shape(event, language, context, tz)
+        return found[0].fill(found[1]) if type(found) is tuple else found
+
+    def shaped(self, event, language, context, *, tz="UTC"):
+        """The message as a Shaped (its shape and this learner's values), or as a RenderedMessage
+        when it has no shape (rendered for real). Either reads exactly as `TemplateCache.render`."""
+        found = self._shape(event, language, context, tz)
+        return found[0].shaped(found[1]) if type(found) is tuple else found
+
+    def _shape(self, event, language, context, tz):
+        """(shape, this message's values), or the RenderedMessage of a message rendered for real."""
         learner = context.get("learner")
         if type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
             return super().render(event, language, context, tz=tz)
         get = learner.get
+        # In FILL_NAMES order (Shaped.values is this dict's values).
         values = {
             "first_name": str(get("first_name") or ""),
             "last_name": str(get("last_name") or ""),
@@ -136,10 +153,27 @@ class ShapeCachedTemplates(TemplateCache):
             return real
         if proto is False:
             return super().render(event, language, context, tz=tz)
-        return proto.fill(values)
+        return proto, values
 
 
 _MARK_RE = re.compile("\x01([a-z_]+)\x02")
+
+
+_POSITION = {name: i for i, name in enumerate(FILL_NAMES, start=1)}
+
+
+def _sql_format(parts, *, html=False):
+    """The parts as a PostgreSQL format() string: text as it is (a % doubled), each value by its position
+    (its HTML version after the plain ones), a placeholder no message fills kept as it reads."""
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part.replace("%", "%%"))
+        elif part in _POSITION:
+            out.append(f"%{_POSITION[part] + (len(FILL_NAMES) if html else 0)}$s")
+        else:
+            out.append(_MARK.format(part).replace("%", "%%"))
+    return "".join(out)
 
 
 class _Proto:
@@ -147,10 +181,37 @@ class _Proto:
 
     def __init__(self, rendered, *, urlized=True):
         # The HTML made from the text body urlizes values; an HTML template (a file's page) only escapes them.
-        self.html_value = _html_value if urlized else escape
+        self.html_value = _html_value if urlized else _escape
         self.parts = tuple(
             _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
         )
+        # The values the HTML version shows (escaped, links made clickable): only these are worked out per message.
+        shown = set(self.parts[2][1::2])
+        self._html_positions = tuple(i for i, name in enumerate(FILL_NAMES) if name in shown)
+        self._subject = None if len(self.parts[0]) > 1 else " ".join(self.parts[0][0].split())[:300]
+        self._sql = None
+
+    def sql_formats(self):
+        """(text, HTML, SMS) as PostgreSQL format() strings over the values of Shaped."""
+        if self._sql is None:
+            _, body, html_body, sms_body = self.parts
+            self._sql = (_sql_format(body), _sql_format(html_body, html=True), _sql_format(sms_body))
+        return self._sql
+
+    def shaped(self, values):
+        subject = self._subject
+        if subject is None:
+            subject = " ".join(
+                "".join(
+                    part if i % 2 == 0 else values.get(part, _MARK.format(part)) for i, part in enumerate(self.parts[0])
+                ).split()
+            )[:300]
+        plain = tuple(values.values())  # in FILL_NAMES order: ShapeCachedTemplates._shape builds them so
+        html_values = [""] * len(plain)
+        html_value = self.html_value
+        for i in self._html_positions:
+            html_values[i] = html_value(plain[i])
+        return Shaped(shape=self, subject=subject, values=plain, html_values=tuple(html_values))
 
     def fill(self, values):
         html_values = {}

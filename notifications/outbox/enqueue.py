@@ -11,15 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 
-from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
+from lms_notify.bulk import columns_sql, is_postgresql
 
 from ..models import Channel, Event, Notification, NotificationRule
 from ..recipients import Recipient
-from ..templating import TemplateCache
+from ..templating import FILL_NAMES, RenderedMessage, TemplateCache
 from .wakeup import request_dispatch
 
 
@@ -50,8 +50,11 @@ class OutgoingMessage:
 _EVENT_LABELS = dict(Event.choices)
 
 
-def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, now) -> dict:
-    """The outbox row for one message as field values: rendered, or omitted with its reason."""
+def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, now, shaped=None) -> dict:
+    """The outbox row for one message as field values: rendered, or omitted with its reason.
+
+    With `shaped` (a ShapeCachedTemplates' method of that name) a message made from a shape comes
+    back with its text and HTML left to the database: None, and the Shaped under "shape"."""
     recipient, channel = message.recipient, message.channel
     learner = recipient.subject_learner
     language, tz = (learner.language, learner.timezone) if learner is not None else ("en", "UTC")
@@ -63,17 +66,21 @@ def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, 
         "event_label": _EVENT_LABELS.get(message.event, message.event),
         **message.context,
     }
+    shape = None
     if message.subject is not None or message.body is not None:
         subject, body = message.subject or "", message.body or ""
         rendered_html, sms_body = linebreaks(escape(body)), subject
     else:
-        rendered = templates.render(message.event, language, context, tz=tz)
-        subject, body, rendered_html, sms_body = (
-            rendered.subject,
-            rendered.body,
-            rendered.html_body,
-            rendered.sms_body,
-        )
+        rendered = (shaped or templates.render)(message.event, language, context, tz=tz)
+        if type(rendered) is RenderedMessage:
+            subject, body, rendered_html, sms_body = (
+                rendered.subject,
+                rendered.body,
+                rendered.html_body,
+                rendered.sms_body,
+            )
+        else:
+            shape, subject, body, rendered_html, sms_body = rendered, rendered.subject, None, None, None
     if channel == Channel.SMS:
         body, rendered_html = sms_body, ""
     if reason:
@@ -103,6 +110,7 @@ def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, 
         created_by=message.actor,
         created_at=now,
         next_attempt_at=max(message.not_before or now, now),
+        **({"shape": shape} if shape is not None else {}),
     )
 
 
@@ -191,27 +199,90 @@ def _copy_row(values, plan, dumps=json.dumps, plain=_plain_json):
 
 def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
     """PostgreSQL: stream the rows with COPY; the unique dedupe_key stays the arbiter between
-    concurrent callers and the result names exactly the rows this call inserted."""
+    concurrent callers and the result names exactly the rows this call inserted.
+
+    Messages made from a shape (ShapeCachedTemplates) travel as their shape, once, and their own
+    values; the database fills the text and HTML in (seed 000: 100,000 messages that differ only
+    by a name and a link)."""
     names, plan = _copy_plan()
-    rows, queued = {}, set()
+    shaped = getattr(templates, "shaped", None)
+    rows, queued, shapes = {}, set(), {}
+    blank = (None,) * (1 + 2 * len(FILL_NAMES))
     for message in messages:
-        values = _notification_fields(message, templates=templates, now=now)
+        values = _notification_fields(message, templates=templates, now=now, shaped=shaped)
         key = values["dedupe_key"]
         if key in rows:
             continue  # the first message of a key wins, as in the bulk_create path
-        rows[key] = _copy_row(values, plan)
+        row = _copy_row(values, plan)
+        shape = values.get("shape")
+        if shape is None:
+            row.extend(blank)
+        else:
+            number = shapes.setdefault((shape.shape, message.channel), len(shapes) + 1)
+            row.append(number)
+            row.extend(shape.values)
+            row.extend(shape.html_values)
+        rows[key] = row
         if values["status"] == Notification.Status.QUEUED:
             queued.add(key)
     if not rows:
         return {}
     with transaction.atomic():
-        inserted = copy_insert_ignoring_conflicts(
-            Notification, names, list(rows.values()), returning=("id", "dedupe_key")
-        )
+        inserted = _insert_shaped(names, list(rows.values()), shapes)
         created = {key: pk for pk, key in inserted}
         if not queued.isdisjoint(created):
             transaction.on_commit(request_dispatch, robust=True)
     return created
+
+
+def _shape_formats(shape, channel):
+    """(text, HTML) of a shape's messages on `channel`, as the database fills them in."""
+    body, html_body, sms_body = shape.sql_formats()
+    if channel == Channel.SMS:
+        return sms_body, ""
+    return body, html_body if channel == Channel.EMAIL else ""
+
+
+def _insert_shaped(names, rows, shapes) -> list[tuple]:
+    """Insert the rows (the `names` columns, then a shape number and its values or Nones) skipping any
+    whose dedupe_key is taken, as copy_insert_ignoring_conflicts does; the text and HTML of a shaped
+    row are its shape's filled in with the row's values. Returns (id, dedupe_key) of the rows inserted."""
+    quote = connection.ops.quote_name
+    table = quote(Notification._meta.db_table)
+    columns = columns_sql(Notification, names)
+    fills = [f"_v{i}" for i in range(1, len(FILL_NAMES) + 1)]
+    html_fills = [f"_h{i}" for i in range(1, len(FILL_NAMES) + 1)]
+    extra = ", ".join(f"NULL::text AS {name}" for name in (*fills, *html_fills))
+    plain = ", ".join(f"m.{name}" for name in fills)
+    html_args = ", ".join(f"m.{name}" for name in (*fills, *html_fills))
+    filled = {
+        "body": f"CASE WHEN m._shape IS NULL THEN m.body ELSE format(s.body, {plain}) END",
+        "html_body": f"CASE WHEN m._shape IS NULL THEN m.html_body ELSE format(s.html_body, {html_args}) END",
+    }
+    select = ", ".join(filled.get(name, f"m.{quote(Notification._meta.get_field(name).column)}") for name in names)
+    with connection.cursor() as cursor:
+        # Dropped at commit, so they always have the table's current columns; their rows never outlive
+        # the statement that moves them (a second call in the same transaction reuses them).
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS _outbox_rows ON COMMIT DROP AS "
+            f"SELECT {columns}, NULL::integer AS _shape, {extra} FROM {table} WITH NO DATA; "
+            "CREATE TEMP TABLE IF NOT EXISTS _outbox_shapes (id integer, body text, html_body text) ON COMMIT DROP"
+        )
+        if shapes:
+            with cursor.cursor.copy("COPY _outbox_shapes (id, body, html_body) FROM STDIN") as copy:
+                for (shape, channel), number in shapes.items():
+                    copy.write_row((number, *_shape_formats(shape, channel)))
+        with cursor.cursor.copy(
+            f"COPY _outbox_rows ({columns}, _shape, {', '.join((*fills, *html_fills))}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"WITH m AS (DELETE FROM _outbox_rows RETURNING *), s AS (DELETE FROM _outbox_shapes RETURNING *) "
+            f"INSERT INTO {table} ({columns}) SELECT {select} FROM m LEFT JOIN s ON s.id = m._shape "
+            f"ON CONFLICT DO NOTHING RETURNING id, dedupe_key"
+        )
+        return cursor.fetchall()
 
 
 def confirm(notifications, *, actor) -> int:
