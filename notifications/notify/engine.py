@@ -236,5 +236,3 @@ def notify_learners(learners, *, actor, scope, group=None, learner=None) -> Noti
         learner = ids[0]
     run = start_run(actor=actor, scope=scope, group=group, learner=learner, total=len(ids))
     return execute_run(run, ids)
-
-

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import BigIntegerField, Count, F, Func, Lookup, Q
 from django.db.models.base import ModelState
@@ -66,11 +67,18 @@ def _among(field, ids):
     return Q(**{f"{field}__in": ids})
 
 
+def training_url() -> str:
+    """Where the learner follows their training: the platform, else this site's address."""
+    return settings.LEARNING_PLATFORM_URL or f"{settings.SITE_URL}/"
+
+
 @dataclass
 class ChecklistData:
     """What the checklist needs about a chunk of learners, keyed by learner pk."""
 
     learners: list
+    # Read once for the chunk, not once for each item to do.
+    training_url: str = field(default_factory=training_url)
     programs: dict = field(default_factory=dict)
     # learner pk -> (messages in the last 24 h, messages in the last 14 days)
     recent: dict = field(default_factory=dict)
