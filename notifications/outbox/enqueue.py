@@ -258,7 +258,8 @@ def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
             queued.add(key)
     if not rows:
         return {}
-    with transaction.atomic():
+    # No savepoint: nothing here is retried on failure, and a Notify chunk counts its queries (seed 000).
+    with transaction.atomic(savepoint=False):
         inserted = _insert_shaped(names, list(rows.values()), shapes)
         created = {key: pk for pk, key in inserted}
         if not queued.isdisjoint(created):
