@@ -20,7 +20,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from lms_notify.bulk import copy_rows, is_postgresql
+from lms_notify.bulk import is_postgresql
 from programs.services import assign_many
 
 from ..models import NotifyOutcome, NotifyRun
@@ -77,19 +77,57 @@ def preview_ids(ids, *, sample_size=5) -> dict:
 # --- Run ---
 
 
-_OUTCOME_COLUMNS = ("run", "learner", "action", "reason", "notification", "created_at")
+_OUTCOME_SQL = """
+    INSERT INTO {table} (run_id, learner_id, action, reason, notification_id, created_at)
+    SELECT %s, learner, action, reason, notification, %s
+    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) AS o(learner, action, reason, notification)
+"""
 
 
-def _write_outcomes(rows):
-    """One NotifyOutcome per learner of the chunk; on PostgreSQL streamed with COPY (no conflict is possible)."""
-    if not rows:
+def _array(values) -> str:
+    """A PostgreSQL array literal of integers (None for NULL): one parameter for a whole chunk."""
+    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
+
+
+def _text_array(values) -> str:
+    """A PostgreSQL array literal of texts (a chunk's actions or reasons: a handful of distinct values)."""
+    quoted = {v: '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in set(values)}
+    return "{" + ",".join(map(quoted.__getitem__, values)) + "}"
+
+
+def _write_outcomes(run, decisions, notification_of, *, now):
+    """One NotifyOutcome per learner of the chunk, with the message sent to them (notification_of: learner
+    pk -> outbox row, None if not sent). On PostgreSQL one INSERT from arrays: no conflict is possible."""
+    if not decisions:
         return
+    learners = [d.learner.pk for d in decisions]
     if is_postgresql():
-        copy_rows(NotifyOutcome, _OUTCOME_COLUMNS, rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _OUTCOME_SQL.format(table=connection.ops.quote_name(NotifyOutcome._meta.db_table)),
+                [
+                    run.pk,
+                    now,
+                    _array(learners),
+                    _text_array([d.action for d in decisions]),
+                    _text_array([d.reason for d in decisions]),
+                    _array([notification_of.get(pk) for pk in learners]),
+                ],
+            )
         return
-    names = [f"{name}_id" if name in ("run", "learner", "notification") else name for name in _OUTCOME_COLUMNS]
     NotifyOutcome.objects.bulk_create(
-        [NotifyOutcome(**dict(zip(names, row, strict=True))) for row in rows], batch_size=CHUNK_SIZE
+        [
+            NotifyOutcome(
+                run_id=run.pk,
+                learner_id=pk,
+                action=d.action,
+                reason=d.reason,
+                notification_id=notification_of.get(pk),
+                created_at=now,
+            )
+            for pk, d in zip(learners, decisions, strict=True)
+        ],
+        batch_size=CHUNK_SIZE,
     )
 
 
@@ -111,9 +149,7 @@ def _process_chunk(run, chunk, *, actor, templates) -> Counter:
         created = enqueue(messages, templates=templates, return_rows=False) if messages else {}
         t4 = clock()
         notification_of = {m.recipient.learner.pk: created.get(m.dedupe_key[:255]) for m in messages}
-        _write_outcomes(
-            [(run.pk, d.learner.pk, d.action, d.reason, notification_of.get(d.learner.pk), now) for d in decisions]
-        )
+        _write_outcomes(run, decisions, notification_of, now=now)
         chunk_summary = {"sent": Counter(), "omitted": Counter()}
         for d in decisions:
             if d.action == Action.OMITTED:
