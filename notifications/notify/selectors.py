@@ -39,13 +39,13 @@ def active_learner_ids(learners) -> list[int]:
     Inactive learners are not in scope at all (seed 000 is about learners you manage).
     """
     if hasattr(learners, "model") and hasattr(learners, "values_list"):
-        qs = learners.filter(is_active=True)
-    else:
-        pks = [getattr(item, "pk", item) for item in learners]
-        if not pks:
-            return []
-        qs = Learner.objects.filter(_among("pk", pks), is_active=True)
-    return list(qs.order_by("pk").values_list("pk", flat=True).distinct())
+        # A queryset may join (a group's members): each learner once.
+        return list(learners.filter(is_active=True).order_by("pk").values_list("pk", flat=True).distinct())
+    pks = [getattr(item, "pk", item) for item in learners]
+    if not pks:
+        return []
+    # Primary keys are unique: no DISTINCT (a sort of the whole scope) is needed.
+    return list(Learner.objects.filter(_among("pk", pks), is_active=True).order_by("pk").values_list("pk", flat=True))
 
 
 class _AnyOf(Lookup):
