@@ -167,9 +167,7 @@ def action_url_maker(*, purpose, expires_in: timedelta | None = None):
         expires_in = timedelta(days=settings.ACTION_LINK_DAYS)
     expires_at = _link_expiry(expires_in)
     signer = signing.TimestampSigner(salt=ACTION_SALT)  # what signing.dumps builds for each call
-    before, _, after = _absolute(reverse("notifications:action", kwargs={"token": _TOKEN_SLOT})).rpartition(
-        _TOKEN_SLOT
-    )
+    before, _, after = _absolute(reverse("notifications:action", kwargs={"token": _TOKEN_SLOT})).rpartition(_TOKEN_SLOT)
 
     def make(obj, recipient) -> str:
         payload = {"p": purpose, "o": _object_pk(obj), "r": recipient_key(recipient), "e": expires_at}

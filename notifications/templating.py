@@ -37,8 +37,10 @@ FILL_NAMES = ("first_name", "last_name", "full_name", "recipient_name", "action_
 
 class Shaped(NamedTuple):
     """One message as its *shape* and its own values, for the outbox to fill in: the words of a shape
-    travel to the database once, not once per learner (seed 000). `shape.sql_formats()` gives the text,
-    HTML and SMS as PostgreSQL format() strings: %1$s... the values, then %6$s... their HTML versions."""
+    travel to the database once, not once per learner (seed 000). `shape.layouts()` gives the text, HTML
+    and SMS versions as (texts, positions): texts[0], the value at positions[0], texts[1]... (the HTML
+    version takes its values from html_values), and `shape.fill(dict(zip(FILL_NAMES, values)))` the
+    RenderedMessage."""
 
     shape: object
     # Already filled: short, and its spaces are normalised after filling.
@@ -147,7 +149,6 @@ class TemplateCache:
             html_body = self._html(compiled, context, body) if html else ""
             sms_body = compiled.sms_body.render(ctx).strip() if compiled.sms_body else subject
         return RenderedMessage(subject=subject[:300], body=body, html_body=html_body, sms_body=sms_body)
-
 
     def _html(self, compiled, context, body):
         """The HTML version, always inside the base layout: a file's own page, an administrator's HTML

@@ -159,21 +159,21 @@ class ShapeCachedTemplates(TemplateCache):
 _MARK_RE = re.compile("\x01([a-z_]+)\x02")
 
 
-_POSITION = {name: i for i, name in enumerate(FILL_NAMES, start=1)}
+_POSITION = {name: i for i, name in enumerate(FILL_NAMES)}
 
 
-def _sql_format(parts, *, html=False):
-    """The parts as a PostgreSQL format() string: text as it is (a % doubled), each value by its position
-    (its HTML version after the plain ones), a placeholder no message fills kept as it reads."""
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            out.append(part.replace("%", "%%"))
-        elif part in _POSITION:
-            out.append(f"%{_POSITION[part] + (len(FILL_NAMES) if html else 0)}$s")
+def _layout(parts):
+    """(texts, positions): the parts as the texts between the values and, for each value, its position in
+    FILL_NAMES; a placeholder no message fills is kept as it reads, in the text around it."""
+    texts, positions = [parts[0]], []
+    for i in range(1, len(parts), 2):
+        name, after = parts[i], parts[i + 1]
+        if name in _POSITION:
+            positions.append(_POSITION[name])
+            texts.append(after)
         else:
-            out.append(_MARK.format(part).replace("%", "%%"))
-    return "".join(out)
+            texts[-1] += _MARK.format(name) + after
+    return tuple(texts), tuple(positions)
 
 
 class _Proto:
@@ -189,14 +189,14 @@ class _Proto:
         shown = set(self.parts[2][1::2])
         self._html_positions = tuple(i for i, name in enumerate(FILL_NAMES) if name in shown)
         self._subject = None if len(self.parts[0]) > 1 else " ".join(self.parts[0][0].split())[:300]
-        self._sql = None
+        self._layouts = None
 
-    def sql_formats(self):
-        """(text, HTML, SMS) as PostgreSQL format() strings over the values of Shaped."""
-        if self._sql is None:
-            _, body, html_body, sms_body = self.parts
-            self._sql = (_sql_format(body), _sql_format(html_body, html=True), _sql_format(sms_body))
-        return self._sql
+    def layouts(self):
+        """The text, HTML and SMS versions as (texts, positions): each version reads texts[0], then the
+        value at positions[0] (Shaped.values, or Shaped.html_values for the HTML), texts[1], and so on."""
+        if self._layouts is None:
+            self._layouts = tuple(_layout(parts) for parts in self.parts[1:])
+        return self._layouts
 
     def shaped(self, values):
         subject = self._subject

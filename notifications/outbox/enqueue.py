@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -228,6 +229,40 @@ def _copy_row(values, fks, jsons, dumps=json.dumps, plain=_plain_json):
     return row
 
 
+# Values a shaped row carries for its text, and for its HTML: a version with more is filled in here.
+_SLOTS = 4
+
+
+class _ShapeRow(NamedTuple):
+    """A shape on one channel as the database fills it in: the texts between the values of the text
+    and of the HTML version (each padded to _SLOTS + 1), and the positions of those values."""
+
+    number: int
+    texts: tuple
+    text_at: tuple
+    html_texts: tuple
+    html_at: tuple
+
+
+def _shape_row(shape, channel, number) -> _ShapeRow | None:
+    """The shape's text and HTML versions on `channel` (None when one has more than _SLOTS values)."""
+    text, html, sms = shape.layouts()
+    text = sms if channel == Channel.SMS else text
+    html = html if channel == Channel.EMAIL else (("",), ())
+    if len(text[1]) > _SLOTS or len(html[1]) > _SLOTS:
+        return None
+    pad = ("",) * _SLOTS
+    return _ShapeRow(number, (*text[0], *pad)[: _SLOTS + 1], text[1], (*html[0], *pad)[: _SLOTS + 1], html[1])
+
+
+def _filled(shaped, channel) -> tuple:
+    """(text, HTML) of a shaped message filled in here, as _notification_values gives them."""
+    rendered = shaped.shape.fill(dict(zip(FILL_NAMES, shaped.values, strict=True)))
+    if channel == Channel.SMS:
+        return rendered.sms_body, ""
+    return rendered.body, rendered.html_body if channel == Channel.EMAIL else ""
+
+
 def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
     """PostgreSQL: stream the rows with COPY; the unique dedupe_key stays the arbiter between
     concurrent callers and the result names exactly the rows this call inserted.
@@ -239,20 +274,34 @@ def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
     shaped = getattr(templates, "shaped", None)
     rows, queued, shapes = {}, set(), {}
     key_at, status_at = _FIELD_NAMES.index("dedupe_key"), _FIELD_NAMES.index("status")
-    unshaped = (*defaults, None, *(None,) * (2 * len(FILL_NAMES)))
+    body_at, html_at = _FIELD_NAMES.index("body"), _FIELD_NAMES.index("html_body")
+    no_slots = (None,) * (1 + 2 * _SLOTS)
     for message in messages:
         values, shape = _notification_values(message, templates=templates, now=now, shaped=shaped)
         key = values[key_at]
         if key in rows:
             continue  # the first message of a key wins, as in the bulk_create path
+        slots = no_slots
+        if shape is not None:
+            where = (shape.shape, message.channel)
+            if where not in shapes:
+                shapes[where] = _shape_row(shape.shape, message.channel, number=len(shapes) + 1)
+            layout = shapes[where]
+            if layout is None:
+                values = list(values)
+                values[body_at], values[html_at] = _filled(shape, message.channel)
+            else:
+                plain, html_values = shape.values, shape.html_values
+                slots = (
+                    layout.number,
+                    *[plain[i] for i in layout.text_at],
+                    *(None,) * (_SLOTS - len(layout.text_at)),
+                    *[html_values[i] for i in layout.html_at],
+                    *(None,) * (_SLOTS - len(layout.html_at)),
+                )
         row = _copy_row(values, fks, jsons)
-        if shape is None:
-            row.extend(unshaped)
-        else:
-            row.extend(defaults)
-            row.append(shapes.setdefault((shape.shape, message.channel), len(shapes) + 1))
-            row.extend(shape.values)
-            row.extend(shape.html_values)
+        row.extend(defaults)
+        row.extend(slots)
         rows[key] = row
         if values[status_at] == Notification.Status.QUEUED:
             queued.add(key)
@@ -260,53 +309,51 @@ def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
         return {}
     # No savepoint: nothing here is retried on failure, and a Notify chunk counts its queries (seed 000).
     with transaction.atomic(savepoint=False):
-        inserted = _insert_shaped(names, list(rows.values()), shapes)
+        inserted = _insert_shaped(names, list(rows.values()), [layout for layout in shapes.values() if layout])
         created = {key: pk for pk, key in inserted}
         if not queued.isdisjoint(created):
             transaction.on_commit(request_dispatch, robust=True)
     return created
 
 
-def _shape_formats(shape, channel):
-    """(text, HTML) of a shape's messages on `channel`, as the database fills them in."""
-    body, html_body, sms_body = shape.sql_formats()
-    if channel == Channel.SMS:
-        return sms_body, ""
-    return body, html_body if channel == Channel.EMAIL else ""
-
-
 def _insert_shaped(names, rows, shapes) -> list[tuple]:
-    """Insert the rows (the `names` columns, then a shape number and its values or Nones) skipping any
+    """Insert the rows (the `names` columns, then a shape number and its values, or Nones) skipping any
     whose dedupe_key is taken, as copy_insert_ignoring_conflicts does; the text and HTML of a shaped
-    row are its shape's filled in with the row's values. Returns (id, dedupe_key) of the rows inserted."""
+    row are its shape's texts with the row's values in between. Returns (id, dedupe_key) of the rows
+    inserted."""
     quote = connection.ops.quote_name
     table = quote(Notification._meta.db_table)
     columns = columns_sql(Notification, names)
-    fills = [f"_v{i}" for i in range(1, len(FILL_NAMES) + 1)]
-    html_fills = [f"_h{i}" for i in range(1, len(FILL_NAMES) + 1)]
-    extra = ", ".join(f"NULL::text AS {name}" for name in (*fills, *html_fills))
-    plain = ", ".join(f"m.{name}" for name in fills)
-    html_args = ", ".join(f"m.{name}" for name in (*fills, *html_fills))
+    slots = [f"_t{i}" for i in range(1, _SLOTS + 1)] + [f"_h{i}" for i in range(1, _SLOTS + 1)]
+    texts = [f"t{i}" for i in range(_SLOTS + 1)] + [f"h{i}" for i in range(_SLOTS + 1)]
+
+    def concat(prefix):
+        # concat() reads a NULL (an unused slot) as an empty text.
+        parts = [f"s.{prefix}0"]
+        for i in range(1, _SLOTS + 1):
+            parts += [f"m._{prefix}{i}", f"s.{prefix}{i}"]
+        return f"concat({', '.join(parts)})"
+
     filled = {
-        "body": f"CASE WHEN m._shape IS NULL THEN m.body ELSE format(s.body, {plain}) END",
-        "html_body": f"CASE WHEN m._shape IS NULL THEN m.html_body ELSE format(s.html_body, {html_args}) END",
+        "body": f"CASE WHEN m._shape IS NULL THEN m.body ELSE {concat('t')} END",
+        "html_body": f"CASE WHEN m._shape IS NULL THEN m.html_body ELSE {concat('h')} END",
     }
     select = ", ".join(filled.get(name, f"m.{quote(Notification._meta.get_field(name).column)}") for name in names)
     with connection.cursor() as cursor:
         # Dropped at commit, so they always have the table's current columns; their rows never outlive
         # the statement that moves them (a second call in the same transaction reuses them).
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS _outbox_rows ON COMMIT DROP AS "
-            f"SELECT {columns}, NULL::integer AS _shape, {extra} FROM {table} WITH NO DATA; "
-            "CREATE TEMP TABLE IF NOT EXISTS _outbox_shapes (id integer, body text, html_body text) ON COMMIT DROP"
+            f"CREATE TEMP TABLE IF NOT EXISTS _outbox_rows ON COMMIT DROP AS SELECT {columns}, "
+            f"NULL::integer AS _shape, {', '.join(f'NULL::text AS {slot}' for slot in slots)} "
+            f"FROM {table} WITH NO DATA; "
+            f"CREATE TEMP TABLE IF NOT EXISTS _outbox_shapes (id integer, {', '.join(f'{t} text' for t in texts)}) "
+            "ON COMMIT DROP"
         )
         if shapes:
-            with cursor.cursor.copy("COPY _outbox_shapes (id, body, html_body) FROM STDIN") as copy:
-                for (shape, channel), number in shapes.items():
-                    copy.write_row((number, *_shape_formats(shape, channel)))
-        with cursor.cursor.copy(
-            f"COPY _outbox_rows ({columns}, _shape, {', '.join((*fills, *html_fills))}) FROM STDIN"
-        ) as copy:
+            with cursor.cursor.copy(f"COPY _outbox_shapes (id, {', '.join(texts)}) FROM STDIN") as copy:
+                for shape in shapes:
+                    copy.write_row((shape.number, *shape.texts, *shape.html_texts))
+        with cursor.cursor.copy(f"COPY _outbox_rows ({columns}, _shape, {', '.join(slots)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         cursor.execute(
