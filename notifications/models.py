@@ -331,11 +331,19 @@ class NotifyOutcome(models.Model):
     # No database foreign-key check on `run` and `notification`: outcomes are written only by the Notify
     # engine, which holds the run and has just created the message, 100,000 per click (seed 000), and a
     # per-row check costs more than writing the row. Deleting a run or a message still cascades or nulls
-    # them (Django's on_delete); the learner keeps its database check.
+    # them (Django's on_delete).
     run = models.ForeignKey(NotifyRun, on_delete=models.CASCADE, related_name="outcomes", db_constraint=False)
+    # Nor on `learner`, checked per row at every insert for the same cost: the engine writes a learner's
+    # outcome only while it holds the learner's row locked, so the learner exists. What the check also
+    # did, refusing to delete a learner who still has outcomes (a deletion racing a Notify run), is kept
+    # by a deferred trigger on the learners table (migration 0011), one lookup per deleted learner.
     # Indexed by outcome_learner_created, which starts with it.
     learner = models.ForeignKey(
-        "learners.Learner", on_delete=models.CASCADE, related_name="notify_outcomes", db_index=False
+        "learners.Learner",
+        on_delete=models.CASCADE,
+        related_name="notify_outcomes",
+        db_index=False,
+        db_constraint=False,
     )
     action = models.CharField(max_length=17, choices=Action.choices)
     reason = models.CharField(max_length=12, choices=Reason.choices, blank=True, default="")

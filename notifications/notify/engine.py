@@ -155,6 +155,7 @@ def _write_outcomes(run, decisions, notification_of, *, now):
 def _process_chunk(run, chunk, *, actor, templates) -> Counter:
     """Decide and act for one chunk of learners in one transaction; returns seconds per phase."""
     clock = time.perf_counter
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         t0 = clock()
         now = timezone.now()
@@ -178,7 +179,8 @@ def _process_chunk(run, chunk, *, actor, templates) -> Counter:
             else:
                 chunk_summary["sent"][d.action] += 1
         t5 = clock()
-        _check_references_now()
+        if own_transaction:
+            _check_references_now()
         t6 = clock()
         _record_progress(run, processed=len(chunk), chunk_summary=chunk_summary)
         t7 = clock()
@@ -201,7 +203,8 @@ def _check_references_now():
 
     The progress update locks the run's row until commit, and chunks of one run are processed by
     several processes at once: checked at commit, the references of 10,000 new rows would keep the
-    other processes waiting for the run's row. Checked here, the lock lasts only the commit itself."""
+    other processes waiting for the run's row. Checked here, the lock lasts only the commit itself.
+    Only for a chunk that is its own transaction: the setting lasts until the transaction ends."""
     if is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

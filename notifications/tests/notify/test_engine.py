@@ -519,3 +519,33 @@ def test_a_run_of_several_chunks_queues_one_dispatch_task(safety, monkeypatch, d
 
     assert len(callbacks) > 1  # each chunk that queued messages asked for a dispatch
     async_task.assert_called_once_with("notifications.tasks.dispatch_outbox_task", group="outbox")
+
+
+def test_deleting_a_learner_deletes_their_notify_outcomes(safety):
+    """Seed 000: outcomes go with their learner (Django's cascade, as before the database stopped
+    checking the reference on every insert)."""
+    learner = make_learner()
+    Invitation.objects.create(learner=learner)
+    notify(learner)
+    assert NotifyOutcome.objects.filter(learner_id=learner.pk).exists()
+
+    learner.delete()
+
+    assert not NotifyOutcome.objects.filter(learner_id=learner.pk).exists()
+
+
+def test_a_learner_left_with_notify_outcomes_cannot_be_deleted():
+    """Seed 000: as the foreign key did, the database refuses to delete a learner an outcome still names
+    (a deletion racing a Notify run that wrote the outcome in between)."""
+    from django.db import IntegrityError, connection, transaction
+
+    learner = make_learner()
+    run = NotifyRun.objects.create(scope="learner")
+    NotifyOutcome.objects.create(run=run, learner=learner, action="omitted", reason="up_to_date")
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        # Raw, as the race looks to the database: the outcome appeared after Django's cascade ran.
+        cursor.execute("DELETE FROM learners_learner WHERE id = %s", [learner.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    assert Learner.objects.filter(pk=learner.pk).exists()
