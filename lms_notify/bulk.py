@@ -17,16 +17,6 @@ def columns_sql(model, names) -> str:
     return ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in names)
 
 
-def copy_rows(model, names, rows) -> None:
-    """Append `rows` (tuples in the order of `names`) to the model's table. No conflict may occur."""
-    if not rows:
-        return
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns_sql(model, names)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def copy_insert_ignoring_conflicts(model, names, rows, *, returning=()) -> list[tuple]:
     """Insert `rows`, skipping any that a unique constraint refuses (as bulk_create's ignore_conflicts).
 
