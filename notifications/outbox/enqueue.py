@@ -300,7 +300,6 @@ def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
                     *(None,) * (_SLOTS - len(layout.html_at)),
                 )
         row = _copy_row(values, fks, jsons)
-        row.extend(defaults)
         row.extend(slots)
         rows[key] = row
         if values[status_at] == Notification.Status.QUEUED:
@@ -309,21 +308,25 @@ def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
         return {}
     # No savepoint: nothing here is retried on failure, and a Notify chunk counts its queries (seed 000).
     with transaction.atomic(savepoint=False):
-        inserted = _insert_shaped(names, list(rows.values()), [layout for layout in shapes.values() if layout])
+        inserted = _insert_shaped(
+            names, defaults, list(rows.values()), [layout for layout in shapes.values() if layout]
+        )
         created = {key: pk for pk, key in inserted}
         if not queued.isdisjoint(created):
             transaction.on_commit(request_dispatch, robust=True)
     return created
 
 
-def _insert_shaped(names, rows, shapes) -> list[tuple]:
-    """Insert the rows (the `names` columns, then a shape number and its values, or Nones) skipping any
-    whose dedupe_key is taken, as copy_insert_ignoring_conflicts does; the text and HTML of a shaped
-    row are its shape's texts with the row's values in between. Returns (id, dedupe_key) of the rows
-    inserted."""
+def _insert_shaped(names, defaults, rows, shapes) -> list[tuple]:
+    """Insert the rows (the first `names` columns, then a shape number and its values, or Nones; the
+    last len(defaults) columns take those values) skipping any whose dedupe_key is taken, as
+    copy_insert_ignoring_conflicts does; the text and HTML of a shaped row are its shape's texts with
+    the row's values in between. Returns (id, dedupe_key) of the rows inserted."""
     quote = connection.ops.quote_name
     table = quote(Notification._meta.db_table)
     columns = columns_sql(Notification, names)
+    copied = names[: len(names) - len(defaults)]
+    copied_columns = columns_sql(Notification, copied)
     slots = [f"_t{i}" for i in range(1, _SLOTS + 1)] + [f"_h{i}" for i in range(1, _SLOTS + 1)]
     texts = [f"t{i}" for i in range(_SLOTS + 1)] + [f"h{i}" for i in range(_SLOTS + 1)]
 
@@ -338,12 +341,16 @@ def _insert_shaped(names, rows, shapes) -> list[tuple]:
         "body": f"CASE WHEN m._shape IS NULL THEN m.body ELSE {concat('t')} END",
         "html_body": f"CASE WHEN m._shape IS NULL THEN m.html_body ELSE {concat('h')} END",
     }
-    select = ", ".join(filled.get(name, f"m.{quote(Notification._meta.get_field(name).column)}") for name in names)
+    # The columns every row leaves to their default are not copied row by row: one parameter each.
+    select = ", ".join(
+        [filled.get(name, f"m.{quote(Notification._meta.get_field(name).column)}") for name in copied]
+        + ["%s"] * len(defaults)
+    )
     with connection.cursor() as cursor:
         # Dropped at commit, so they always have the table's current columns; their rows never outlive
         # the statement that moves them (a second call in the same transaction reuses them).
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS _outbox_rows ON COMMIT DROP AS SELECT {columns}, "
+            f"CREATE TEMP TABLE IF NOT EXISTS _outbox_rows ON COMMIT DROP AS SELECT {copied_columns}, "
             f"NULL::integer AS _shape, {', '.join(f'NULL::text AS {slot}' for slot in slots)} "
             f"FROM {table} WITH NO DATA; "
             f"CREATE TEMP TABLE IF NOT EXISTS _outbox_shapes (id integer, {', '.join(f'{t} text' for t in texts)}) "
@@ -353,13 +360,14 @@ def _insert_shaped(names, rows, shapes) -> list[tuple]:
             with cursor.cursor.copy(f"COPY _outbox_shapes (id, {', '.join(texts)}) FROM STDIN") as copy:
                 for shape in shapes:
                     copy.write_row((shape.number, *shape.texts, *shape.html_texts))
-        with cursor.cursor.copy(f"COPY _outbox_rows ({columns}, _shape, {', '.join(slots)}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY _outbox_rows ({copied_columns}, _shape, {', '.join(slots)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         cursor.execute(
             f"WITH m AS (DELETE FROM _outbox_rows RETURNING *), s AS (DELETE FROM _outbox_shapes RETURNING *) "
             f"INSERT INTO {table} ({columns}) SELECT {select} FROM m LEFT JOIN s ON s.id = m._shape "
-            f"ON CONFLICT DO NOTHING RETURNING id, dedupe_key"
+            f"ON CONFLICT DO NOTHING RETURNING id, dedupe_key",
+            defaults,
         )
         return cursor.fetchall()
 
