@@ -105,7 +105,12 @@ def _process_chunk(run, chunk, *, actor, templates) -> Counter:
         t2 = clock()
         # Not announced by program.assigned: the Notify message itself names the training, and a
         # second message would break seed 000's limit of one message per learner per 24 hours.
-        assign_many(new_assignment_rows(decisions, now=now), actor=actor, announce=False, now=now)
+        assigned = Counter()
+        for action in (Action.MISSING_TRAINING, Action.RENEWAL):
+            # One call per kind, so that the run can say what it assigned, as the preview announced it.
+            rows = new_assignment_rows([d for d in decisions if d.action == action], now=now)
+            if rows:
+                assigned[action] = len(assign_many(rows, actor=actor, announce=False, now=now))
         t3 = clock()
         messages = [notify_message(d, run=run, actor=actor) for d in decisions if d.sends]
         created = enqueue(messages, templates=templates, return_rows=False) if messages else {}
@@ -114,7 +119,7 @@ def _process_chunk(run, chunk, *, actor, templates) -> Counter:
         _write_outcomes(
             [(run.pk, d.learner.pk, d.action, d.reason, notification_of.get(d.learner.pk), now) for d in decisions]
         )
-        chunk_summary = {"sent": Counter(), "omitted": Counter()}
+        chunk_summary = {"sent": Counter(), "omitted": Counter(), "assigned": assigned}
         for d in decisions:
             if d.action == Action.OMITTED:
                 chunk_summary["omitted"][d.reason] += 1
@@ -153,9 +158,9 @@ def _record_progress(run, *, processed, chunk_summary):
     processed by several processes at once (see execute_run) and must not lose counts."""
     locked = NotifyRun.objects.select_for_update().only("summary").get(pk=run.pk)
     summary = locked.summary or {}
-    for bucket in ("sent", "omitted"):
+    for bucket in ("sent", "omitted", "assigned"):
         merged = Counter(summary.get(bucket, {}))
-        merged.update(chunk_summary[bucket])
+        merged.update(chunk_summary.get(bucket, {}))
         summary[bucket] = dict(merged)
     NotifyRun.objects.filter(pk=run.pk).update(processed=F("processed") + processed, summary=summary)
     run.processed += processed
@@ -236,5 +241,3 @@ def notify_learners(learners, *, actor, scope, group=None, learner=None) -> Noti
         learner = ids[0]
     run = start_run(actor=actor, scope=scope, group=group, learner=learner, total=len(ids))
     return execute_run(run, ids)
-
-

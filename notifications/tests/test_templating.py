@@ -135,9 +135,11 @@ class TestLanguageFallback:
     def test_no_row_uses_the_french_built_in_words(self):
         assert self.render("program.due", "fr").subject == "Échéance : Workplace safety"
 
-    def test_no_words_at_all_falls_back_to_the_generic_english_text(self):
+    def test_no_words_at_all_falls_back_to_the_generic_text_in_the_learners_language(self):
         rendered = self.render("program.exception", "pl")
-        assert rendered.subject == "New exception reported"
+        assert rendered.subject == "Zgłoszono nowy wyjątek"
+        assert rendered.body.startswith("Dzień dobry ")
+        assert self.render("program.exception", "en").subject == "New exception reported"
 
 
 def test_dates_render_in_the_recipients_time_zone_and_language():
@@ -429,3 +431,17 @@ def test_a_row_saved_before_the_checks_that_no_longer_compiles_falls_back_to_the
         "{{ program }}", "Workplace safety"
     )
     assert "no longer compiles" in caplog.text
+
+
+@pytest.mark.parametrize("language", ["fr", "pl"])
+def test_every_event_is_named_in_french_and_polish(language):
+    """What people see: an event's name (the generic message, the admin's lists) is in the reader's language."""
+    from django.utils import translation
+
+    from notifications.models import Event
+
+    with translation.override("en"):
+        english = {code: str(label) for code, label in Event.choices}
+    with translation.override(language):
+        untranslated = [code for code, label in Event.choices if str(label) == english[code]]
+    assert untranslated == []

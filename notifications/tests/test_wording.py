@@ -38,9 +38,10 @@ def test_the_learners_language_picks_the_files_and_english_fills_in(words_dir):
 
 
 def test_an_event_without_words_gets_the_generic_ones():
-    """A new event code speaks, generically, before its words are written."""
+    """A new event code speaks, generically and in the learner's language, before its words are written."""
     rendered = render("demo.unwritten", "pl")
-    assert (rendered.subject, rendered.body.splitlines()[0]) == ("Due", "Hello Ada,")
+    assert (rendered.subject, rendered.body.splitlines()[0]) == ("Due", "Dzień dobry Ada,")
+    assert render("demo.unwritten", "en").body.startswith("Hello Ada,")
     assert wording.builtin_words("demo.unwritten", "pl").is_generic
 
 
