@@ -485,9 +485,10 @@ class LiveSessionAdmin(admin.ModelAdmin):
         """New dates, confirmed with an optional extra message, then one reschedule: every learner holding the
         calendar invitation gets it updated (same UID, higher SEQUENCE). The session form, its "Change the
         dates…" button and the "Change the dates" action all lead here."""
-        session = get_object_or_404(LiveSession, pk=session_id)
-        if not self.has_change_permission(request, session):
+        # Refused before looking the session up: without the permission, no page says which sessions exist.
+        if not self.has_change_permission(request):
             raise PermissionDenied
+        session = get_object_or_404(LiveSession, pk=session_id)
         session_url = reverse("admin:live_sessions_livesession_change", args=[session.pk])
         back = safe_next(request) or session_url
         if session.status in CLOSED:
