@@ -39,6 +39,15 @@ _INVITATION = frozenset(("invitation.sent", "invitation.reminder", "notify.invit
 _DATE_CHOICE = frozenset(("participation.request", "participation.request_after_approval", "participation.reminder"))
 
 
+# Events only ever read by one kind of reader, whoever the caller says reads them.
+_ONLY_READER = {"session.approval_request": STAFF, "training_request.manager_confirmation": MANAGER}
+
+
+def reader(event, audience) -> str:
+    """Who reads a message of `event` said to be read by `audience`."""
+    return _ONLY_READER.get(event, audience)
+
+
 def _family(event) -> str:
     if event in _TRAINING:
         return "training"

@@ -154,6 +154,7 @@ class TemplateCache:
         return RenderedMessage(subject=subject[:300], body=text, html_body=html_body, sms_body=sms_body, footer=why)
 
     def _footer(self, event, language, organisation, audience, context):
+        audience = closing.reader(event, audience)
         learner = context.get("learner")
         name = str(learner.get("full_name") or "") if audience != closing.LEARNER and isinstance(learner, dict) else ""
         if name:  # one sentence per learner (a manager's copy): not worth keeping
