@@ -4,7 +4,8 @@ A MessageTemplate row for (event, language) wins; then the English row;
 then the built-in words: template files `messages/<event>/<language>/...`
 found by Django's template loaders (notifications.wording), English, then
 the generic words. Every HTML email is laid out by `messages/base_email.html`
-(header, sign-off, footer saying why the recipient gets it). Dates are
+(header, sign-off, footer saying why the recipient gets it), and every text
+part ends with the same sign-off and footer (notifications.closing). Dates are
 rendered in the recipient's time zone and language.
 """
 
