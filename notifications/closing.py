@@ -118,19 +118,16 @@ def footer(event, organisation, *, audience=LEARNER, learner_name="") -> str:
     }
 
 
-def close_text(body, *, organisation, why) -> str:
-    """The text part: `body`, then the sign-off and the footer, once.
-
-    A body that already ends with them (an administrator's template started from words that signed off, or a
-    message rendered once and handed back) keeps one of each."""
-    return (
-        f"{without_closing(body, organisation=organisation, why=why)}\n\n{signoff()}\n{organisation}\n\n{why}".lstrip()
-    )
+def close_text(content, *, organisation, why) -> str:
+    """The text part: `content` (see `without_closing`), then the sign-off and the footer."""
+    return f"{content}\n\n{signoff()}\n{organisation}\n\n{why}".lstrip()
 
 
 def without_closing(body, *, organisation, why) -> str:
     """`body` without a trailing footer and sign-off (the organisation's name on the last line, after
-    a line ending with a comma or the translated sign-off)."""
+    a line ending with a comma or the translated sign-off), so that a body that already ends with them
+    (an administrator's template started from words that signed off, or a message rendered once and
+    handed back) gets one of each."""
     text = body.rstrip()
     if why and text.endswith(why):
         text = text[: -len(why)].rstrip()
