@@ -68,7 +68,8 @@ def test_seed_002_the_edited_convocation_goes_with_or_without_the_calendar_invit
     dispatch_outbox()
     (message,) = mail.outbox
     assert message.subject == "See you on 4 March"
-    assert message.body == f"Dear {registered.learner.first_name}, bring your safety shoes."
+    # The administrator's words, then the sign-off every email ends with (issue "what people see").
+    assert message.body.startswith(f"Dear {registered.learner.first_name}, bring your safety shoes.\n\nKind regards,")
     assert len(calendars(message)) == (1 if include_calendar else 0)
 
 

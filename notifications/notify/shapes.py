@@ -6,6 +6,7 @@ import re
 from django.utils.functional import Promise
 from django.utils.html import escape, urlize
 
+from .. import closing
 from ..templating import RenderedMessage, TemplateCache
 
 _MARK = "\x01{}\x02"
@@ -82,10 +83,10 @@ class ShapeCachedTemplates(TemplateCache):
         # (event, language, flags) -> whether its first shape came out word for word, HTML included.
         self._kinds = {}
 
-    def render(self, event, language, context, *, tz="UTC"):
+    def render(self, event, language, context, *, tz="UTC", audience=closing.LEARNER):
         learner = context.get("learner")
-        if type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
-            return super().render(event, language, context, tz=tz)
+        if audience != closing.LEARNER or type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
+            return super().render(event, language, context, tz=tz, audience=audience)
         get = learner.get
         values = {
             "first_name": str(get("first_name") or ""),
@@ -148,6 +149,8 @@ class _Proto:
     def __init__(self, rendered, *, urlized=True):
         # The HTML made from the text body urlizes values; an HTML template (a file's page) only escapes them.
         self.html_value = _html_value if urlized else escape
+        # Why the learner gets it: the same for every learner of the shape (it names no one).
+        self.footer = rendered.footer
         self.parts = tuple(
             _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
         )
@@ -177,4 +180,5 @@ class _Proto:
             body=join(body),
             html_body=join(html_body, html=True),
             sms_body=join(sms_body),
+            footer=self.footer,
         )

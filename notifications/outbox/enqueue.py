@@ -13,7 +13,6 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.html import escape, linebreaks
 
 from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
 
@@ -64,18 +63,24 @@ def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, 
         **message.context,
     }
     if message.subject is not None or message.body is not None:
-        subject, body = message.subject or "", message.body or ""
-        rendered_html, sms_body = linebreaks(escape(body)), subject
-    else:
-        rendered = templates.render(message.event, language, context, tz=tz)
-        subject, body, rendered_html, sms_body = (
-            rendered.subject,
-            rendered.body,
-            rendered.html_body,
-            rendered.sms_body,
+        # Written by an administrator for this send: laid out and signed off as every other email.
+        rendered = templates.render_written(
+            message.event,
+            language,
+            context,
+            subject=message.subject or "",
+            body=message.body or "",
+            tz=tz,
+            audience=recipient.audience,
         )
+    else:
+        rendered = templates.render(message.event, language, context, tz=tz, audience=recipient.audience)
+    subject, body, rendered_html, sms_body = rendered.subject, rendered.body, rendered.html_body, rendered.sms_body
     if channel == Channel.SMS:
         body, rendered_html = sms_body, ""
+    elif channel == Channel.INBOX and rendered.footer:
+        # Read in the inbox, not received by email: the footer saying why the email came does not apply.
+        body = body.removesuffix(rendered.footer).rstrip()
     if reason:
         status = Notification.Status.OMITTED
     elif message.requires_confirmation:
@@ -165,9 +170,7 @@ def _copy_plan():
 def _plain_json(value, dumps=json.dumps):
     """JSON of the usual refs ({"notify_run": 12, "invitation": 3}): the C encoder with its default
     settings gives the very text the field's encoder would, without building an encoder per row."""
-    if value.__class__ is dict and all(
-        k.__class__ is str and v.__class__ in (int, str) for k, v in value.items()
-    ):
+    if value.__class__ is dict and all(k.__class__ is str and v.__class__ in (int, str) for k, v in value.items()):
         return dumps(value)
     return None
 

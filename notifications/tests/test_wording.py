@@ -83,7 +83,11 @@ def test_an_administrators_template_wins_over_the_files_and_keeps_the_layout(wor
 
     rendered = render("program.due", "fr")
 
-    assert (rendered.subject, rendered.body) == ("Edited", "Edited body")
+    assert (rendered.subject, rendered.body) == (
+        "Edited",
+        "Edited body\n\nCordialement,\nLMS Notify\n\n"
+        "Vous recevez cet e-mail de LMS Notify parce que cette formation vous est attribuée.",
+    )
     assert "<p>Edited body</p>" in rendered.html_body and "Cordialement,<br>LMS Notify" in rendered.html_body
 
 

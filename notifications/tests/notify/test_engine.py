@@ -416,7 +416,8 @@ def test_batch_rendering_gives_exactly_the_words_of_a_full_render(safety):
         event="notify.invitation", language="en", subject="Hi", body="{{ learner.first_name|upper }} {{ action_url }}"
     )
     assert words(ShapeCachedTemplates()) == words(TemplateCache())
-    assert "ANN http://127.0.0.1:8000/a/0/" in [w[1] for w in words(ShapeCachedTemplates())]
+    # The edited words come first; the sign-off and the footer follow them (issue "what people see").
+    assert "ANN http://127.0.0.1:8000/a/0/\n\nKind regards," in [w[1][:45] for w in words(ShapeCachedTemplates())]
 
 
 def test_a_later_shape_that_changes_the_name_is_rendered_for_real(safety):
@@ -458,7 +459,11 @@ def test_a_later_shape_that_changes_the_name_is_rendered_for_real(safety):
 
     batch = words(ShapeCachedTemplates())
     assert batch == words(TemplateCache())
-    assert [body for _, body, _ in batch] == ["Ann", "Bob", "ANN", "BOB"]
+    # Each body is the edited words, then the same sign-off and footer (issue "what people see").
+    assert [body.split("\n\n")[0] for _, body, _ in batch] == ["Ann", "Bob", "ANN", "BOB"]
+    assert {body.split("\n\n", 1)[1] for _, body, _ in batch} == {
+        "Kind regards,\nLMS Notify\n\nYou receive this email from LMS Notify because training is assigned to you."
+    }
 
 
 def test_a_run_of_several_chunks_queues_one_dispatch_task(safety, monkeypatch, django_capture_on_commit_callbacks):
