@@ -3,7 +3,9 @@
 A MessageTemplate row for (event, language) wins; then the English row;
 then the built-in words: template files `messages/<event>/<language>/...`
 found by Django's template loaders (notifications.wording), English, then
-the generic words. Every HTML email is laid out by `messages/base_email.html`
+the generic words. The words speak to the learner, or about the learner to
+the manager, guardian or staff member who reads a copy (`reader`, from the
+recipient). Every HTML email is laid out by `messages/base_email.html`
 (header, sign-off, footer saying why the recipient gets it), and every text
 part ends with the same sign-off and footer (notifications.closing). Dates are
 rendered in the recipient's time zone and language.
@@ -117,6 +119,9 @@ class TemplateCache:
     def render(self, event, language, context, *, tz="UTC", html=True, audience=closing.LEARNER):
         """The words of one message; `context` holds plain values only (TemplateRenderError otherwise).
 
+        `audience` is who reads this copy; templates read it as `reader` ("learner", "manager", "guardian",
+        "staff"), so that a manager's or guardian's copy greets them and speaks about the learner.
+
         The text part ends, like the HTML one, with the organisation's sign-off and why `audience` (the
         learner, their manager or guardian, staff) gets it (notifications.closing). With html=False the
         HTML version is left empty (it is most of the cost of a render)."""
@@ -125,8 +130,13 @@ class TemplateCache:
         except TypeError as exc:
             raise TemplateRenderError(f"Message {event} refused: {exc}") from exc
         compiled = self.get(event, language)
-        # Every email signs off with the organisation's name (a setting, so the same for every message).
-        context = {"organisation_name": settings.ORGANISATION_NAME, **context}
+        # Every email signs off with the organisation's name (a setting, so the same for every message); the
+        # words speak to the learner or about them, as `reader` says (set here, from who receives this copy).
+        context = {
+            "organisation_name": settings.ORGANISATION_NAME,
+            **context,
+            "reader": closing.reader(event, audience),
+        }
         with translation.override(language), timezone.override(tz):
             ctx = Context(context, autoescape=False)
             subject = " ".join(compiled.subject.render(ctx).split())

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
 
+from .. import closing
+from ..links import without_links_of_others
 from ..models import Channel, Event, Notification, NotificationRule
 from ..recipients import Recipient
 from ..templating import TemplateCache
@@ -62,6 +64,10 @@ def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, 
         "event_label": _EVENT_LABELS.get(message.event, message.event),
         **message.context,
     }
+    if recipient.audience != closing.LEARNER:
+        # A copy for the learner's manager, guardian or staff is built from the learner's context: never with
+        # a link made for the learner (their personal answer link). A learner's own messages skip the check.
+        context = without_links_of_others(context, recipient.key)
     if message.subject is not None or message.body is not None:
         # Written by an administrator for this send: laid out and signed off as every other email.
         rendered = templates.render_written(
