@@ -84,6 +84,8 @@ class ShapeCachedTemplates(TemplateCache):
         self._kinds = {}
 
     def render(self, event, language, context, *, tz="UTC", audience=closing.LEARNER):
+        # Only a learner's own copy is shaped: `reader` (set by the renderer from the audience, whatever the
+        # context says) is then "learner" for every message of a shape and needs no place in its key.
         learner = context.get("learner")
         if audience != closing.LEARNER or type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
             return super().render(event, language, context, tz=tz, audience=audience)

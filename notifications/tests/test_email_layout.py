@@ -4,19 +4,23 @@ reminders link to the training and say "overdue since" when the learner's own du
 
 The event families: seed 000 the Notify reminders, seed 001 program and certification triggers, seed 002
 invitations, training requests, convocations, date choices and e-learning, seed 003 the live-session emails,
-seed 004 guardians and the inbox."""
+seed 004 guardians and the inbox. The copies a learner's manager, guardian or staff member receives (seeds 001,
+004) are written to them, about the learner."""
 
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from learners.models import Guardian, Learner
 from lms_notify.testing import english_words, visible_text
-from notifications.models import Event, MessageTemplate, NotificationRule
+from notifications.links import make_action_url, make_inbox_url, signed_for, without_links_of_others
+from notifications.models import Event, MessageTemplate, Notification, NotificationRule
 from notifications.services import OutgoingMessage, Recipient, build_notification, notify_event
 from notifications.templating import TemplateCache, builtin_parts, sample_context, template_errors
+from notifications.variables import variables_of
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 LEARNING = "https://learn.example.org/"
@@ -282,3 +286,270 @@ def test_an_email_an_administrator_writes_for_one_send_is_laid_out_as_every_othe
     assert "Kind regards,<br>Northwind Training" in row.html_body
     assert footer_of(row.html_body) == row.body.rsplit("\n\n", 1)[1]
     assert footer_of(row.html_body).endswith("because you are on the list of participants of this session.")
+
+
+# --- Copies for the learner's manager, guardian or staff (seeds 001, 004) -----------------------------------
+
+# Seed 001: each of these goes "to a user or their manager"; seed 004: to the learner's enabled guardians too.
+COPIED_EVENTS = (
+    "program.assigned",
+    "program.completed",
+    "program.course_set_completed",
+    "program.course_set_due",
+    "program.due",
+    "program.unassigned",
+    "certification.expiry",
+    "certification.recertification_failed",
+    "certification.window_open",
+)
+HELLO = {"en": "Hello", "fr": "Bonjour", "pl": "Dzień dobry"}
+# Words of a sentence spoken to its reader: in a copy for someone else they would speak to the wrong person.
+SECOND_PERSON = {
+    "en": r"\b(you|your|my)\b",
+    "fr": r"\b(vous|votre|vos|mon|ma|mes)\b",
+    "pl": r"\b(Ci|Cię|Ciebie|Twój|Twoja|Twoje|Twojego|mój|moje|ukończyłeś)\b",
+}
+ACTION_LINK = "https://lms.example.org/a/"
+
+
+def copied_context(event):
+    """What a producer passes for `event` (programs.services, programs.scanners): the learner's plain values
+    and the links the learner's own copy uses."""
+    return {
+        "learner": {"first_name": "Ada", "last_name": "Lovelace", "full_name": "Ada Lovelace"},
+        "program": "Fire safety",
+        "due_at": datetime(2026, 3, 19, 12, 0, tzinfo=UTC),
+        "expires_at": datetime(2026, 4, 30, 12, 0, tzinfo=UTC),
+        "completed_at": datetime(2026, 3, 9, 12, 0, tzinfo=UTC),
+        "group": "",
+        "course_set": {"title": "Evacuation", "due_at": datetime(2026, 3, 19, 12, 0, tzinfo=UTC)},
+        "timing": "before",
+        "days": 3,
+        "window_opens_at": datetime(2026, 3, 31, 12, 0, tzinfo=UTC),
+        "action_url": LEARNING,
+        "dashboard_url": LEARNING,
+    }
+
+
+def content_of(text):
+    """The words between the greeting and the sign-off of a text part."""
+    return text.split("\n\n", 1)[1].rsplit("\n\n", 2)[0]
+
+
+@pytest.fixture
+def household(settings):
+    """Ada, her manager Bo and her guardian Grace; every rule of the copied events tells all three."""
+
+    def make(language):
+        now = timezone.now()
+        manager = Learner.objects.create(
+            email="bo@example.com", first_name="Bo", last_name="Berg", language=language, consent_given_at=now
+        )
+        learner = Learner.objects.create(
+            email="ada@example.com",
+            first_name="Ada",
+            last_name="Lovelace",
+            language=language,
+            consent_given_at=now,
+            manager=manager,
+        )
+        Guardian.objects.create(learner=learner, name="Grace Lovelace", email="grace@example.com")
+        for event in COPIED_EVENTS:
+            NotificationRule.objects.create(
+                event=event,
+                channels=["email"],
+                notify_learner=True,
+                notify_manager=True,
+                notify_guardians=True,
+                requires_confirmation=False,
+            )
+        return learner
+
+    return make
+
+
+def copies(rows):
+    """{"learner" | "manager" | "guardian": row} of one event's emails."""
+    by_reader = {}
+    for row in rows:
+        if row.recipient_guardian_id is not None:
+            by_reader["guardian"] = row
+        else:
+            by_reader["learner" if row.recipient_learner.first_name == "Ada" else "manager"] = row
+    return by_reader
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "fr", "pl"])
+@pytest.mark.parametrize("event", COPIED_EVENTS)
+def test_a_managers_and_a_guardians_copy_greet_their_reader_and_speak_about_the_learner(household, event, language):
+    """Seed 001 "to a user or their manager", seed 004 guardians, issue "what people see": the manager's and the
+    guardian's copies greet their reader by name, say the point about the learner by name, speak to nobody as if
+    they were the learner and offer no button meant for the learner; the learner's own copy speaks to her."""
+    learner = household(language)
+    hello = HELLO[language]
+
+    rows = notify_event(event=event, learner=learner, occurrence="a1", context=copied_context(event))
+
+    emails = copies(rows)
+    assert set(emails) == {"learner", "manager", "guardian"}
+    for reader, name in (("manager", "Bo Berg"), ("guardian", "Grace Lovelace")):
+        row = emails[reader]
+        page = visible_text(re.search(r"<main[^>]*>(.*?)</main>", row.html_body, re.S).group(1))
+        assert row.body.startswith(f"{hello} {name},\n\n") and page.startswith(f"{hello} {name}, "), row.body
+        assert f"{hello} Ada," not in row.body and f"{hello} Ada," not in page
+        content = content_of(row.body)
+        assert "Ada Lovelace" in content and "Fire safety" in content and "Ada Lovelace" in row.subject
+        page_content = page.split(f"{name}, ", 1)[1]
+        for words in (content, page_content, row.subject):
+            assert not re.search(SECOND_PERSON[language], words, re.IGNORECASE), (reader, words)
+        assert BUTTON not in row.html_body and LEARNING not in row.body and LEARNING not in row.html_body
+        if language != "en":
+            assert english_words(without_samples(content, copied_context(event))) == [], content
+    mine = emails["learner"]
+    assert mine.body.startswith(f"{hello} Ada,\n\n") and "Ada Lovelace" not in content_of(mine.body)
+    # Her own button, to her training.
+    assert mine.html_body.count(BUTTON) == 1 and LEARNING in mine.body
+
+
+@pytest.mark.django_db
+def test_the_learners_own_copy_reads_as_before():
+    """Issue "what people see": the words a learner reads about her own training do not change."""
+    learner = Learner.objects.create(email="ada@example.com", first_name="Ada", consent_given_at=timezone.now())
+    context = copied_context("program.assigned")
+
+    for language, expected in (
+        ("en", 'Hello Ada,\n\n"Fire safety" has been assigned to you. Please complete it by 19 March 2026.\n\n'),
+        ("fr", "Bonjour Ada,\n\n« Fire safety » vous a été attribué. Merci de le terminer avant le 19 mars 2026.\n\n"),
+        ("pl", "Dzień dobry Ada,\n\nPrzypisano Ci „Fire safety”. Ukończ je do 19 marca 2026.\n\n"),
+    ):
+        learner.language = language
+        row = build_notification(
+            OutgoingMessage(
+                event="program.assigned",
+                channel="email",
+                recipient=Recipient(learner=learner),
+                occurrence="a1",
+                context=context,
+            ),
+            templates=TemplateCache(),
+        )
+        assert row.body.startswith(
+            expected + {"en": "Start my training", "fr": "Commencer", "pl": "Rozpocznij"}[language]
+        )
+        assert (
+            row.subject
+            == {
+                "en": "New training assigned: Fire safety",
+                "fr": "Nouvelle formation attribuée : Fire safety",
+                "pl": "Przypisano nowe szkolenie: Fire safety",
+            }[language]
+        )
+
+
+@pytest.mark.django_db
+def test_a_site_administrators_copy_speaks_about_the_learner_too():
+    """Seed 004 site administrators: a member of staff told about a learner's certification reads about her."""
+    learner = Learner.objects.create(
+        email="ada@example.com", first_name="Ada", last_name="Lovelace", consent_given_at=timezone.now()
+    )
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "x", first_name="Sam")
+    NotificationRule.objects.create(
+        event="certification.expiry",
+        channels=["email"],
+        notify_learner=False,
+        notify_site_admins=True,
+        requires_confirmation=False,
+    )
+
+    [row] = notify_event(
+        event="certification.expiry", learner=learner, occurrence="a1", context=copied_context("certification.expiry")
+    )
+
+    assert row.recipient_user == admin
+    assert row.body.startswith(
+        'Hello Sam,\n\nThe certification "Fire safety" of Ada Lovelace expires on 30 April 2026.'
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("words", ["built-in", "edited"])
+@pytest.mark.parametrize("link", ["action", "inbox"])
+def test_a_managers_or_guardians_copy_never_carries_the_learners_personal_link(household, settings, link, words):
+    """Seed 001 manager copies, seed 004 guardians: a link made for the learner (an answer link, or her inbox
+    link that opens without a password) is the whole authority of whoever opens it. Copied into her manager's or
+    guardian's email it would let them act as her: their copies go without it, hers keeps it, even when an
+    administrator's words print the link to every reader."""
+    settings.SITE_URL = "https://lms.example.org"
+    learner = household("en")
+    if words == "edited":
+        MessageTemplate.objects.create(
+            event="program.assigned", language="en", subject="{{ program }}", body="Open: {{ action_url }}"
+        )
+    if link == "action":
+        personal = make_action_url(purpose="invitation", obj=1, recipient=Recipient(learner=learner))
+    else:
+        personal = make_inbox_url(recipient=Recipient(learner=learner))
+    context = {**copied_context("program.assigned"), "action_url": personal}
+
+    emails = copies(notify_event(event="program.assigned", learner=learner, occurrence="a1", context=context))
+
+    assert personal in emails["learner"].body and personal in emails["learner"].html_body
+    for reader in ("manager", "guardian"):
+        row = emails[reader]
+        assert "/a/" not in row.body + row.html_body and "/inbox/open/" not in row.body + row.html_body
+        assert BUTTON not in row.html_body
+
+
+@pytest.mark.django_db
+def test_what_a_manager_is_given_today_is_no_personal_link(household):
+    """Seed 001: assigning a program tells the learner and her manager; the manager's copy carries no link made
+    for the learner (the producers pass the site's address, the same for everyone) and no button of hers."""
+    from programs import services
+    from programs.models import Program
+
+    learner = household("en")
+
+    services.assign(learner, Program.objects.create(title="Fire safety"), due_at=timezone.now() + timedelta(days=9))
+
+    row = copies(Notification.objects.filter(event="program.assigned"))["manager"]
+    assert row.body.startswith('Hello Bo Berg,\n\nAda Lovelace has been assigned "Fire safety", due ')
+    assert "http" not in row.body and BUTTON not in row.html_body
+
+
+def test_a_link_names_whom_it_was_made_for(settings):
+    """The check behind the test above: our action and inbox links name their recipient; other links name no one;
+    only links made for someone else are taken out of a copy."""
+    settings.SITE_URL = "https://lms.example.org"
+    mine = make_action_url(purpose="invitation", obj=1, recipient="l1")
+    theirs = make_inbox_url(recipient="g2")
+
+    assert signed_for(mine) == "l1" and signed_for(theirs) == "g2"
+    assert signed_for("https://lms.example.org/") is None and signed_for("https://elsewhere.example.org/a/x/") is None
+    assert signed_for("https://lms.example.org/a/forged/") == ""
+    context = {"action_url": mine, "inbox_url": theirs, "dashboard_url": "https://lms.example.org/", "program": "X"}
+    assert without_links_of_others(context, "g2") == {**context, "action_url": ""}
+    assert without_links_of_others(context, "u3") == {**context, "action_url": "", "inbox_url": ""}
+
+
+@pytest.mark.django_db
+def test_every_template_may_ask_who_reads_it():
+    """Seed 002 editable templates: `reader` is offered to every event and described, so an administrator's words
+    can speak to the learner or about her too."""
+    for event in Event.values:
+        assert dict(variables_of(event))["reader"], event
+    parts = {
+        "subject": "{{ program }}",
+        "body": '{% if reader == "learner" %}Your {{ program }}'
+        "{% else %}{{ learner.full_name }}: {{ program }}{% endif %}",
+    }
+    assert template_errors("program.due", "en", parts) == {}
+    MessageTemplate.objects.create(event="program.due", language="en", **parts)
+    context = sample_context("program.due", now=NOW)
+
+    assert (
+        TemplateCache()
+        .render("program.due", "en", context, audience="guardian")
+        .body.startswith("Marie Curie: Workplace safety")
+    )
+    assert TemplateCache().render("program.due", "en", context).body.startswith("Your Workplace safety")
