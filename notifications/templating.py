@@ -13,6 +13,7 @@ rendered in the recipient's time zone and language.
 
 import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.template import Context, Template
@@ -32,6 +33,26 @@ class RenderedMessage:
     sms_body: str
     # The last paragraph of `body`: why the reader gets this email (an inbox message goes without it).
     footer: str = ""
+
+
+# The values that differ from one message of a shape to the next (notifications.notify.shapes), in the
+# order the database fills them in.
+FILL_NAMES = ("first_name", "last_name", "full_name", "recipient_name", "action_url")
+
+
+class Shaped(NamedTuple):
+    """One message as its *shape* and its own values, for the outbox to fill in: the words of a shape
+    travel to the database once, not once per learner (seed 000). `shape.layouts()` gives the text, HTML
+    and SMS versions as (texts, positions): texts[0], the value at positions[0], texts[1]... (the HTML
+    version takes its values from html_values), and `shape.fill(dict(zip(FILL_NAMES, values)))` the
+    RenderedMessage."""
+
+    shape: object
+    # Already filled: short, and its spaces are normalised after filling.
+    subject: str
+    # FILL_NAMES order; then the same values as the HTML version shows them.
+    values: tuple
+    html_values: tuple
 
 
 class TemplateRenderError(ValueError):

@@ -39,13 +39,13 @@ from django.conf import settings
 
 from programs.models import Program
 
-from ..links import make_action_url
+from ..links import action_url_maker
 from ..models import Channel, Event, NotifyOutcome
 from ..outbox.enqueue import OutgoingMessage
 from ..recipients import Reason as RecipientReason
 from ..recipients import Recipient
 from ..variables import person_values
-from .selectors import RATE_LIMITS
+from .selectors import RATE_LIMITS, training_url
 
 Action = NotifyOutcome.Action
 Reason = NotifyOutcome.Reason
@@ -74,13 +74,8 @@ class ToDo(NamedTuple):
     url: str = ""
 
 
-def training_url() -> str:
-    """Where the learner follows their training: the platform, else this site's address."""
-    return settings.LEARNING_PLATFORM_URL or f"{settings.SITE_URL}/"
-
-
-def _to_do(title, due_at, now) -> ToDo:
-    return ToDo(title, due_at, overdue=bool(due_at and due_at < now), url=training_url())
+def _to_do(title, due_at, now, url) -> ToDo:
+    return ToDo(title, due_at, overdue=bool(due_at and due_at < now), url=url)
 
 
 @dataclass
@@ -104,10 +99,7 @@ class Decision:
 
 
 def _still_valid(row, now):
-    return (
-        row["completed_at"] is not None
-        and (row["expires_at"] is None or row["expires_at"] > now)
-    )
+    return row["completed_at"] is not None and (row["expires_at"] is None or row["expires_at"] > now)
 
 
 def _checklist(learner, data, now) -> Decision | None:
@@ -129,7 +121,7 @@ def _checklist(learner, data, now) -> Decision | None:
             program = data.programs[row["program_id"]]
             course_sets = data.course_sets.get(row["program_id"], [])
             if not course_sets:
-                incomplete.append(_to_do(program["title"], row["due_at"], now))
+                incomplete.append(_to_do(program["title"], row["due_at"], now, data.training_url))
             done = data.completions.get(row["pk"], {})
             for cs in course_sets:
                 title = f"{program['title']}: {cs['title']}"
@@ -137,7 +129,7 @@ def _checklist(learner, data, now) -> Decision | None:
                     complete.append(Done(title, done[cs["pk"]]))
                 else:
                     # The learner's own due date (the assignment's), not the course set's template date.
-                    incomplete.append(_to_do(title, row["due_at"], now))
+                    incomplete.append(_to_do(title, row["due_at"], now, data.training_url))
         return Decision(learner, Action.TRAINING_REMINDER, complete=complete, incomplete=incomplete)
 
     # 3. Missing training: required by a group, neither open (none here) nor completed and still valid.
@@ -189,37 +181,38 @@ def decide(learner, data, *, now) -> Decision:
     return decision
 
 
-def _invitation_url(invitation_id, learner):
-    return make_action_url(
-        purpose="invitation",
-        obj=invitation_id,
-        recipient=Recipient(learner=learner),
-        expires_in=timedelta(days=settings.ACTION_LINK_DAYS),
-    )
+def _invitation_links():
+    """The links of the invitations Notify sends again: (invitation pk, learner) -> link."""
+    make = action_url_maker(purpose="invitation", expires_in=timedelta(days=settings.ACTION_LINK_DAYS))
+    return lambda invitation_id, learner: make(invitation_id, Recipient(learner=learner))
 
 
-def notify_message(decision: Decision, *, run, actor) -> OutgoingMessage:
-    """The one email a decision sends (seed 000: one message per learner per click)."""
+def notify_message(decision: Decision, *, run, actor, invitation_link=None, platform_url=None) -> OutgoingMessage:
+    """The one email a decision sends (seed 000: one message per learner per click).
+
+    `invitation_link` (from _invitation_links) and `platform_url` (training_url()) are shared by the
+    messages of a chunk; they are worked out here when absent."""
     learner = decision.learner
+    platform_url = platform_url or training_url()
     context = {"learner": person_values(learner)}
     refs = {"notify_run": run.pk}
     if decision.action == Action.INVITATION:
-        context["action_url"] = _invitation_url(decision.invitation_id, learner)
+        context["action_url"] = (invitation_link or _invitation_links())(decision.invitation_id, learner)
         refs["invitation"] = decision.invitation_id
     elif decision.action == Action.TRAINING_REMINDER:
         context.update(
-            complete=tuple(decision.complete), incomplete=tuple(decision.incomplete), action_url=training_url()
+            complete=tuple(decision.complete), incomplete=tuple(decision.incomplete), action_url=platform_url
         )
     elif decision.action == Action.MISSING_TRAINING:
         context["programs"] = tuple(decision.programs_titles[p] for p in decision.missing)
-        context["action_url"] = training_url()
+        context["action_url"] = platform_url
     elif decision.action == Action.RENEWAL:
         program, expires_at = decision.renewals[0]
         context.update(
             program=program["title"],
             expires_at=expires_at,
             programs=tuple(p["title"] for p, _ in decision.renewals),
-            action_url=training_url(),
+            action_url=platform_url,
         )
     return OutgoingMessage(
         event=EVENT_FOR_ACTION[decision.action],
@@ -231,6 +224,14 @@ def notify_message(decision: Decision, *, run, actor) -> OutgoingMessage:
         requires_confirmation=False,
         actor=actor,
     )
+
+
+def notify_messages(decisions, *, run, actor) -> list[OutgoingMessage]:
+    """The messages of the decisions that send one, in their order (a chunk's, seed 000)."""
+    links, url = _invitation_links(), training_url()
+    return [
+        notify_message(d, run=run, actor=actor, invitation_link=links, platform_url=url) for d in decisions if d.sends
+    ]
 
 
 def new_assignment_rows(decisions, *, now):

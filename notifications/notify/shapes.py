@@ -4,10 +4,10 @@ import html
 import re
 
 from django.utils.functional import Promise
-from django.utils.html import escape, urlize
+from django.utils.html import urlize
 
 from .. import closing
-from ..templating import RenderedMessage, TemplateCache
+from ..templating import FILL_NAMES, RenderedMessage, Shaped, TemplateCache
 
 _MARK = "\x01{}\x02"
 _LEARNER_FIELDS = ("first_name", "last_name", "full_name")
@@ -33,6 +33,11 @@ def _freeze(value):
 # A link made only of characters urlize leaves as they are, ending with one it does not trim (our signed
 # action links): urlize would give exactly the anchor below, at a hundredth of the cost.
 _PLAIN_LINK = re.compile(r"https?://[A-Za-z0-9\-._~:/]*[A-Za-z0-9/]")
+
+
+def _escape(value):
+    # django.utils.html.escape without its lazy-argument wrapper: the same text (a str, marked safe or not).
+    return html.escape(str(value))
 
 
 def _html_value(value):
@@ -84,12 +89,24 @@ class ShapeCachedTemplates(TemplateCache):
         self._kinds = {}
 
     def render(self, event, language, context, *, tz="UTC", audience=closing.LEARNER):
+        found = self._shape(event, language, context, tz, audience)
+        return found[0].fill(found[1]) if type(found) is tuple else found
+
+    def shaped(self, event, language, context, *, tz="UTC", audience=closing.LEARNER):
+        """The message as a Shaped (its shape and this learner's values), or as a RenderedMessage
+        when it has no shape (rendered for real). Either reads exactly as `TemplateCache.render`."""
+        found = self._shape(event, language, context, tz, audience)
+        return found[0].shaped(found[1]) if type(found) is tuple else found
+
+    def _shape(self, event, language, context, tz, audience=closing.LEARNER):
+        """(shape, this message's values), or the RenderedMessage of a message rendered for real."""
         # Only a learner's own copy is shaped: `reader` (set by the renderer from the audience, whatever the
         # context says) is then "learner" for every message of a shape and needs no place in its key.
         learner = context.get("learner")
         if audience != closing.LEARNER or type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
             return super().render(event, language, context, tz=tz, audience=audience)
         get = learner.get
+        # In FILL_NAMES order (Shaped.values is this dict's values).
         values = {
             "first_name": str(get("first_name") or ""),
             "last_name": str(get("last_name") or ""),
@@ -139,10 +156,27 @@ class ShapeCachedTemplates(TemplateCache):
             return real
         if proto is False:
             return super().render(event, language, context, tz=tz)
-        return proto.fill(values)
+        return proto, values
 
 
 _MARK_RE = re.compile("\x01([a-z_]+)\x02")
+
+
+_POSITION = {name: i for i, name in enumerate(FILL_NAMES)}
+
+
+def _layout(parts):
+    """(texts, positions): the parts as the texts between the values and, for each value, its position in
+    FILL_NAMES; a placeholder no message fills is kept as it reads, in the text around it."""
+    texts, positions = [parts[0]], []
+    for i in range(1, len(parts), 2):
+        name, after = parts[i], parts[i + 1]
+        if name in _POSITION:
+            positions.append(_POSITION[name])
+            texts.append(after)
+        else:
+            texts[-1] += _MARK.format(name) + after
+    return tuple(texts), tuple(positions)
 
 
 class _Proto:
@@ -150,12 +184,39 @@ class _Proto:
 
     def __init__(self, rendered, *, urlized=True):
         # The HTML made from the text body urlizes values; an HTML template (a file's page) only escapes them.
-        self.html_value = _html_value if urlized else escape
+        self.html_value = _html_value if urlized else _escape
         # Why the learner gets it: the same for every learner of the shape (it names no one).
         self.footer = rendered.footer
         self.parts = tuple(
             _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
         )
+        # The values the HTML version shows (escaped, links made clickable): only these are worked out per message.
+        shown = set(self.parts[2][1::2])
+        self._html_positions = tuple(i for i, name in enumerate(FILL_NAMES) if name in shown)
+        self._subject = None if len(self.parts[0]) > 1 else " ".join(self.parts[0][0].split())[:300]
+        self._layouts = None
+
+    def layouts(self):
+        """The text, HTML and SMS versions as (texts, positions): each version reads texts[0], then the
+        value at positions[0] (Shaped.values, or Shaped.html_values for the HTML), texts[1], and so on."""
+        if self._layouts is None:
+            self._layouts = tuple(_layout(parts) for parts in self.parts[1:])
+        return self._layouts
+
+    def shaped(self, values):
+        subject = self._subject
+        if subject is None:
+            subject = " ".join(
+                "".join(
+                    part if i % 2 == 0 else values.get(part, _MARK.format(part)) for i, part in enumerate(self.parts[0])
+                ).split()
+            )[:300]
+        plain = tuple(values.values())  # in FILL_NAMES order: ShapeCachedTemplates._shape builds them so
+        html_values = [""] * len(plain)
+        html_value = self.html_value
+        for i in self._html_positions:
+            html_values[i] = html_value(plain[i])
+        return Shaped(shape=self, subject=subject, values=plain, html_values=tuple(html_values))
 
     def fill(self, values):
         html_values = {}

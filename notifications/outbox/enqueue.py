@@ -10,17 +10,18 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
+from lms_notify.bulk import columns_sql, is_postgresql
 
 from .. import closing
 from ..links import without_links_of_others
 from ..models import Channel, Event, Notification, NotificationRule
 from ..recipients import Recipient
-from ..templating import TemplateCache
+from ..templating import FILL_NAMES, RenderedMessage, TemplateCache
 from .wakeup import request_dispatch
 
 
@@ -51,8 +52,36 @@ class OutgoingMessage:
 _EVENT_LABELS = dict(Event.choices)
 
 
-def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, now) -> dict:
-    """The outbox row for one message as field values: rendered, or omitted with its reason."""
+# The fields `_notification_values` gives, in its order; every other column of the outbox takes its default.
+_FIELD_NAMES = (
+    "event",
+    "channel",
+    "recipient_learner",
+    "recipient_guardian",
+    "recipient_user",
+    "to",
+    "language",
+    "subject",
+    "body",
+    "html_body",
+    "attachments",
+    "context",
+    "status",
+    "reason",
+    "dedupe_key",
+    "rule",
+    "created_by",
+    "created_at",
+    "next_attempt_at",
+)
+
+
+def _notification_values(message: OutgoingMessage, *, templates: TemplateCache, now, shaped=None):
+    """The outbox row for one message, rendered or omitted with its reason: (values in _FIELD_NAMES
+    order, None), as a tuple because 100,000 of them are built for one Notify run (seed 000).
+
+    With `shaped` (a ShapeCachedTemplates' method of that name) a message made from a shape comes
+    back as (values with the text and HTML left to the database: None, its Shaped)."""
     recipient, channel = message.recipient, message.channel
     learner = recipient.subject_learner
     language, tz = (learner.language, learner.timezone) if learner is not None else ("en", "UTC")
@@ -68,6 +97,8 @@ def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, 
         # A copy for the learner's manager, guardian or staff is built from the learner's context: never with
         # a link made for the learner (their personal answer link). A learner's own messages skip the check.
         context = without_links_of_others(context, recipient.key)
+    shape = None
+    rendered = None
     if message.subject is not None or message.body is not None:
         # Written by an administrator for this send: laid out and signed off as every other email.
         rendered = templates.render_written(
@@ -80,11 +111,20 @@ def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, 
             audience=recipient.audience,
         )
     else:
-        rendered = templates.render(message.event, language, context, tz=tz, audience=recipient.audience)
-    subject, body, rendered_html, sms_body = rendered.subject, rendered.body, rendered.html_body, rendered.sms_body
+        # An inbox copy drops the email's footer (below): filled in here, not by the database.
+        render = shaped if shaped is not None and channel != Channel.INBOX else templates.render
+        found = render(message.event, language, context, tz=tz, audience=recipient.audience)
+        if type(found) is RenderedMessage:
+            rendered = found
+        else:
+            shape = found
+    if rendered is not None:
+        subject, body, rendered_html, sms_body = rendered.subject, rendered.body, rendered.html_body, rendered.sms_body
+    else:
+        subject, body, rendered_html, sms_body = shape.subject, None, None, None
     if channel == Channel.SMS:
         body, rendered_html = sms_body, ""
-    elif channel == Channel.INBOX and rendered.footer:
+    elif channel == Channel.INBOX and rendered is not None and rendered.footer:
         # Read in the inbox, not received by email: the footer saying why the email came does not apply.
         body = body.removesuffix(rendered.footer).rstrip()
     if reason:
@@ -94,27 +134,35 @@ def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, 
     else:
         status = Notification.Status.QUEUED
     is_email = channel == Channel.EMAIL
-    return dict(
-        event=message.event,
-        channel=channel,
-        recipient_learner=recipient.learner if recipient.guardian is None else recipient.guardian.learner,
-        recipient_guardian=recipient.guardian,
-        recipient_user=recipient.user,
-        to=address if channel != Channel.INBOX else "",
-        language=language,
-        subject=subject,
-        body=body,
-        html_body=rendered_html if is_email else "",
-        attachments=message.attachments if is_email else [],
-        context=message.refs,
-        status=status,
-        reason=reason,
-        dedupe_key=message.dedupe_key[:255],
-        rule=message.rule,
-        created_by=message.actor,
-        created_at=now,
-        next_attempt_at=max(message.not_before or now, now),
+    guardian = recipient.guardian
+    values = (
+        message.event,
+        channel,
+        recipient.learner if guardian is None else guardian.learner,
+        guardian,
+        recipient.user,
+        address if channel != Channel.INBOX else "",
+        language,
+        subject,
+        body,
+        rendered_html if is_email else "",
+        message.attachments if is_email else [],
+        message.refs,
+        status,
+        reason,
+        message.dedupe_key[:255],
+        message.rule,
+        message.actor,
+        now,
+        max(message.not_before or now, now),
     )
+    return values, shape
+
+
+def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, now) -> dict:
+    """The outbox row for one message as field values: rendered, or omitted with its reason."""
+    values, _ = _notification_values(message, templates=templates, now=now)
+    return dict(zip(_FIELD_NAMES, values, strict=True))
 
 
 def build_notification(message: OutgoingMessage, *, templates: TemplateCache, now=None) -> Notification:
@@ -158,33 +206,34 @@ def enqueue(
     return created if return_rows else {row.dedupe_key: row.pk for row in created}
 
 
-# Columns written by the COPY path; every other column takes its model default.
 _FK_COLUMNS = {"recipient_learner", "recipient_guardian", "recipient_user", "rule", "created_by"}
 _JSON_COLUMNS = {"attachments", "context"}
 
 
 def _copy_plan():
-    """(field names, ([(field name, default)], positions of foreign keys, [(position, encoder)] of JSON))."""
-    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
-    names = [f.name for f in fields]
-    defaults = [(f.name, f.get_default()) for f in fields]
-    fks = [i for i, name in enumerate(names) if name in _FK_COLUMNS]
-    jsons = [(i, fields[i].encoder) for i, name in enumerate(names) if name in _JSON_COLUMNS]
-    return names, (defaults, fks, jsons)
+    """(column names: _FIELD_NAMES then the others, their defaults, positions of foreign keys,
+    [(position, encoder)] of JSON), for rows made of _notification_values and the defaults."""
+    fields = {f.name: f for f in Notification._meta.concrete_fields if not f.primary_key}
+    others = [name for name in fields if name not in _FIELD_NAMES]
+    fks = [i for i, name in enumerate(_FIELD_NAMES) if name in _FK_COLUMNS]
+    jsons = [(i, fields[name].encoder) for i, name in enumerate(_FIELD_NAMES) if name in _JSON_COLUMNS]
+    return [*_FIELD_NAMES, *others], [fields[name].get_default() for name in others], fks, jsons
 
 
-def _plain_json(value, dumps=json.dumps):
+def _plain_json(value, dumps=json.dumps, plain=(int, str)):
     """JSON of the usual refs ({"notify_run": 12, "invitation": 3}): the C encoder with its default
     settings gives the very text the field's encoder would, without building an encoder per row."""
-    if value.__class__ is dict and all(k.__class__ is str and v.__class__ in (int, str) for k, v in value.items()):
-        return dumps(value)
-    return None
+    if value.__class__ is not dict:
+        return None
+    for k, v in value.items():
+        if k.__class__ is not str or v.__class__ not in plain:
+            return None
+    return dumps(value)
 
 
-def _copy_row(values, plan, dumps=json.dumps, plain=_plain_json):
-    defaults, fks, jsons = plan
-    get = values.get
-    row = [get(name, default) for name, default in defaults]
+def _copy_row(values, fks, jsons, dumps=json.dumps, plain=_plain_json):
+    """The values of _notification_values as COPY writes them: foreign keys as pks, JSON as text."""
+    row = list(values)
     for i in fks:
         value = row[i]
         if value is not None and value.__class__ is not int:
@@ -198,29 +247,139 @@ def _copy_row(values, plan, dumps=json.dumps, plain=_plain_json):
     return row
 
 
+# Values a shaped row carries for its text, and for its HTML: a version with more is filled in here.
+_SLOTS = 4
+
+
+class _ShapeRow(NamedTuple):
+    """A shape on one channel as the database fills it in: the texts between the values of the text
+    and of the HTML version (each padded to _SLOTS + 1), and the positions of those values."""
+
+    number: int
+    texts: tuple
+    text_at: tuple
+    html_texts: tuple
+    html_at: tuple
+
+
+def _shape_row(shape, channel, number) -> _ShapeRow | None:
+    """The shape's text and HTML versions on `channel` (None when one has more than _SLOTS values)."""
+    text, html, sms = shape.layouts()
+    text = sms if channel == Channel.SMS else text
+    html = html if channel == Channel.EMAIL else (("",), ())
+    if len(text[1]) > _SLOTS or len(html[1]) > _SLOTS:
+        return None
+    pad = ("",) * _SLOTS
+    return _ShapeRow(number, (*text[0], *pad)[: _SLOTS + 1], text[1], (*html[0], *pad)[: _SLOTS + 1], html[1])
+
+
+def _filled(shaped, channel) -> tuple:
+    """(text, HTML) of a shaped message filled in here, as _notification_values gives them."""
+    rendered = shaped.shape.fill(dict(zip(FILL_NAMES, shaped.values, strict=True)))
+    if channel == Channel.SMS:
+        return rendered.sms_body, ""
+    return rendered.body, rendered.html_body if channel == Channel.EMAIL else ""
+
+
 def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
     """PostgreSQL: stream the rows with COPY; the unique dedupe_key stays the arbiter between
-    concurrent callers and the result names exactly the rows this call inserted."""
-    names, plan = _copy_plan()
-    rows, queued = {}, set()
+    concurrent callers and the result names exactly the rows this call inserted.
+
+    Messages made from a shape (ShapeCachedTemplates) travel as their shape, once, and their own
+    values; the database fills the text and HTML in (seed 000: 100,000 messages that differ only
+    by a name and a link)."""
+    names, defaults, fks, jsons = _copy_plan()
+    shaped = getattr(templates, "shaped", None)
+    rows, queued, shapes = {}, set(), {}
+    key_at, status_at = _FIELD_NAMES.index("dedupe_key"), _FIELD_NAMES.index("status")
+    body_at, html_at = _FIELD_NAMES.index("body"), _FIELD_NAMES.index("html_body")
+    no_slots = (None,) * (1 + 2 * _SLOTS)
     for message in messages:
-        values = _notification_fields(message, templates=templates, now=now)
-        key = values["dedupe_key"]
+        values, shape = _notification_values(message, templates=templates, now=now, shaped=shaped)
+        key = values[key_at]
         if key in rows:
             continue  # the first message of a key wins, as in the bulk_create path
-        rows[key] = _copy_row(values, plan)
-        if values["status"] == Notification.Status.QUEUED:
+        slots = no_slots
+        if shape is not None:
+            where = (shape.shape, message.channel)
+            if where not in shapes:
+                shapes[where] = _shape_row(shape.shape, message.channel, number=len(shapes) + 1)
+            layout = shapes[where]
+            if layout is None:
+                values = list(values)
+                values[body_at], values[html_at] = _filled(shape, message.channel)
+            else:
+                plain, html_values = shape.values, shape.html_values
+                slots = (
+                    layout.number,
+                    *[plain[i] for i in layout.text_at],
+                    *(None,) * (_SLOTS - len(layout.text_at)),
+                    *[html_values[i] for i in layout.html_at],
+                    *(None,) * (_SLOTS - len(layout.html_at)),
+                )
+        row = _copy_row(values, fks, jsons)
+        row.extend(defaults)
+        row.extend(slots)
+        rows[key] = row
+        if values[status_at] == Notification.Status.QUEUED:
             queued.add(key)
     if not rows:
         return {}
-    with transaction.atomic():
-        inserted = copy_insert_ignoring_conflicts(
-            Notification, names, list(rows.values()), returning=("id", "dedupe_key")
-        )
+    # No savepoint: nothing here is retried on failure, and a Notify chunk counts its queries (seed 000).
+    with transaction.atomic(savepoint=False):
+        inserted = _insert_shaped(names, list(rows.values()), [layout for layout in shapes.values() if layout])
         created = {key: pk for pk, key in inserted}
         if not queued.isdisjoint(created):
             transaction.on_commit(request_dispatch, robust=True)
     return created
+
+
+def _insert_shaped(names, rows, shapes) -> list[tuple]:
+    """Insert the rows (the `names` columns, then a shape number and its values, or Nones) skipping any
+    whose dedupe_key is taken, as copy_insert_ignoring_conflicts does; the text and HTML of a shaped
+    row are its shape's texts with the row's values in between. Returns (id, dedupe_key) of the rows
+    inserted."""
+    quote = connection.ops.quote_name
+    table = quote(Notification._meta.db_table)
+    columns = columns_sql(Notification, names)
+    slots = [f"_t{i}" for i in range(1, _SLOTS + 1)] + [f"_h{i}" for i in range(1, _SLOTS + 1)]
+    texts = [f"t{i}" for i in range(_SLOTS + 1)] + [f"h{i}" for i in range(_SLOTS + 1)]
+
+    def concat(prefix):
+        # concat() reads a NULL (an unused slot) as an empty text.
+        parts = [f"s.{prefix}0"]
+        for i in range(1, _SLOTS + 1):
+            parts += [f"m._{prefix}{i}", f"s.{prefix}{i}"]
+        return f"concat({', '.join(parts)})"
+
+    filled = {
+        "body": f"CASE WHEN m._shape IS NULL THEN m.body ELSE {concat('t')} END",
+        "html_body": f"CASE WHEN m._shape IS NULL THEN m.html_body ELSE {concat('h')} END",
+    }
+    select = ", ".join(filled.get(name, f"m.{quote(Notification._meta.get_field(name).column)}") for name in names)
+    with connection.cursor() as cursor:
+        # Dropped at commit, so they always have the table's current columns; their rows never outlive
+        # the statement that moves them (a second call in the same transaction reuses them).
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS _outbox_rows ON COMMIT DROP AS SELECT {columns}, "
+            f"NULL::integer AS _shape, {', '.join(f'NULL::text AS {slot}' for slot in slots)} "
+            f"FROM {table} WITH NO DATA; "
+            f"CREATE TEMP TABLE IF NOT EXISTS _outbox_shapes (id integer, {', '.join(f'{t} text' for t in texts)}) "
+            "ON COMMIT DROP"
+        )
+        if shapes:
+            with cursor.cursor.copy(f"COPY _outbox_shapes (id, {', '.join(texts)}) FROM STDIN") as copy:
+                for shape in shapes:
+                    copy.write_row((shape.number, *shape.texts, *shape.html_texts))
+        with cursor.cursor.copy(f"COPY _outbox_rows ({columns}, _shape, {', '.join(slots)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"WITH m AS (DELETE FROM _outbox_rows RETURNING *), s AS (DELETE FROM _outbox_shapes RETURNING *) "
+            f"INSERT INTO {table} ({columns}) SELECT {select} FROM m LEFT JOIN s ON s.id = m._shape "
+            f"ON CONFLICT DO NOTHING RETURNING id, dedupe_key"
+        )
+        return cursor.fetchall()
 
 
 def confirm(notifications, *, actor) -> int:

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from learners.models import GroupMembership, Invitation, Learner, LearnerGroup
 from notifications.models import NotifyOutcome, NotifyRun
+from notifications.notify import engine
 from notifications.notify.checklist import decide, new_assignment_rows, notify_message
 from notifications.notify.engine import notify_learners
 from notifications.notify.selectors import load_checklist_data
@@ -59,6 +60,44 @@ def count_queries():
 def _cpu_seconds():
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _backend_cpu_seconds():
+    """CPU seconds used so far by this connection's PostgreSQL backend, or None when the server's
+    processes cannot be read (a server on another machine)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+_SERVER_CPU = "PostgreSQL CPU"
+
+
+@contextmanager
+def measure_server_cpu():
+    """Adds the CPU of the PostgreSQL backends that served the run, forked processes included, to the run's
+    phase_seconds under _SERVER_CPU (each process reads its own backend before its connection closes)."""
+    original = engine._process_chunks
+
+    def measured(run, chunks):
+        before = _backend_cpu_seconds()
+        phases = original(run, chunks)
+        after = _backend_cpu_seconds()
+        if before is not None and after is not None:
+            phases[_SERVER_CPU] += after - before
+        return phases
+
+    engine._process_chunks = measured
+    try:
+        yield
+    finally:
+        engine._process_chunks = original
 
 
 def maxrss_mb():
@@ -142,11 +181,12 @@ class Command(BaseCommand):
             profiler.enable()
         load_before = os.getloadavg()[0]
         cpu_before = _cpu_seconds()
-        with count_queries() as queries:
+        with count_queries() as queries, measure_server_cpu():
             started = time.perf_counter()
             run = notify_learners(ids, actor=None, scope=NotifyRun.Scope.ALL_LEARNERS)
             elapsed = time.perf_counter() - started
         cpu = _cpu_seconds() - cpu_before
+        server_cpu = run.phase_seconds.pop(_SERVER_CPU, None)
         if profiler is not None:
             import io
             import pstats
@@ -162,8 +202,9 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(f"  {elapsed / n * 1000:.3f} ms per learner, {queries['n']} queries")
+        server = f"{server_cpu:.2f} s" if server_cpu is not None else "not readable"
         self.stdout.write(
-            f"  CPU of the Python processes {cpu:.2f} s (PostgreSQL's not counted); "
+            f"  CPU of the Python processes {cpu:.2f} s, of their PostgreSQL backends {server}; "
             f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after on {os.cpu_count()} cores"
         )
         self.stdout.write(f"  {describe_run(run.summary)}")

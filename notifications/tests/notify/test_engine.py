@@ -466,6 +466,60 @@ def test_a_later_shape_that_changes_the_name_is_rendered_for_real(safety):
     }
 
 
+def test_the_outbox_fills_shapes_in_with_exactly_the_words_of_a_full_render(safety):
+    """Seed 000 at scale: a shape's words go to the database once and each message's values are filled in
+    there; every row (text, HTML, SMS and inbox versions) reads exactly as if rendered one by one."""
+    from notifications.models import MessageTemplate
+    from notifications.notify.shapes import ShapeCachedTemplates
+    from notifications.services import OutgoingMessage, Recipient, build_notification, enqueue
+    from notifications.templating import TemplateCache
+    from notifications.variables import person_values
+
+    learners = [
+        make_learner(first_name="Ann", last_name="O'Brien & <Co> 100%", phone="+33600000001"),
+        make_learner(first_name="bob.smith@example.com", last_name="%1$s %%s", phone="+33600000002"),
+        make_learner(first_name="", last_name="Nameless", language="fr", timezone="Europe/Paris"),
+        make_learner(first_name="Zoë", last_name="Ż", language="pl"),
+    ]
+    incomplete = ({"title": "Safety: First aid 100%", "due_at": timezone.now() + timedelta(days=3)},)
+
+    def messages(tag):
+        for i, learner in enumerate(learners * 2):
+            for channel in ("email", "sms", "inbox"):
+                yield OutgoingMessage(
+                    event="notify.training_reminder",
+                    channel=channel,
+                    recipient=Recipient(learner=learner),
+                    occurrence=f"{tag}{i}",
+                    context={"learner": person_values(learner), "complete": (), "incomplete": incomplete},
+                )
+            yield OutgoingMessage(
+                event="notify.invitation",
+                channel="email",
+                recipient=Recipient(learner=learner),
+                occurrence=f"{tag}{i}",
+                context={"learner": person_values(learner), "action_url": f"http://127.0.0.1:8000/a/{i}%/"},
+            )
+
+    # In Polish, more values than the database fills in for one version: those messages are filled in by Python.
+    MessageTemplate.objects.create(
+        event="notify.invitation",
+        language="pl",
+        subject="{{ learner.first_name }} !",
+        body="{{ learner.first_name }} {{ learner.last_name }} {{ learner.full_name }} {{ recipient_name }} "
+        "{{ learner.first_name }}",
+    )
+    fields = ("subject", "body", "html_body", "status")
+    expected = [
+        tuple(getattr(build_notification(m, templates=TemplateCache()), f) for f in fields) for m in messages("")
+    ]
+    created = enqueue(messages(""), templates=ShapeCachedTemplates(), return_rows=False)
+    rows = Notification.objects.in_bulk(list(created.values()))
+    assert len(rows) == len(expected) == 32
+    assert "Zoë Ż Zoë Ż Zoë" in next(r.body for r in rows.values() if r.language == "pl" and "invitation" in r.event)
+    assert [tuple(getattr(rows[created[m.dedupe_key]], f) for f in fields) for m in messages("")] == expected
+
+
 def test_a_run_of_several_chunks_queues_one_dispatch_task(safety, monkeypatch, django_capture_on_commit_callbacks):
     """Issue 8: each chunk asks for a dispatch after its commit; one task waits, not one per chunk."""
     from unittest import mock
