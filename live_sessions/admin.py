@@ -11,6 +11,8 @@ learners: counts come from one aggregate query, lists are capped or paginated.
 """
 
 import uuid
+import zoneinfo
+from datetime import datetime
 
 from django import forms
 from django.contrib import admin, messages
@@ -24,9 +26,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -74,6 +77,33 @@ def fill_rate_text(filled, capacity):
 def learners_changelist_url(session, **filters):
     params = {"session__id__exact": session.pk, **{k: v for k, v in filters.items() if v}}
     return reverse("admin:live_sessions_sessionlearner_changelist") + "?" + urlencode(params)
+
+
+def change_dates_url(session, **query):
+    """The "Change the dates" page of a session (seed 002 §IV), proposing `starts_at`/`ends_at` if given."""
+    url = reverse("admin:live_sessions_livesession_change_dates", args=[session.pk])
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def proposed_instant(params, name):
+    """An aware datetime proposed in the query string (ISO 8601), else None: a bad value proposes nothing."""
+    try:
+        value = datetime.fromisoformat(params.get(name, ""))
+    except ValueError:
+        return None
+    return value if timezone.is_aware(value) else None
+
+
+def date_field_labels():
+    """The date fields' labels as the admin history stores them: untranslated, translated when read."""
+    with translation.override(None):
+        return [str(capfirst(LiveSession._meta.get_field(name).verbose_name)) for name in ("starts_at", "ends_at")]
+
+
+def posted_sequence(request):
+    """The calendar sequence the confirmation page was shown with, if it sent one."""
+    value = request.POST.get("sequence", "")
+    return int(value) if value.isdigit() else None
 
 
 def safe_next(request):
@@ -131,6 +161,7 @@ SESSION_MOVES = {
     (SessionStatus.READY, SessionStatus.COMPLETED),
 }
 SERVICE_FIELDS = ["status", "capacity", "starts_at", "ends_at"]
+CLOSED = (SessionStatus.CANCELLED, SessionStatus.COMPLETED)
 
 
 def _https_urls(db_field, **kwargs):
@@ -235,7 +266,10 @@ class LiveSessionAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        """Status, dates and capacity of an existing session change through the services (seed 003 flow)."""
+        """Status, dates and capacity of an existing session change through the services (seed 003 flow).
+
+        New dates that learners must hear about are not applied here: `response_change` takes the
+        administrator to the "Change the dates" page to confirm them (seed 002 §IV)."""
         if not change:
             return super().save_model(request, obj, form, change)
         wanted = {name: getattr(obj, name) for name in SERVICE_FIELDS}
@@ -252,9 +286,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
     def _apply_through_services(self, request, session, wanted, before):
         actor = request.user
         if (wanted["starts_at"], wanted["ends_at"]) != (before["starts_at"], before["ends_at"]):
-            services.reschedule(session, starts_at=wanted["starts_at"], ends_at=wanted["ends_at"], actor=actor)
-            if session.status == SessionStatus.READY:
-                messages.info(request, _t("Rescheduled: invited and registered learners get the updated invitation."))
+            self._new_dates_from_form(request, session, wanted)
         if wanted["capacity"] != before["capacity"]:
             offered = services.set_capacity(session, capacity=wanted["capacity"], actor=actor)
             if offered:
@@ -279,6 +311,45 @@ class LiveSessionAdmin(admin.ModelAdmin):
         elif wanted["status"] == SessionStatus.CANCELLED and before["status"] != SessionStatus.CANCELLED:
             services.cancel_session(session, actor=actor)
             messages.warning(request, _t("Session cancelled: its learners are cancelled and informed."))
+
+    def _new_dates_from_form(self, request, session, wanted):
+        if wanted["status"] in CLOSED:
+            messages.warning(
+                request, _t("The new dates were not saved: a cancelled or completed session cannot be rescheduled.")
+            )
+        elif selectors.reached_by_new_dates(session):
+            # Learners hold the calendar invitation: the administrator confirms first, and may add a message.
+            session.dates_to_confirm = (wanted["starts_at"], wanted["ends_at"])
+        else:
+            services.reschedule(session, starts_at=wanted["starts_at"], ends_at=wanted["ends_at"], actor=request.user)
+            messages.info(
+                request, _t("New dates saved: no learner has the calendar invitation yet, so nobody is told.")
+            )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        changes = super().construct_change_message(request, form, formsets, add)
+        if getattr(form.instance, "dates_to_confirm", None):
+            # The dates are not changed yet: the history records them when they are confirmed.
+            dates = set(date_field_labels())
+            for change in changes:
+                if "changed" in change:
+                    change["changed"]["fields"] = [f for f in change["changed"]["fields"] if f not in dates]
+            changes = [c for c in changes if "changed" not in c or c["changed"]["fields"]]
+        return changes
+
+    def response_change(self, request, obj):
+        dates = getattr(obj, "dates_to_confirm", None)
+        if not dates:
+            return super().response_change(request, obj)
+        messages.info(
+            request,
+            _t(
+                "The session is saved except its new dates: confirm them below, with an extra message for the "
+                "learners if you wish, or cancel to keep the current dates."
+            ),
+        )
+        query = {"starts_at": dates[0].isoformat(), "ends_at": dates[1].isoformat()}
+        return redirect(change_dates_url(obj, **query))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "trainers":
@@ -400,8 +471,84 @@ class LiveSessionAdmin(admin.ModelAdmin):
                 view(self.add_learners_view),
                 name="live_sessions_livesession_add_learners",
             ),
+            path(
+                "<int:session_id>/change-dates/",
+                view(self.change_dates_view),
+                name="live_sessions_livesession_change_dates",
+            ),
             *super().get_urls(),
         ]
+
+    # --- Change the dates (seed 002 §IV) ----------------------------------------------------------------------
+
+    def change_dates_view(self, request, session_id):
+        """New dates, confirmed with an optional extra message, then one reschedule: every learner holding the
+        calendar invitation gets it updated (same UID, higher SEQUENCE). The session form, its "Change the
+        dates…" button and the "Change the dates" action all lead here."""
+        # Refused before looking the session up: without the permission, no page says which sessions exist.
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        session = get_object_or_404(LiveSession, pk=session_id)
+        session_url = reverse("admin:live_sessions_livesession_change", args=[session.pk])
+        back = safe_next(request) or session_url
+        if session.status in CLOSED:
+            messages.error(request, _t("A cancelled or completed session cannot be rescheduled."))
+            return redirect(back)
+        posted = request.method == "POST"
+        zone = zoneinfo.ZoneInfo(session.timezone)
+        # The form reads and shows times in the session's own time zone, whoever the administrator is: the
+        # proposed dates are shown as wall-clock times there (naive, so rendering converts nothing).
+        with timezone.override(zone):
+            form = admin_journey_forms.RescheduleForm(
+                request.POST if posted else None,
+                initial={
+                    name: timezone.make_naive(proposed_instant(request.GET, name) or getattr(session, name), zone)
+                    for name in ("starts_at", "ends_at")
+                },
+            )
+            valid = posted and form.is_valid()
+        informed = selectors.reached_by_new_dates(session)
+        if valid:
+            starts_at, ends_at = form.cleaned_data["starts_at"], form.cleaned_data["ends_at"]
+            if (starts_at, ends_at) == (session.starts_at, session.ends_at):
+                messages.info(request, _t("These are the session's dates already: nothing was changed or sent."))
+                return redirect(back)
+            try:
+                services.reschedule(
+                    session,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    actor=request.user,
+                    message=form.cleaned_data["message"],
+                    expected_sequence=posted_sequence(request),
+                )
+            except REFUSALS as error:
+                form.add_error(None, refusal_text(error))
+            else:
+                self.log_change(request, session, [{"changed": {"fields": date_field_labels()}}])
+                messages.success(
+                    request,
+                    ngettext(
+                        "New dates saved; %(n)d learner gets the updated calendar invitation.",
+                        "New dates saved; %(n)d learners get the updated calendar invitation.",
+                        informed,
+                    )
+                    % {"n": informed},
+                )
+                return redirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _t("New dates for “%(title)s”") % {"title": session.title},
+            "opts": self.model._meta,
+            "original": session,
+            "session": session,
+            "informed": informed,
+            "form": form,
+            "media": self.media + form.media,
+            "next": safe_next(request),
+            "back_url": back,
+        }
+        return TemplateResponse(request, "admin/live_sessions/livesession/change_dates.html", context)
 
     def add_learners_view(self, request, session_id):
         if not request.user.has_perm("live_sessions.add_sessionlearner"):

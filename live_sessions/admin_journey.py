@@ -1,21 +1,25 @@
 """Admin actions of the learner's journey (seed 002) on live sessions: convoking registrants ("Notify"),
 recording survey answers, and changing a session's dates with the administrator's confirmation.
 
-Each action is thin: a confirmation page with a form, then one service call. They are appended to the
-session admins' actions so the live-session admin keeps its own shape.
+Each action is thin: a confirmation page with a form, then one service call; new dates are confirmed on the
+session's own "Change the dates" page (LiveSessionAdmin.change_dates_view), which the action opens. They are
+appended to the session admins' actions so the live-session admin keeps its own shape.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
 from .flow import LiveSessionError
-from .models import LiveSession, SessionLearner
+from .models import LiveSession
 
 
 def _page(modeladmin, request, template, **context):
@@ -106,76 +110,15 @@ def mark_survey_answered(modeladmin, request, queryset):
     )
 
 
-class RescheduleForm(forms.Form):
-    starts_at = forms.SplitDateTimeField(label=_("New start"))
-    ends_at = forms.SplitDateTimeField(label=_("New end"))
-    message = forms.CharField(
-        label=_("Extra message (optional)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
-        help_text=_("Sent with the updated calendar invitation to every invited and registered learner."),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            raise forms.ValidationError(_("The session must end after it starts."))
-        return data
-
-
 @admin.action(description=_("Change the dates and notify the learners"), permissions=["change"])
 def change_dates(modeladmin, request, queryset):
-    """Seed 002 §IV: new dates update the calendar invitation of every learner who got one; the administrator
-    confirms on this page and may add a message."""
+    """Seed 002 §IV: opens the session's "Change the dates" page, the one its form leads to as well, where the
+    administrator confirms the new dates and may add a message; back to this list afterwards."""
     if queryset.count() != 1:
         modeladmin.message_user(request, _("Select one session."), messages.WARNING)
         return None
-    session = queryset.get()
-    informed = SessionLearner.objects.filter(
-        session=session, status__in=[SessionLearner.Status.INVITED, SessionLearner.Status.REGISTERED]
-    ).count()
-    confirming = "confirm" in request.POST
-    with timezone.override(session.timezone):
-        form = RescheduleForm(
-            request.POST if confirming else None,
-            initial={
-                "starts_at": timezone.localtime(session.starts_at),
-                "ends_at": timezone.localtime(session.ends_at),
-            },
-        )
-        valid = confirming and form.is_valid()
-    if valid:
-        try:
-            services.reschedule(
-                session,
-                starts_at=form.cleaned_data["starts_at"],
-                ends_at=form.cleaned_data["ends_at"],
-                actor=request.user,
-                message=form.cleaned_data["message"],
-            )
-        except LiveSessionError as exc:
-            form.add_error(None, exc)
-        else:
-            modeladmin.message_user(
-                request,
-                ngettext(
-                    "New dates saved; %d learner gets the updated calendar invitation.",
-                    "New dates saved; %d learners get the updated calendar invitation.",
-                    informed,
-                )
-                % informed,
-                messages.SUCCESS,
-            )
-            return None
-    return _page(
-        modeladmin,
-        request,
-        "livesession/change_dates.html",
-        title=_("New dates for “%(title)s”") % {"title": session.title},
-        session=session,
-        informed=informed,
-        form=form,
-    )
+    url = reverse("admin:live_sessions_livesession_change_dates", args=[queryset.get().pk])
+    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
 
 
 class DateChoiceForm(forms.Form):

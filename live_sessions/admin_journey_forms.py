@@ -21,3 +21,22 @@ class ParticipationRequestForm(forms.ModelForm):
                     % {"title": closed[0].title}
                 )
         return sessions
+
+
+class RescheduleForm(forms.Form):
+    """New dates for a session (seed 002 §IV), read in the session's time zone (the caller overrides it)."""
+
+    starts_at = forms.SplitDateTimeField(label=_("New start"))
+    ends_at = forms.SplitDateTimeField(label=_("New end"))
+    message = forms.CharField(
+        label=_("Extra message (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text=_("Sent with the updated calendar invitation to every invited and registered learner."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise forms.ValidationError(_("The session must end after it starts."))
+        return data

@@ -5,7 +5,7 @@ from django.db.models import Count, Q
 from notifications.models import Event, Notification
 
 from .flow import FILLING_STATUSES
-from .models import SessionLearner, StatusChange
+from .models import LiveSession, SessionLearner, StatusChange
 
 Status = SessionLearner.Status
 
@@ -47,6 +47,14 @@ def session_summary(session) -> dict:
     }
 
 
+def reached_by_new_dates(session) -> int:
+    """How many learners new dates reach: the invited and registered learners of a ready session, who hold
+    its calendar invitation and get it updated (seed 002 §IV); a draft has told nobody yet. One query."""
+    if session.status != LiveSession.Status.READY:
+        return 0
+    return SessionLearner.objects.filter(session=session, status__in=[Status.INVITED, Status.REGISTERED]).count()
+
+
 def waiting_list(session):
     """The waiting list in the order places are offered: first come, first served."""
     return (
@@ -82,6 +90,4 @@ def feedback_form_sent_ids(session_learner_ids) -> set[int]:
 
 
 def sessions_trained_by(user):
-    from .models import LiveSession
-
     return LiveSession.objects.filter(trainers=user)

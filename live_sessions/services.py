@@ -556,15 +556,31 @@ def fill_rate(session) -> float:
     return filled_count(session) / session.capacity
 
 
-def reschedule(session, *, starts_at: datetime, ends_at: datetime, actor=None, message: str = ""):
+def reschedule(
+    session,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    actor=None,
+    message: str = "",
+    expected_sequence: int | None = None,
+):
     """New dates: every invited and registered learner gets an update of the same calendar invitation
-    (same UID, SEQUENCE + 1), with the administrator's extra `message` if any (seed 002 §IV)."""
+    (same UID, SEQUENCE + 1), with the administrator's extra `message` if any (seed 002 §IV).
+
+    `expected_sequence` is the calendar sequence the administrator confirmed against: if the session was
+    rescheduled or cancelled since (a second click on Confirm, another administrator), nothing changes, so
+    no learner is told twice."""
     if ends_at <= starts_at:
         raise LiveSessionError(gettext("The session must end after it starts."))
     with transaction.atomic():
         locked = _lock_session(session)
         if locked.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
             raise LiveSessionError(gettext("A cancelled or completed session cannot be rescheduled."))
+        if expected_sequence is not None and locked.calendar_sequence != expected_sequence:
+            raise LiveSessionError(
+                gettext("The session's dates changed in the meantime: check the new dates and confirm again.")
+            )
         LiveSession.objects.filter(pk=locked.pk).update(
             starts_at=starts_at, ends_at=ends_at, calendar_sequence=F("calendar_sequence") + 1
         )

@@ -28,7 +28,7 @@ def recipients_for_rule(rule: NotificationRule, learner: Learner) -> list[Recipi
         if rule.notify_guardians:
             recipients.extend(Recipient(guardian=g) for g in learner.guardians.all() if g.is_enabled)
     if rule.notify_manager and learner.manager_id:
-        recipients.append(Recipient(learner=learner.manager))
+        recipients.append(Recipient(learner=learner.manager, as_manager=True))
     if rule.notify_site_admins:
         admins = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
         recipients.extend(Recipient(user=user) for user in admins)

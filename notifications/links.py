@@ -12,6 +12,8 @@ is opened (like admin.py for the admin), so a feature registers its handler
 in `<app>/actions.py` without touching this file.
 """
 
+import functools
+import logging
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,8 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 from .recipients import MAX_PK, Recipient, key_of, parse_key
+
+logger = logging.getLogger(__name__)
 
 ACTION_SALT = "notifications.links.action"
 INBOX_SALT = "notifications.links.inbox"
@@ -244,6 +248,46 @@ def resolve_action(token):
     if not handler.belongs_to(obj, link.recipient_key):
         raise TamperedLink(_("This link is not valid for this recipient."))
     return link, handler, obj
+
+
+@functools.cache
+def _signed_prefixes(site_url) -> tuple[tuple[str, str], ...]:
+    """(address before the token, salt) of the action and inbox links under `site_url`."""
+    views = (("notifications:action", ACTION_SALT), ("notifications:inbox_open", INBOX_SALT))
+    return tuple((site_url + reverse(view, kwargs={"token": "-"}).removesuffix("-/"), salt) for view, salt in views)
+
+
+def signed_for(url) -> str | None:
+    """Whom a link of ours was made for: the recipient key of an action or inbox link ("" when the link
+    cannot be read), None for any other address. Expired links still name their recipient."""
+    if not isinstance(url, str) or not url.startswith(settings.SITE_URL):
+        return None
+    for prefix, salt in _signed_prefixes(settings.SITE_URL):
+        if url.startswith(prefix):
+            try:
+                payload = signing.loads(url[len(prefix) :].split("/", 1)[0], salt=salt)
+            except (signing.BadSignature, ValueError, zlib.error):
+                return ""
+            key = payload.get("r") if isinstance(payload, dict) else None
+            return key if is_recipient_key(key) else ""
+    return None
+
+
+def without_links_of_others(context: dict, recipient_key) -> dict:
+    """`context` with every link of ours made for someone else than `recipient_key` emptied (top-level values).
+
+    A link is the whole authority of whoever opens it: a learner's answer or inbox link copied into their
+    manager's or guardian's email (seeds 001, 004: rules expand one context to several readers) would let
+    that reader act as the learner. The templates then show no button rather than someone else's."""
+    foreign = [
+        name
+        for name, value in context.items()
+        if isinstance(value, str) and signed_for(value) not in (None, recipient_key)
+    ]
+    if not foreign:
+        return context
+    logger.warning("Links made for someone else removed from a message to %s: %s", recipient_key, ", ".join(foreign))
+    return {**context, **dict.fromkeys(foreign, "")}
 
 
 # --- Inbox link (seed 004) ----------------------------------------------------

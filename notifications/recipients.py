@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 
 from learners.models import Guardian, Learner
 
+from . import closing
 from .models import Channel
 
 LEARNER, GUARDIAN, USER = "l", "g", "u"
@@ -82,6 +83,8 @@ class Recipient:
     learner: Learner | None = None
     guardian: Guardian | None = None
     user: object | None = None
+    # A learner who gets the message as the manager of the learner it is about (seed 001 "or their manager").
+    as_manager: bool = False
 
     @classmethod
     def of_notification(cls, row) -> "Recipient":
@@ -137,6 +140,15 @@ class Recipient:
         if self.learner is not None:
             return learner_key(self.learner)
         return user_key(self.user)
+
+    @property
+    def audience(self) -> str:
+        """Who reads the message, as its footer says why they get it (notifications.closing)."""
+        if self.guardian is not None:
+            return closing.GUARDIAN
+        if self.learner is not None:
+            return closing.MANAGER if self.as_manager else closing.LEARNER
+        return closing.STAFF
 
     @property
     def name(self):

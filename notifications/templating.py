@@ -3,8 +3,11 @@
 A MessageTemplate row for (event, language) wins; then the English row;
 then the built-in words: template files `messages/<event>/<language>/...`
 found by Django's template loaders (notifications.wording), English, then
-the generic words. Every HTML email is laid out by `messages/base_email.html`
-(header, sign-off, footer saying why the recipient gets it). Dates are
+the generic words. The words speak to the learner, or about the learner to
+the manager, guardian or staff member who reads a copy (`reader`, from the
+recipient). Every HTML email is laid out by `messages/base_email.html`
+(header, sign-off, footer saying why the recipient gets it), and every text
+part ends with the same sign-off and footer (notifications.closing). Dates are
 rendered in the recipient's time zone and language.
 """
 
@@ -17,7 +20,7 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
-from . import catalogue, template_engine, variables, wording
+from . import catalogue, closing, template_engine, variables, wording
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ class RenderedMessage:
     body: str
     html_body: str
     sms_body: str
+    # The last paragraph of `body`: why the reader gets this email (an inbox message goes without it).
+    footer: str = ""
 
 
 # The values that differ from one message of a shape to the next (notifications.notify.shapes), in the
@@ -83,6 +88,7 @@ class TemplateCache:
         self._compiled = {}
         self._rows = None
         self._layout = None
+        self._footers = {}
 
     def _load_rows(self):
         from .models import MessageTemplate
@@ -131,32 +137,72 @@ class TemplateCache:
         except Exception as exc:  # a saved row that no longer compiles fails its messages, clearly
             raise TemplateRenderError(f"Template for {event} [{language}] does not compile: {exc}") from exc
 
-    def render(self, event, language, context, *, tz="UTC", html=True):
+    def render(self, event, language, context, *, tz="UTC", html=True, audience=closing.LEARNER):
         """The words of one message; `context` holds plain values only (TemplateRenderError otherwise).
 
-        With html=False the HTML version is left empty (it is most of the cost of a render)."""
+        `audience` is who reads this copy; templates read it as `reader` ("learner", "manager", "guardian",
+        "staff"), so that a manager's or guardian's copy greets them and speaks about the learner.
+
+        The text part ends, like the HTML one, with the organisation's sign-off and why `audience` (the
+        learner, their manager or guardian, staff) gets it (notifications.closing). With html=False the
+        HTML version is left empty (it is most of the cost of a render)."""
         try:
             template_engine.require_plain(context)
         except TypeError as exc:
             raise TemplateRenderError(f"Message {event} refused: {exc}") from exc
         compiled = self.get(event, language)
-        # Every email signs off with the organisation's name (a setting, so the same for every message).
-        context = {"organisation_name": settings.ORGANISATION_NAME, **context}
+        # Every email signs off with the organisation's name (a setting, so the same for every message); the
+        # words speak to the learner or about them, as `reader` says (set here, from who receives this copy).
+        context = {
+            "organisation_name": settings.ORGANISATION_NAME,
+            **context,
+            "reader": closing.reader(event, audience),
+        }
         with translation.override(language), timezone.override(tz):
             ctx = Context(context, autoescape=False)
             subject = " ".join(compiled.subject.render(ctx).split())
             body = compiled.body.render(ctx).strip()
-            html_body = self._html(compiled, context, body) if html else ""
             sms_body = compiled.sms_body.render(ctx).strip() if compiled.sms_body else subject
-        return RenderedMessage(subject=subject[:300], body=body, html_body=html_body, sms_body=sms_body)
+            return self._close(
+                event, language, context, subject, body, sms_body, compiled=compiled, html=html, audience=audience
+            )
+
+    def render_written(self, event, language, context, *, subject, body, tz="UTC", audience=closing.LEARNER):
+        """An email an administrator wrote for this send (a convocation, a custom email), laid out as every
+        other: the text with the sign-off and footer, the HTML in the base layout."""
+        context = {"organisation_name": settings.ORGANISATION_NAME, **context}
+        with translation.override(language), timezone.override(tz):
+            return self._close(
+                event, language, context, subject, body.strip(), subject, compiled=None, audience=audience
+            )
+
+    def _close(self, event, language, context, subject, body, sms_body, *, compiled, html=True, audience):
+        organisation = context["organisation_name"]
+        why = self._footer(event, language, organisation, audience, context)
+        # A body that signs off itself (an older edited template) is signed off once, by the layout.
+        content = closing.without_closing(body, organisation=organisation, why=why)
+        text = closing.close_text(content, organisation=organisation, why=why)
+        html_body = self._html(compiled, {**context, "email_footer": why}, content) if html else ""
+        return RenderedMessage(subject=subject[:300], body=text, html_body=html_body, sms_body=sms_body, footer=why)
+
+    def _footer(self, event, language, organisation, audience, context):
+        audience = closing.reader(event, audience)
+        learner = context.get("learner")
+        name = str(learner.get("full_name") or "") if audience != closing.LEARNER and isinstance(learner, dict) else ""
+        if name:  # one sentence per learner (a manager's copy): not worth keeping
+            return closing.footer(event, organisation, audience=audience, learner_name=name)
+        key = (event, language, organisation, audience)
+        if key not in self._footers:
+            self._footers[key] = closing.footer(event, organisation, audience=audience)
+        return self._footers[key]
 
     def _html(self, compiled, context, body):
         """The HTML version, always inside the base layout: a file's own page, an administrator's HTML
         wrapped by the layout, or the text body with its links made clickable."""
         page = {**context, "text_body": body}
-        if compiled.html_body is not None and compiled.html_is_page:
+        if compiled is not None and compiled.html_body is not None and compiled.html_is_page:
             return compiled.html_body.render(Context(page, autoescape=True))
-        if compiled.html_body is not None:
+        if compiled is not None and compiled.html_body is not None:
             # Rendered with autoescape (values escaped): safe to place as it is.
             page["html_content"] = mark_safe(compiled.html_body.render(Context(context, autoescape=True)))
         if self._layout is None:

@@ -6,7 +6,10 @@ from a learner to their user's password hash. `person_values` turns a learner
 (or a manager) into the dict templates read as `learner.first_name`.
 
 Each event offers a set of top-level names (`EVENT_NAMES`); every template
-also gets `recipient_name`, `event_label` and `action_url`. The sample values
+also gets `recipient_name`, `reader`, `event_label` and `action_url`. `reader`
+says who reads this copy (the renderer sets it from the recipient): a template
+speaks to the learner when it is "learner", and about the learner to their
+manager, guardian or a member of staff otherwise (seeds 001, 004). The sample values
 below feed the admin preview and the check every template passes on save, and
 their shape is the list of variables shown beside the template form.
 """
@@ -17,11 +20,15 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-COMMON = ("recipient_name", "event_label", "action_url", "organisation_name")
+COMMON = ("recipient_name", "reader", "event_label", "action_url", "organisation_name")
 
 # Every name any event offers. "name[]" is each item of the list "name".
 DESCRIPTIONS = {
     "recipient_name": _("Name of the person reading the message (learner, manager, guardian or administrator)."),
+    "reader": _(
+        'Who reads this copy: "learner", "manager", "guardian" or "staff". Speak to the learner with '
+        '{% if reader == "learner" %}, and about the learner to the others.'
+    ),
     "event_label": _("Name of the event."),
     "action_url": _("Link to act on or read more (may be empty)."),
     "organisation_name": _("Name of the training organisation (the sign-off of every email)."),
@@ -173,6 +180,7 @@ def _samples(event, now):
     }
     return {
         "recipient_name": "Marie Curie",
+        "reader": "learner",
         "organisation_name": settings.ORGANISATION_NAME,
         "event_label": Event(event).label if event in Event.values else event,
         "action_url": f"{site}/a/sample-token/",

@@ -9,6 +9,8 @@ Each app ships the words of its own events in
 
 Without a `body.html` the email's HTML is the text body inside the same base
 layout (header, sign-off, footer saying why the recipient gets the message).
+Neither part writes the sign-off or the footer: the renderer adds them to both
+(notifications.closing).
 A missing language falls back to English, a missing event to the generic
 words of `messages/_generic/`. An administrator's MessageTemplate row wins
 over all of these (notifications.templating).

@@ -408,7 +408,7 @@ def _recipients_by_learner(rule, learner_ids, lookups) -> tuple[dict, dict]:
             found.append(Recipient(learner=learner))
             found.extend(Recipient(guardian=g) for g in guardians.get(pk, ()))
         if rule.notify_manager and learner.manager_id in managers:
-            found.append(Recipient(learner=managers[learner.manager_id]))
+            found.append(Recipient(learner=managers[learner.manager_id], as_manager=True))
         if rule.notify_site_admins:
             found.extend(Recipient(user=user) for user in lookups.site_admins)
         recipients[pk] = found

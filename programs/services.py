@@ -302,7 +302,9 @@ def request_training(learner, course, *, requested_by) -> TrainingRequest:
         if by_manager:
             outgoing = [
                 message(Event.TRAINING_REQUEST_SUBMITTED_BY_MANAGER, Recipient(learner=learner)),
-                message(Event.TRAINING_REQUEST_MANAGER_CONFIRMATION, Recipient(learner=learner.manager)),
+                message(
+                    Event.TRAINING_REQUEST_MANAGER_CONFIRMATION, Recipient(learner=learner.manager, as_manager=True)
+                ),
             ]
         else:
             outgoing = [message(Event.TRAINING_REQUEST_SUBMITTED, Recipient(learner=learner))]
@@ -332,7 +334,7 @@ def refuse_training_request(request, *, actor, notify_learner, notify_manager) -
         if notify_learner:
             recipients.append(Recipient(learner=learner))
         if notify_manager:
-            recipients.append(Recipient(learner=learner.manager))
+            recipients.append(Recipient(learner=learner.manager, as_manager=True))
         enqueue(
             apply_rules(
                 OutgoingMessage(

@@ -6,7 +6,9 @@ plain values (notifications.variables):
 learner {first_name, last_name, full_name}, program (its title), course_set
 {title, due_at}, the dates due_at, expires_at, completed_at, and what the date
 triggers add: window_opens_at, timing (before, on_event, after), days and
-dashboard_url.
+dashboard_url. Each file speaks to the learner when `reader` is "learner", and
+about the learner to the manager, guardian or staff member who reads a copy
+(seed 001 "a user or their manager", seed 004 guardians).
 """
 
 from datetime import timedelta

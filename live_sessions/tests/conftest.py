@@ -1,6 +1,7 @@
 """Shared builders for live-session tests (seed 003)."""
 
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -57,3 +58,28 @@ def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "http://testserver"
     mail.outbox = []
+
+
+def session_form_data(session, **changes):
+    """What the session's change form posts, unchanged but for `changes` (dates in UTC: tests set TIME_ZONE)."""
+    data = {
+        "title": session.title,
+        "status": session.status,
+        "starts_at_0": session.starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": session.starts_at.strftime("%H:%M:%S"),
+        "ends_at_0": session.ends_at.strftime("%Y-%m-%d"),
+        "ends_at_1": session.ends_at.strftime("%H:%M:%S"),
+        "timezone": session.timezone,
+        "location": session.location,
+        "capacity": session.capacity,
+    }
+    for name in ("waiting_list_enabled", "requires_approval", "calendar_integration"):
+        if getattr(session, name):
+            data[name] = "on"  # an unticked box is simply not posted
+    data.update(changes)
+    return data
+
+
+def shown_inputs(page) -> dict[str, str]:
+    """The value of every input of a page, by name: what the administrator sees pre-filled and posts back."""
+    return dict(re.findall(r'<input[^>]* name="([^"]+)"[^>]* value="([^"]*)"', page.content.decode()))

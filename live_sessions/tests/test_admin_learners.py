@@ -16,7 +16,7 @@ from live_sessions.admin import LEARNERS_SHOWN, SessionLearnerAdmin
 from live_sessions.models import LiveSession, SessionLearner, StatusChange
 from notifications.models import Notification
 
-from .conftest import make_learner, make_session, make_user
+from .conftest import make_learner, make_session, make_user, session_form_data, shown_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -392,22 +392,6 @@ def test_each_bulk_action_costs_the_same_queries_for_2000_learners_as_for_5(
 # --- the session form goes through the services ----------------------------------------------------------------
 
 
-def session_form_data(session, **changes):
-    data = {
-        "title": session.title,
-        "status": session.status,
-        "starts_at_0": session.starts_at.strftime("%Y-%m-%d"),
-        "starts_at_1": session.starts_at.strftime("%H:%M:%S"),
-        "ends_at_0": session.ends_at.strftime("%Y-%m-%d"),
-        "ends_at_1": session.ends_at.strftime("%H:%M:%S"),
-        "timezone": session.timezone,
-        "location": session.location,
-        "capacity": session.capacity,
-    }
-    data.update(changes)
-    return data
-
-
 def test_setting_a_draft_session_to_ready_publishes_it_and_invites_its_learners(boss_client, settings):
     """seed 003 "Not invited -> Invited": automatic when the admin changes the session status to Ready."""
     settings.TIME_ZONE = "UTC"
@@ -450,14 +434,20 @@ def test_every_action_on_session_learners_declares_its_permission():
         assert getattr(action, "allowed_permissions", None), name
 
 
-def test_new_dates_on_the_session_form_send_the_updated_invitation(boss_client, settings):
-    """seed 003 / issue: rescheduling sends invited and registered learners the same invitation, updated."""
+def test_new_dates_on_the_session_form_send_the_updated_invitation_once_confirmed(boss_client, settings):
+    """seed 003 / issue: rescheduling sends invited and registered learners the same invitation, updated;
+    seed 002 §IV: after the administrator confirms the new dates on the confirmation page."""
     settings.TIME_ZONE = "UTC"
     session = make_session(status=LiveSession.Status.READY)
     invited, registered, declined = enrol(session, [Status.INVITED, Status.REGISTERED, Status.DECLINED])
     data = session_form_data(session, starts_at_1="10:00:00", ends_at_1="13:00:00")
-    response = boss_client.post(session_page(session), data, follow=True)
-    assert any("Rescheduled" in m for m in messages_of(response))
+    page = boss_client.post(session_page(session), data, follow=True)
+    assert page.request["PATH_INFO"] == reverse("admin:live_sessions_livesession_change_dates", args=[session.pk])
+    session.refresh_from_db()
+    assert (session.starts_at.hour, session.calendar_sequence) == (8, 0)
+    assert not Notification.objects.filter(event="session.rescheduled").exists()
+    response = boss_client.post(page.request["PATH_INFO"], shown_inputs(page), follow=True)
+    assert any("New dates saved; 2 learners get the updated calendar invitation." in m for m in messages_of(response))
     session.refresh_from_db()
     assert (session.starts_at.hour, session.calendar_sequence) == (10, 1)
     told = set(Notification.objects.filter(event="session.rescheduled").values_list("recipient_learner", flat=True))

@@ -40,7 +40,9 @@ def test_seed_002_convocation_without_calendar_and_with_edited_words(admin_user)
     )
     dispatch_outbox()
     (message,) = mail.outbox
-    assert (message.subject, message.body) == ("Be there", "Bring shoes")
+    # The administrator's words, signed off and laid out as every email (issue "what people see").
+    assert (message.subject, message.body.split("\n\n")[0]) == ("Be there", "Bring shoes")
+    assert message.body.endswith("because you are on the list of participants of this session.")
     assert not any(part.get_content_type() == "text/calendar" for part in message.message().walk())
 
 

@@ -25,13 +25,7 @@ from .. import selectors
 from ..models import NotifyOutcome, NotifyRun
 from ..notify import selectors as notify_selectors
 from ..notify.engine import notify_learners, preview_ids, start_run
-from ..notify.summary import ACTION_WORDS, REASON_WORDS, describe_summary
-
-# What a Notify run assigns, as the preview counts it.
-ASSIGNMENT_WORDS = {
-    NotifyOutcome.Action.MISSING_TRAINING: _("for missing required training"),
-    NotifyOutcome.Action.RENEWAL: _("to renew a certification"),
-}
+from ..notify.summary import ACTION_WORDS, ASSIGNMENT_WORDS, REASON_WORDS, describe_run
 
 Scope = NotifyRun.Scope
 
@@ -103,7 +97,16 @@ class NotifyOutcomeAdmin(ReadOnlyAdmin):
 
 @admin.register(NotifyRun)
 class NotifyRunAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor", "scope_label", "status", "progress", "sent_counts", "omitted_counts")
+    list_display = (
+        "created_at",
+        "actor",
+        "scope_label",
+        "status",
+        "progress",
+        "sent_counts",
+        "omitted_counts",
+        "assigned_counts",
+    )
     list_filter = ("status", "scope", "created_at")
     search_fields = ("actor__username", "group__name", "learner__email")
     list_select_related = ("actor", "group", "learner")
@@ -117,6 +120,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
         "progress",
         "sent_counts",
         "omitted_counts",
+        "assigned_counts",
         "outcomes_link",
         "error",
     )
@@ -145,6 +149,10 @@ class NotifyRunAdmin(ReadOnlyAdmin):
     @admin.display(description=_("omitted"))
     def omitted_counts(self, obj):
         return _counts_text((obj.summary or {}).get("omitted", {}), REASON_WORDS)
+
+    @admin.display(description=_("assignments created"))
+    def assigned_counts(self, obj):
+        return _counts_text((obj.summary or {}).get("assigned", {}), ASSIGNMENT_WORDS)
 
     @admin.display(description=_("outcomes"))
     def outcomes_link(self, obj):
@@ -242,9 +250,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
             "action_rows": [
                 (ACTION_WORDS.get(k, k), n, preview["samples"].get(k, [])) for k, n in preview["actions"].items()
             ],
-            "assignment_rows": [
-                (ASSIGNMENT_WORDS.get(k, k), n) for k, n in preview.get("assignments", {}).items()
-            ],
+            "assignment_rows": [(ASSIGNMENT_WORDS.get(k, k), n) for k, n in preview.get("assignments", {}).items()],
             "omitted_rows": [
                 (NotifyOutcome.Reason(k).label, n, preview["samples"].get(k, [])) for k, n in preview["omitted"].items()
             ],
@@ -265,7 +271,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
             messages.info(request, text % {"n": len(ids)})
             return redirect("admin:notifications_notifyrun_progress", run_id=run.pk)
         run = notify_learners(ids, actor=request.user, scope=scope, group=group, learner=learner)
-        messages.success(request, describe_summary(run.summary["sent"], run.summary["omitted"]))
+        messages.success(request, describe_run(run.summary))
         return redirect(next_url)
 
     def progress_view(self, request, run_id):
@@ -280,7 +286,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
             "run": run,
             "finished": finished,
             "percent": round(100 * run.processed / run.total) if run.total else (100 if finished else 0),
-            "summary_text": describe_summary(summary.get("sent", {}), summary.get("omitted", {})),
+            "summary_text": describe_run(summary),
             "json_url": reverse("admin:notifications_notifyrun_progress_json", args=[run.pk]),
         }
         return TemplateResponse(request, "admin/notifications/notify_progress.html", context)
@@ -295,7 +301,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
                 "processed": run.processed,
                 "total": run.total,
                 "summary": summary,
-                "text": describe_summary(summary.get("sent", {}), summary.get("omitted", {})),
+                "text": describe_run(summary),
             }
         )
 

@@ -165,14 +165,19 @@ def _process_chunk(run, chunk, *, actor, templates) -> Counter:
         t2 = clock()
         # Not announced by program.assigned: the Notify message itself names the training, and a
         # second message would break seed 000's limit of one message per learner per 24 hours.
-        assign_many(new_assignment_rows(decisions, now=now), actor=actor, announce=False, now=now)
+        assigned = Counter()
+        for action in (Action.MISSING_TRAINING, Action.RENEWAL):
+            # One call per kind, so that the run can say what it assigned, as the preview announced it.
+            rows = new_assignment_rows([d for d in decisions if d.action == action], now=now)
+            if rows:
+                assigned[action] = len(assign_many(rows, actor=actor, announce=False, now=now))
         t3 = clock()
         messages = notify_messages(decisions, run=run, actor=actor)
         created = enqueue(messages, templates=templates, return_rows=False) if messages else {}
         t4 = clock()
         notification_of = {m.recipient.learner.pk: created.get(m.dedupe_key[:255]) for m in messages}
         _write_outcomes(run, decisions, notification_of, now=now)
-        chunk_summary = {"sent": Counter(), "omitted": Counter()}
+        chunk_summary = {"sent": Counter(), "omitted": Counter(), "assigned": assigned}
         for d in decisions:
             if d.action == Action.OMITTED:
                 chunk_summary["omitted"][d.reason] += 1
@@ -229,9 +234,9 @@ def _record_progress(run, *, processed, chunk_summary):
     processed by several processes at once (see execute_run) and must not lose counts."""
     locked = NotifyRun.objects.select_for_update().only("summary").get(pk=run.pk)
     summary = locked.summary or {}
-    for bucket in ("sent", "omitted"):
+    for bucket in ("sent", "omitted", "assigned"):
         merged = Counter(summary.get(bucket, {}))
-        merged.update(chunk_summary[bucket])
+        merged.update(chunk_summary.get(bucket, {}))
         summary[bucket] = dict(merged)
     NotifyRun.objects.filter(pk=run.pk).update(processed=F("processed") + processed, summary=summary)
     run.processed += processed

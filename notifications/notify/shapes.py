@@ -6,6 +6,7 @@ import re
 from django.utils.functional import Promise
 from django.utils.html import urlize
 
+from .. import closing
 from ..templating import FILL_NAMES, RenderedMessage, Shaped, TemplateCache
 
 _MARK = "\x01{}\x02"
@@ -87,21 +88,23 @@ class ShapeCachedTemplates(TemplateCache):
         # (event, language, flags) -> whether its first shape came out word for word, HTML included.
         self._kinds = {}
 
-    def render(self, event, language, context, *, tz="UTC"):
-        found = self._shape(event, language, context, tz)
+    def render(self, event, language, context, *, tz="UTC", audience=closing.LEARNER):
+        found = self._shape(event, language, context, tz, audience)
         return found[0].fill(found[1]) if type(found) is tuple else found
 
-    def shaped(self, event, language, context, *, tz="UTC"):
+    def shaped(self, event, language, context, *, tz="UTC", audience=closing.LEARNER):
         """The message as a Shaped (its shape and this learner's values), or as a RenderedMessage
         when it has no shape (rendered for real). Either reads exactly as `TemplateCache.render`."""
-        found = self._shape(event, language, context, tz)
+        found = self._shape(event, language, context, tz, audience)
         return found[0].shaped(found[1]) if type(found) is tuple else found
 
-    def _shape(self, event, language, context, tz):
+    def _shape(self, event, language, context, tz, audience=closing.LEARNER):
         """(shape, this message's values), or the RenderedMessage of a message rendered for real."""
+        # Only a learner's own copy is shaped: `reader` (set by the renderer from the audience, whatever the
+        # context says) is then "learner" for every message of a shape and needs no place in its key.
         learner = context.get("learner")
-        if type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
-            return super().render(event, language, context, tz=tz)
+        if audience != closing.LEARNER or type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
+            return super().render(event, language, context, tz=tz, audience=audience)
         get = learner.get
         # In FILL_NAMES order (Shaped.values is this dict's values).
         values = {
@@ -182,6 +185,8 @@ class _Proto:
     def __init__(self, rendered, *, urlized=True):
         # The HTML made from the text body urlizes values; an HTML template (a file's page) only escapes them.
         self.html_value = _html_value if urlized else _escape
+        # Why the learner gets it: the same for every learner of the shape (it names no one).
+        self.footer = rendered.footer
         self.parts = tuple(
             _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
         )
@@ -238,4 +243,5 @@ class _Proto:
             body=join(body),
             html_body=join(html_body, html=True),
             sms_body=join(sms_body),
+            footer=self.footer,
         )

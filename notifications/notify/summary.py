@@ -1,4 +1,7 @@
-"""Words for a Notify run's counts, as the admin reports them."""
+"""Words for a Notify run's counts, as the admin reports them (preview, message after a run, progress page)."""
+
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import NotifyOutcome
 
@@ -6,27 +9,49 @@ Action = NotifyOutcome.Action
 Reason = NotifyOutcome.Reason
 
 ACTION_WORDS = {
-    Action.INVITATION: "invitation",
-    Action.TRAINING_REMINDER: "training reminder",
-    Action.MISSING_TRAINING: "missing training",
-    Action.RENEWAL: "renewal",
+    Action.INVITATION: _("invitation"),
+    Action.TRAINING_REMINDER: _("training reminder"),
+    Action.MISSING_TRAINING: _("missing training"),
+    Action.RENEWAL: _("renewal"),
 }
 REASON_WORDS = {
-    Reason.RATE_LIMITED: "rate limited",
-    Reason.UP_TO_DATE: "up to date",
-    Reason.NO_CONSENT: "no consent",
-    Reason.NO_CONTACT: "no email address",
+    Reason.RATE_LIMITED: _("rate limited"),
+    Reason.UP_TO_DATE: _("up to date"),
+    Reason.NO_CONSENT: _("no consent"),
+    Reason.NO_CONTACT: _("no email address"),
+}
+# What a Notify run assigns, in the words of its preview.
+ASSIGNMENT_WORDS = {
+    Action.MISSING_TRAINING: _("for missing required training"),
+    Action.RENEWAL: _("to renew a certification"),
 }
 
 
-def describe_summary(sent: dict, omitted: dict) -> str:
-    """'N sent (by kind), M omitted (by reason)' as the admin reports it."""
+def _detail(counts, words):
+    parts = [f"{n} {words.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
+    return f" ({', '.join(parts)})" if parts else ""
 
-    def detail(counts, words):
-        parts = [f"{n} {words.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
-        return f" ({', '.join(parts)})" if parts else ""
 
-    return (
-        f"{sum(sent.values())} sent{detail(sent, ACTION_WORDS)}, "
-        f"{sum(omitted.values())} omitted{detail(omitted, REASON_WORDS)}"
-    )
+def describe_summary(sent: dict, omitted: dict, assigned: dict | None = None) -> str:
+    """'N sent (by kind), M omitted (by reason), K assignments created (by kind)' as the admin reports it."""
+    sent_total, omitted_total = sum(sent.values()), sum(omitted.values())
+    assigned_total = sum((assigned or {}).values())
+    text = gettext("%(sent)d sent%(sent_detail)s, %(omitted)d omitted%(omitted_detail)s") % {
+        "sent": sent_total,
+        "sent_detail": _detail(sent, ACTION_WORDS),
+        "omitted": omitted_total,
+        "omitted_detail": _detail(omitted, REASON_WORDS),
+    }
+    if assigned_total:
+        text += ", " + ngettext(
+            "%(n)d assignment created%(detail)s",
+            "%(n)d assignments created%(detail)s",
+            assigned_total,
+        ) % {"n": assigned_total, "detail": _detail(assigned, ASSIGNMENT_WORDS)}
+    return text
+
+
+def describe_run(summary: dict | None) -> str:
+    """describe_summary of a run's stored summary (runs recorded before "assigned" existed have none)."""
+    summary = summary or {}
+    return describe_summary(summary.get("sent", {}), summary.get("omitted", {}), summary.get("assigned", {}))

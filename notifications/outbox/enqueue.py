@@ -14,10 +14,11 @@ from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.html import escape, linebreaks
 
 from lms_notify.bulk import columns_sql, is_postgresql
 
+from .. import closing
+from ..links import without_links_of_others
 from ..models import Channel, Event, Notification, NotificationRule
 from ..recipients import Recipient
 from ..templating import FILL_NAMES, RenderedMessage, TemplateCache
@@ -92,23 +93,40 @@ def _notification_values(message: OutgoingMessage, *, templates: TemplateCache, 
         "event_label": _EVENT_LABELS.get(message.event, message.event),
         **message.context,
     }
+    if recipient.audience != closing.LEARNER:
+        # A copy for the learner's manager, guardian or staff is built from the learner's context: never with
+        # a link made for the learner (their personal answer link). A learner's own messages skip the check.
+        context = without_links_of_others(context, recipient.key)
     shape = None
+    rendered = None
     if message.subject is not None or message.body is not None:
-        subject, body = message.subject or "", message.body or ""
-        rendered_html, sms_body = linebreaks(escape(body)), subject
+        # Written by an administrator for this send: laid out and signed off as every other email.
+        rendered = templates.render_written(
+            message.event,
+            language,
+            context,
+            subject=message.subject or "",
+            body=message.body or "",
+            tz=tz,
+            audience=recipient.audience,
+        )
     else:
-        rendered = (shaped or templates.render)(message.event, language, context, tz=tz)
-        if type(rendered) is RenderedMessage:
-            subject, body, rendered_html, sms_body = (
-                rendered.subject,
-                rendered.body,
-                rendered.html_body,
-                rendered.sms_body,
-            )
+        # An inbox copy drops the email's footer (below): filled in here, not by the database.
+        render = shaped if shaped is not None and channel != Channel.INBOX else templates.render
+        found = render(message.event, language, context, tz=tz, audience=recipient.audience)
+        if type(found) is RenderedMessage:
+            rendered = found
         else:
-            shape, subject, body, rendered_html, sms_body = rendered, rendered.subject, None, None, None
+            shape = found
+    if rendered is not None:
+        subject, body, rendered_html, sms_body = rendered.subject, rendered.body, rendered.html_body, rendered.sms_body
+    else:
+        subject, body, rendered_html, sms_body = shape.subject, None, None, None
     if channel == Channel.SMS:
         body, rendered_html = sms_body, ""
+    elif channel == Channel.INBOX and rendered is not None and rendered.footer:
+        # Read in the inbox, not received by email: the footer saying why the email came does not apply.
+        body = body.removesuffix(rendered.footer).rstrip()
     if reason:
         status = Notification.Status.OMITTED
     elif message.requires_confirmation:

@@ -135,9 +135,11 @@ class TestLanguageFallback:
     def test_no_row_uses_the_french_built_in_words(self):
         assert self.render("program.due", "fr").subject == "Échéance : Workplace safety"
 
-    def test_no_words_at_all_falls_back_to_the_generic_english_text(self):
+    def test_no_words_at_all_falls_back_to_the_generic_text_in_the_learners_language(self):
         rendered = self.render("program.exception", "pl")
-        assert rendered.subject == "New exception reported"
+        assert rendered.subject == "Zgłoszono nowy wyjątek"
+        assert rendered.body.startswith("Dzień dobry ")
+        assert self.render("program.exception", "en").subject == "New exception reported"
 
 
 def test_dates_render_in_the_recipients_time_zone_and_language():
@@ -168,7 +170,8 @@ def test_dates_render_in_the_recipients_time_zone_and_language():
             )
         ]
     )
-    assert row.body == "Le 15 janvier 2026 à 14:00"
+    # The edited words, then the French sign-off and footer every email ends with (issue "what people see").
+    assert row.body.startswith("Le 15 janvier 2026 à 14:00\n\nCordialement,\n")
     # Not a side effect of the server's settings: the same message in UTC/English differs.
     english = TemplateCache().render("program.due", "en", {"due_at": due_at, "program": "X"}, tz="UTC")
     assert "15 January 2026" in english.body
@@ -390,7 +393,7 @@ def test_a_template_saved_before_validation_cannot_reach_a_password_hash(django_
     assign(learner, Program.objects.create(title="Safety"), actor=boss)
 
     bodies = list(Notification.objects.values_list("body", flat=True))
-    assert len(bodies) == 2 and all(body == "Hi Ada []" for body in bodies), bodies
+    assert len(bodies) == 2 and all(body.startswith("Hi Ada []\n\nKind regards,\n") for body in bodies), bodies
     assert not any(boss.password in body or user.password in body for body in bodies)
 
 
@@ -425,7 +428,19 @@ def test_a_row_saved_before_the_checks_that_no_longer_compiles_falls_back_to_the
     """An old row holding {% include %} must not make the action that sends the message fail."""
     MessageTemplate.objects.create(event="program.due", language="en", subject="Old", body='{% include "x.html" %}')
     rendered = TemplateCache().render("program.due", "en", sample_context("program.due"))
-    assert rendered.subject == wording.builtin_words("program.due", "en").source("subject").strip().replace(
-        "{{ program }}", "Workplace safety"
-    )
+    assert rendered.subject == "Due date: Workplace safety"  # the built-in subject, the learner's copy
     assert "no longer compiles" in caplog.text
+
+
+@pytest.mark.parametrize("language", ["fr", "pl"])
+def test_every_event_is_named_in_french_and_polish(language):
+    """What people see: an event's name (the generic message, the admin's lists) is in the reader's language."""
+    from django.utils import translation
+
+    from notifications.models import Event
+
+    with translation.override("en"):
+        english = {code: str(label) for code, label in Event.choices}
+    with translation.override(language):
+        untranslated = [code for code, label in Event.choices if str(label) == english[code]]
+    assert untranslated == []

@@ -38,9 +38,10 @@ def test_the_learners_language_picks_the_files_and_english_fills_in(words_dir):
 
 
 def test_an_event_without_words_gets_the_generic_ones():
-    """A new event code speaks, generically, before its words are written."""
+    """A new event code speaks, generically and in the learner's language, before its words are written."""
     rendered = render("demo.unwritten", "pl")
-    assert (rendered.subject, rendered.body.splitlines()[0]) == ("Due", "Hello Ada,")
+    assert (rendered.subject, rendered.body.splitlines()[0]) == ("Due", "Dzień dobry Ada,")
+    assert render("demo.unwritten", "en").body.startswith("Hello Ada,")
     assert wording.builtin_words("demo.unwritten", "pl").is_generic
 
 
@@ -82,7 +83,11 @@ def test_an_administrators_template_wins_over_the_files_and_keeps_the_layout(wor
 
     rendered = render("program.due", "fr")
 
-    assert (rendered.subject, rendered.body) == ("Edited", "Edited body")
+    assert (rendered.subject, rendered.body) == (
+        "Edited",
+        "Edited body\n\nCordialement,\nLMS Notify\n\n"
+        "Vous recevez cet e-mail de LMS Notify parce que cette formation vous est attribuée.",
+    )
     assert "<p>Edited body</p>" in rendered.html_body and "Cordialement,<br>LMS Notify" in rendered.html_body
 
 

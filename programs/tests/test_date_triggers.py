@@ -284,6 +284,39 @@ def test_certification_expiry_n_days_before_expiry(clock, learner, manager, cert
     assert sent("certification.expiry")[-1].rule == on_the_day
 
 
+@pytest.mark.parametrize("language", ["en", "fr", "pl"])
+def test_a_date_reminders_copies_speak_to_the_manager_and_the_guardian_about_the_learner(
+    clock, learner, manager, certification, language
+):
+    """seed 001 "to a user or their manager", seed 004 guardians, issue "what people see": the scanned reminder
+    greets each reader by name; the manager's and the guardian's copies say whose certification expires and
+    carry no button meant for the learner."""
+    learner.language = manager.language = language
+    learner.save(update_fields=["language"])
+    manager.save(update_fields=["language"])
+    Guardian.objects.create(learner=learner, name="Gustav Learner", email="gustav@example.com")
+    make_rule("certification.expiry", Timing.BEFORE, 30, notify_manager=True, notify_guardians=True)
+    completed_certification(clock, learner, certification, paris(2026, 1, 15, 10))
+
+    assert clock.scan(paris(2026, 12, 16, 8, 0)) == 3
+
+    hello = {"en": "Hello", "fr": "Bonjour", "pl": "Dzień dobry"}[language]
+    point = {
+        "en": 'The certification "First aid" of Lena Learner expires on 15 January 2027.',
+        "fr": "La certification « First aid » de Lena Learner expire le 15 janvier 2027.",
+        "pl": "Lena Learner: certyfikat „First aid” wygasa 15 stycznia 2027.",
+    }[language]
+    rows = sent("certification.expiry")
+    mine = next(row for row in rows if row.recipient_guardian is None and row.recipient_learner == learner)
+    assert mine.body.startswith(f"{hello} Lena,\n\n")
+    for row, name in (
+        (next(row for row in rows if row.recipient_learner == manager), "Maria Manager"),
+        (next(row for row in rows if row.recipient_guardian is not None), "Gustav Learner"),
+    ):
+        assert row.body.startswith(f"{hello} {name},\n\n{point}\n\n"), row.body
+        assert "Lena Learner" in row.subject and "http" not in row.body and "<a " not in row.html_body
+
+
 def test_recertification_window_before_on_and_after_it_opens(clock, learner, certification):
     """seed 001: "Recertification window open date": before the window opens, on the day, or after."""
     for timing, days in ((Timing.BEFORE, 7), (Timing.ON_EVENT, 0), (Timing.AFTER, 14)):

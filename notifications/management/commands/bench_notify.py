@@ -37,7 +37,7 @@ from notifications.notify import engine
 from notifications.notify.checklist import decide, new_assignment_rows, notify_message
 from notifications.notify.engine import notify_learners
 from notifications.notify.selectors import load_checklist_data
-from notifications.notify.summary import describe_summary
+from notifications.notify.summary import describe_run
 from notifications.outbox import enqueue
 from notifications.templating import TemplateCache
 from programs.models import Assignment, CourseSet, CourseSetCompletion, Program
@@ -207,7 +207,7 @@ class Command(BaseCommand):
             f"  CPU of the Python processes {cpu:.2f} s, of their PostgreSQL backends {server}; "
             f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after on {os.cpu_count()} cores"
         )
-        self.stdout.write(f"  {describe_summary(run.summary['sent'], run.summary['omitted'])}")
+        self.stdout.write(f"  {describe_run(run.summary)}")
         self.stdout.write(f"  peak RSS {maxrss_mb():.0f} MB (before the run: {rss_before:.0f} MB)")
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if processes > 1 and children:

@@ -67,7 +67,10 @@ def test_confirming_sends_and_reports_sent_and_omitted(admin_client, team):
     response = admin_client.post(reverse(PREVIEW), {"scope": "all_learners", "next": next_url})
 
     assert response.status_code == 302 and response.url == next_url
-    assert messages_of(response) == ["2 sent (1 invitation, 1 missing training), 1 omitted (1 no consent)"]
+    assert messages_of(response) == [
+        "2 sent (1 invitation, 1 missing training), 1 omitted (1 no consent), "
+        "1 assignment created (1 for missing required training)"
+    ]
     run = NotifyRun.objects.get()
     assert (run.scope, run.status, run.total) == ("all_learners", "done", 3)
     assert Notification.objects.filter(status="queued").count() == 2
@@ -189,7 +192,10 @@ def test_large_scope_runs_as_a_task_with_a_progress_page(admin_client, team, set
     assert Notification.objects.count() == 2
     page = admin_client.get(response.url).content.decode()
     assert '<meta http-equiv="refresh"' not in page
-    assert "2 sent (1 invitation, 1 missing training), 1 omitted (1 no consent)" in page
+    assert (
+        "2 sent (1 invitation, 1 missing training), 1 omitted (1 no consent), "
+        "1 assignment created (1 for missing required training)"
+    ) in page
     progress = admin_client.get(reverse("admin:notifications_notifyrun_progress_json", args=[run.pk])).json()
     assert (progress["status"], progress["processed"], progress["total"]) == ("done", 3, 3)
 
@@ -222,3 +228,8 @@ def test_the_preview_says_which_assignments_the_run_will_create_and_creates_none
     admin_client.post(reverse(PREVIEW), {"scope": "all_learners"})
 
     assert Assignment.objects.filter(learner=team["missing"], program=team["program"]).count() == 1
+    # The run says what it did in the preview's words, on its page as in the message after the click.
+    run = NotifyRun.objects.get()
+    assert run.summary["assigned"] == {"missing_training": 1}
+    page = admin_client.get(reverse("admin:notifications_notifyrun_change", args=[run.pk])).content.decode()
+    assert "assignments created" in page.lower() and "1 for missing required training" in page

@@ -177,7 +177,7 @@ def test_nothing_needed_sends_nothing():
     result = outcome(run, learner)
     assert (result.action, result.reason, result.notification) == ("omitted", "up_to_date", None)
     assert not sent_to(learner).exists()
-    assert run.summary == {"sent": {}, "omitted": {"up_to_date": 1}}
+    assert run.summary == {"sent": {}, "omitted": {"up_to_date": 1}, "assigned": {}}
 
 
 def test_no_consent_no_message_and_nothing_created(safety):
@@ -352,6 +352,7 @@ def test_preview_uses_the_same_decision_and_writes_nothing(safety):
     run = notify_learners(Learner.objects.all(), actor=None, scope="all_learners")
     assert preview["actions"] == run.summary["sent"]
     assert preview["omitted"] == run.summary["omitted"]
+    assert preview["assignments"] == run.summary["assigned"] == {"missing_training": 4}
     assert preview["total"] == 20
     assert preview["samples"]["invitation"]
 
@@ -360,6 +361,16 @@ def test_summary_reads_as_sent_by_kind_and_omitted_by_reason():
     """Seed 000: the administrator reads N sent (by kind), M omitted (by reason)."""
     text = describe_summary({"invitation": 2, "renewal": 1}, {"no_consent": 1})
     assert text == "3 sent (2 invitation, 1 renewal), 1 omitted (1 no consent)"
+
+
+def test_summary_says_which_assignments_the_run_created():
+    """Seed 000: the result names the assignments created, in the words of the preview; none, no mention."""
+    text = describe_summary({"missing_training": 3, "renewal": 1}, {}, {"missing_training": 3, "renewal": 1})
+    assert text == (
+        "4 sent (3 missing training, 1 renewal), 0 omitted, "
+        "4 assignments created (3 for missing required training, 1 to renew a certification)"
+    )
+    assert "assignment" not in describe_summary({"invitation": 1}, {}, {})
 
 
 def test_batch_rendering_gives_exactly_the_words_of_a_full_render(safety):
@@ -405,7 +416,8 @@ def test_batch_rendering_gives_exactly_the_words_of_a_full_render(safety):
         event="notify.invitation", language="en", subject="Hi", body="{{ learner.first_name|upper }} {{ action_url }}"
     )
     assert words(ShapeCachedTemplates()) == words(TemplateCache())
-    assert "ANN http://127.0.0.1:8000/a/0/" in [w[1] for w in words(ShapeCachedTemplates())]
+    # The edited words come first; the sign-off and the footer follow them (issue "what people see").
+    assert "ANN http://127.0.0.1:8000/a/0/\n\nKind regards," in [w[1][:45] for w in words(ShapeCachedTemplates())]
 
 
 def test_a_later_shape_that_changes_the_name_is_rendered_for_real(safety):
@@ -447,7 +459,11 @@ def test_a_later_shape_that_changes_the_name_is_rendered_for_real(safety):
 
     batch = words(ShapeCachedTemplates())
     assert batch == words(TemplateCache())
-    assert [body for _, body, _ in batch] == ["Ann", "Bob", "ANN", "BOB"]
+    # Each body is the edited words, then the same sign-off and footer (issue "what people see").
+    assert [body.split("\n\n")[0] for _, body, _ in batch] == ["Ann", "Bob", "ANN", "BOB"]
+    assert {body.split("\n\n", 1)[1] for _, body, _ in batch} == {
+        "Kind regards,\nLMS Notify\n\nYou receive this email from LMS Notify because training is assigned to you."
+    }
 
 
 def test_the_outbox_fills_shapes_in_with_exactly_the_words_of_a_full_render(safety):

@@ -91,10 +91,10 @@ def test_a_large_run_shared_between_processes_notifies_each_learner_once(monkeyp
     run = notify.execute_run(run, ids, processes=2)
 
     assert (run.status, run.processed) == ("done", 45)
-    assert run.summary == {"sent": {"invitation": 45}, "omitted": {}}
+    assert run.summary == {"sent": {"invitation": 45}, "omitted": {}, "assigned": {}}
     assert Notification.objects.filter(event="notify.invitation").count() == 45
     assert NotifyOutcome.objects.filter(run=run).count() == 45
 
     second = notify.execute_run(notify.start_run(actor=None, scope="all_learners"), ids, processes=2)
-    assert second.summary == {"sent": {}, "omitted": {"rate_limited": 45}}
+    assert second.summary == {"sent": {}, "omitted": {"rate_limited": 45}, "assigned": {}}
     assert Notification.objects.filter(event="notify.invitation").count() == 45
