@@ -25,7 +25,7 @@ from .. import selectors
 from ..models import NotifyOutcome, NotifyRun
 from ..notify import selectors as notify_selectors
 from ..notify.engine import notify_learners, preview_ids, start_run
-from ..notify.summary import ACTION_WORDS, ASSIGNMENT_WORDS, REASON_WORDS, describe_run
+from ..notify.summary import ACTION_WORDS, ASSIGNMENT_WORDS, REASON_WORDS, counts_text, describe_run
 
 Scope = NotifyRun.Scope
 
@@ -307,7 +307,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
 
 
 def _counts_text(counts, words):
-    return ", ".join(f"{n} {words.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n) or "—"
+    return counts_text(counts, words) or "—"
 
 
 def _scope_words(scope, group, learner):

@@ -27,9 +27,14 @@ ASSIGNMENT_WORDS = {
 }
 
 
+def counts_text(counts, words) -> str:
+    """'3 missing training, 1 renewal': the counts by kind, largest first ("" when there are none)."""
+    return ", ".join(f"{n} {words.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n)
+
+
 def _detail(counts, words):
-    parts = [f"{n} {words.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
-    return f" ({', '.join(parts)})" if parts else ""
+    text = counts_text(counts, words)
+    return f" ({text})" if text else ""
 
 
 def describe_summary(sent: dict, omitted: dict, assigned: dict | None = None) -> str:
