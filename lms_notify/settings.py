@@ -221,4 +221,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes says at INFO level every successful sign-in's reset; its lockouts are warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
