@@ -1,9 +1,10 @@
 """Action links about learners, discovered by notifications.links (seed 002 §I)."""
 
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext, gettext_lazy, pgettext
 
-from notifications.links import ActionHandler, make_inbox_url, register_action
+from notifications.links import ActionHandler, register_action
 from notifications.recipients import learner_key
 
 from . import selectors
@@ -62,7 +63,10 @@ class InvitationAction(ActionHandler):
             "text": gettext("Your next step: start the training waiting for you."),
             "items": selectors.training_to_start(obj.learner),
             "empty": gettext("No training is assigned to you yet: your administrator will let you know."),
-            "url": make_inbox_url(recipient=learner_key(obj.learner_id)),
+            # The inbox itself, not a fresh inbox link: an invitation link grants answering the invitation and
+            # no more, however often it is opened (issue 16). A browser holding the learner's inbox link, or
+            # signed in as the learner, reads it; any other is told to open the link of their latest email.
+            "url": reverse("notifications:inbox"),
             "label": gettext("Open my messages"),
         }
 

@@ -4,7 +4,8 @@ The inbox link is a bearer token: whoever holds it may read one recipient's
 own pages (their inbox, the pages of their own answers) until the link
 expires, and nothing else. What it grants is kept in the session under its
 own key, never as a Django login: a recipient linked to a staff user or a
-superuser must not get the admin from an email.
+superuser must not get the admin from an email, and opening a link never
+ends the Django login already in the browser (issue 16).
 """
 
 from django.utils import timezone
@@ -37,8 +38,14 @@ def granted_recipient(request) -> str | None:
 
 
 def current_recipient_key(request) -> str | None:
-    """Whose learner pages this request may show: the signed-in user's own, else an inbox link's grant."""
+    """Whose learner pages this request may show: the inbox link's grant, else the signed-in user's own.
+
+    The link opened in this browser wins: a staff member signed in who opens a learner's inbox link reads that
+    inbox, and stays signed in to the admin (issue 16: a link never signs anyone in or out)."""
+    granted = granted_recipient(request)
+    if granted is not None:
+        return granted
     if request.user.is_authenticated:
         learner = getattr(request.user, "learner", None)
         return learner_key(learner) if learner is not None else user_key(request.user)
-    return granted_recipient(request)
+    return None

@@ -14,6 +14,7 @@ in `<app>/actions.py` without touching this file.
 
 import functools
 import logging
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -288,6 +289,32 @@ def without_links_of_others(context: dict, recipient_key) -> dict:
         return context
     logger.warning("Links made for someone else removed from a message to %s: %s", recipient_key, ", ".join(foreign))
     return {**context, **dict.fromkeys(foreign, "")}
+
+
+# What stands for a token wherever staff read a message: the address stays recognisable, the authority is gone.
+MASKED_TOKEN = "…"
+
+
+@functools.cache
+def _signed_link_pattern():
+    # The paths of our signed links, whatever host precedes them (a message outlives a change of SITE_URL);
+    # a token is what django.core.signing writes: url-safe base64, ":" between parts, "." when compressed.
+    paths = "|".join(
+        re.escape(reverse(view, kwargs={"token": "-"}).removesuffix("-/"))
+        for view in ("notifications:action", "notifications:inbox_open")
+    )
+    return re.compile(rf"({paths})[A-Za-z0-9_\-:.]+")
+
+
+def mask_links(text):
+    """`text` with the token of every action and inbox link of ours replaced by "…" (issue 16).
+
+    A link in a message is the recipient's bearer token: a staff member reading the message (its body,
+    HTML, template values, error) must not be able to act or read as the recipient with it. Applied to
+    the raw text before any escaping, so it also masks links inside HTML attributes."""
+    if not isinstance(text, str) or not text:
+        return text
+    return _signed_link_pattern().sub(rf"\g<1>{MASKED_TOKEN}", text)
 
 
 # --- Inbox link (seed 004) ----------------------------------------------------

@@ -6,12 +6,12 @@ tampered, 404 gone, 410 expired), never a 500.
 """
 
 from django import forms
-from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from . import access
@@ -45,12 +45,17 @@ def _page(request, owner, template, context, *, status=200):
         return render(request, template, context, status=status)
 
 
+# Every page of a link or of the inbox is one recipient's own: `never_cache` (Cache-Control: no-store, private)
+# keeps it out of shared caches and the browser's history cache (issue 16).
+
+
 # CSRF protection is off on purpose: the recipient arrives from an email,
 # usually without a session or CSRF cookie, so a CSRF token cannot be
 # required. The signed token in the URL is the protection instead: only the
 # recipient holds it, it names exactly one object and one purpose, and it
 # expires. A forged cross-site POST would need the token itself.
 @csrf_exempt
+@never_cache
 def action(request, token):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -108,12 +113,15 @@ def _done(request, handler, obj, context, message):
     return render(request, "notifications/action_done.html", {**context, "message": message, "next_step": next_step})
 
 
+@never_cache
 def inbox_open(request, token):
     """The inbox link of a system message: it lets this browser read the recipient's own inbox.
 
     This GET changes the session on purpose (seed 004: read the message
     without typing a login and password); it changes no data. It never signs
-    anyone into Django: the link grants the recipient's own pages only.
+    anyone into Django, nor out of it: the grant is kept under its own session
+    key (`access`), beside a staff member's login, which a link opened from
+    another site must not end (issue 16).
     """
     try:
         grant = read_inbox_grant(token)
@@ -125,9 +133,6 @@ def inbox_open(request, token):
         return render(request, "notifications/link_error.html", {"message": message}, status=404)
     if not inbox_service.owner_is_active(owner):
         return _inactive(request, owner)
-    if request.user.is_authenticated:
-        # Someone else was signed in on this browser: their session must not mix with this inbox.
-        logout(request)
     access.grant_inbox(request, grant)
     return redirect("notifications:inbox")
 
@@ -137,6 +142,7 @@ def _inactive(request, owner):
     return _page(request, owner, "notifications/link_error.html", {"message": message}, status=403)
 
 
+@never_cache
 def inbox(request):
     key = access.current_recipient_key(request)
     owner = inbox_service.inbox_owner(key) if key else None

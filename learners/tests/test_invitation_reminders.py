@@ -150,8 +150,37 @@ def test_seed_002_accepting_leads_to_a_page_with_the_next_step(client, invitatio
         response = client.post(link[len(settings.SITE_URL) :], {"decision": "accept"})
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Fire safety" in page and "/inbox/open/" in page
+    assert "Fire safety" in page and 'href="/inbox/"' in page
     assert "You can close this page" not in page
+
+
+def test_an_answered_invitation_link_mints_no_inbox_link_however_often_it_is_opened(client, invitation):
+    """issue 16 (Medium): every GET of an accepted invitation link showed "Open my messages" with a fresh 7-day
+    inbox token. The link page gives what its own token grants, and the page is never cached."""
+    from django.test import Client
+
+    Notification.objects.create(
+        event="inbox.new_message",
+        channel="inbox",
+        recipient_learner=invitation.learner,
+        subject="Private to the learner",
+        body="-",
+        status=Notification.Status.SENT,
+        sent_at=SENT,
+        dedupe_key="test:private",
+    )
+    email = Notification.objects.get(event="invitation.sent")
+    link = next(word for word in email.body.split() if word.startswith(settings.SITE_URL + "/a/"))[
+        len(settings.SITE_URL) :
+    ]
+    with time_machine.travel(SENT + timedelta(days=1), tick=False):
+        client.post(link, {"decision": "accept"})
+        # Whoever holds the answered link (a forwarded email, a shared computer) opens it again and again.
+        holder = Client()
+        pages = [holder.get(link) for _ in range(3)]
+        assert all("/inbox/open/" not in page.content.decode() for page in pages)
+        assert all("no-store" in page["Cache-Control"] for page in pages)
+        assert "Private to the learner" not in holder.get("/inbox/").content.decode()
 
 
 @pytest.mark.parametrize(

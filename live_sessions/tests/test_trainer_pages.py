@@ -247,3 +247,31 @@ def test_the_demo_trainer_is_a_trainer_and_sees_the_demo_sessions(client):
     assert client.login(username="trainer", password="trainer")
     page = client.get(reverse("trainer:sessions")).content.decode()
     assert page.count("data-session=") == LiveSession.objects.filter(trainers=trainer).count() > 0
+
+
+def test_the_demo_trainer_has_the_trainer_pages_and_no_admin_even_on_a_database_seeded_before(client):
+    """issue 16 (Low): the seeded `trainer` was staff with change rights on every session. A trainer is a
+    member of the Trainers group, not staff: tried over HTTP, the admin refuses the demo trainer."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    trainer = get_user_model().objects.get(username="trainer")
+    # A database seeded by the former seed: the next run takes the rights back.
+    trainer.is_staff = True
+    trainer.save()
+    call_command("seed_demo", stdout=StringIO())
+    trainer.refresh_from_db()
+    assert not trainer.is_staff and not trainer.user_permissions.exists()
+
+    session = LiveSession.objects.filter(trainers=trainer).first()
+    response = client.post("/admin/login/", {"username": "trainer", "password": "trainer"})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    response = client.post(reverse("trainer:login"), {"username": "trainer", "password": "trainer"})
+    assert response.status_code == 302 and client.get(reverse("trainer:sessions")).status_code == 200
+    change = reverse("admin:live_sessions_livesession_change", args=[session.pk])
+    assert client.get(change).status_code == 302
+    client.post(change, {"title": "Taken over", "status": "cancelled"})
+    session.refresh_from_db()
+    assert session.title != "Taken over"

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import services
+from ..links import mask_links
 from ..models import Notification, NotifyOutcome, NotifyRun
 
 
@@ -101,7 +102,7 @@ class NotificationAdmin(admin.ModelAdmin):
     change_list_template = "admin/notifications/notification/change_list.html"
     fieldsets = (
         (None, {"fields": ("recipient_link", "channel", "to", "language_name", "status_in_words", "why_sent")}),
-        (_("The message"), {"fields": ("subject", "message_body", "attachment_names")}),
+        (_("The message"), {"fields": ("subject_text", "message_body", "attachment_names")}),
         (_("History"), {"fields": ("history",)}),
         (
             _("Technical details"),
@@ -134,8 +135,10 @@ class NotificationAdmin(admin.ModelAdmin):
         return request.user.has_perm("notifications.confirm_notification")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related(
-            "recipient_guardian__learner", "rule", "created_by", "confirmed_by"
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recipient_guardian__learner", "rule", "created_by", "confirmed_by")
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -162,9 +165,11 @@ class NotificationAdmin(admin.ModelAdmin):
         if obj.status in (Notification.Status.OMITTED, Notification.Status.CANCELLED) and obj.reason:
             return format_html("{}: {}", label, reason_in_words(obj.reason))
         if obj.status == Notification.Status.FAILED and obj.last_error:
-            return format_html('{}<br><span class="quiet">{}</span>', label, Truncator(obj.last_error).chars(80))
+            error = Truncator(mask_links(obj.last_error)).chars(80)
+            return format_html('{}<br><span class="quiet">{}</span>', label, error)
         if obj.status == Notification.Status.QUEUED and obj.last_error:
-            return format_html('{}<br><span class="quiet">{}</span>', _("Retrying after an error"), obj.last_error[:80])
+            error = mask_links(obj.last_error)[:80]
+            return format_html('{}<br><span class="quiet">{}</span>', _("Retrying after an error"), error)
         return label
 
     # --- page fields ----------------------------------------------------------------
@@ -197,6 +202,13 @@ class NotificationAdmin(admin.ModelAdmin):
             return format_html("{} — {} {}", event, _("by"), obj.created_by.get_full_name() or obj.created_by)
         return event
 
+    # Every part of a message staff can read shows its links masked (mask_links, issue 16): a link is the
+    # recipient's bearer token, and anyone who may view messages (the Notifier group too) is not its recipient.
+
+    @admin.display(description=_("Subject"))
+    def subject_text(self, obj):
+        return mask_links(obj.subject)
+
     @admin.display(description=_("Message"))
     def message_body(self, obj):
         if obj.html_body:
@@ -204,13 +216,13 @@ class NotificationAdmin(admin.ModelAdmin):
             return format_html(
                 '<iframe sandbox srcdoc="{}" style="width:100%;min-width:36em;height:24em;border:1px solid #ccc">'
                 "</iframe>",
-                obj.html_body,
+                mask_links(obj.html_body),
             )
-        return format_html('<div style="white-space:pre-line;max-width:48em">{}</div>', obj.body or "—")
+        return format_html('<div style="white-space:pre-line;max-width:48em">{}</div>', mask_links(obj.body) or "—")
 
     @admin.display(description=_("Text version"))
     def text_body(self, obj):
-        return format_html('<div style="white-space:pre-line">{}</div>', obj.body or "—")
+        return format_html('<div style="white-space:pre-line">{}</div>', mask_links(obj.body) or "—")
 
     @admin.display(description=_("Attachments"))
     def attachment_names(self, obj):
@@ -232,14 +244,14 @@ class NotificationAdmin(admin.ModelAdmin):
             attempts = ngettext("%(count)d attempt to send", "%(count)d attempts to send", obj.attempts) % {
                 "count": obj.attempts
             }
-            error = f" — {obj.last_error}" if obj.last_error else ""
+            error = f" — {mask_links(obj.last_error)}" if obj.last_error else ""
             steps.append((obj.last_attempt_at, _("Last attempt") + f" ({attempts}){error}"))
         if obj.sent_at:
             steps.append((obj.sent_at, _("Sent")))
         if obj.read_at:
             steps.append((obj.read_at, _("Read by the recipient")))
         if obj.status in (Notification.Status.OMITTED, Notification.Status.CANCELLED, Notification.Status.FAILED):
-            reason = reason_in_words(obj.reason) or obj.last_error
+            reason = reason_in_words(obj.reason) or mask_links(obj.last_error)
             steps.append((None, f"{obj.get_status_display()}: {reason}" if reason else obj.get_status_display()))
         if obj.status == Notification.Status.AWAITING_CONFIRMATION:
             steps.append((None, _("Waiting for an administrator to confirm it (action “Confirm and send”)")))
@@ -254,7 +266,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Template values"))
     def context_json(self, obj):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(obj.context, indent=2, default=str))
+        values = json.dumps(obj.context, indent=2, default=str)
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", mask_links(values))
 
     @admin.display(description=_("Message-ID"))
     def message_id(self, obj):

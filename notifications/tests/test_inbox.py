@@ -124,16 +124,30 @@ def test_an_action_token_is_not_an_inbox_link(client):
     assert client.get(f"/inbox/open/{token}/").status_code == 400
 
 
-def test_opening_someone_elses_link_signs_the_previous_user_out(client, django_user_model):
-    staff = django_user_model.objects.create_user("staff", "staff@example.com", "pw")
+def test_a_link_opened_from_another_site_does_not_sign_a_staff_member_out_of_the_admin(client, django_user_model):
+    """issue 16 (Low): opening an inbox link logged out the signed-in staff user, so any site could end an
+    administrator's session with a link. The link's grant now sits beside the login, and reads the inbox."""
+    staff = django_user_model.objects.create_user("staff", "staff@example.com", "pw", is_staff=True, is_superuser=True)
     client.force_login(staff)
     ada = make_learner("ada@example.com")
     message = inbox_message(learner=ada, subject="For Ada")
     with time_machine.travel(SENT, tick=False):
-        client.get(path_of(inbox_link(message)))
+        client.get(path_of(inbox_link(message)), HTTP_REFERER="https://evil.test/page")
         content = client.get("/inbox/").content.decode()
-    assert "_auth_user_id" not in client.session
+        assert client.session["_auth_user_id"] == str(staff.pk)
+        assert client.get("/admin/").status_code == 200
     assert "For Ada" in content
+
+
+def test_a_learners_inbox_link_opened_in_a_staff_browser_gives_the_learner_no_admin(client, django_user_model):
+    """issue 16: the two stay apart both ways: the grant reads one inbox, the admin still needs a staff login."""
+    ada = make_learner("ada@example.com")
+    message = inbox_message(learner=ada, subject="For Ada")
+    with time_machine.travel(SENT, tick=False):
+        client.get(path_of(inbox_link(message)))
+        assert "For Ada" in client.get("/inbox/").content.decode()
+        assert client.get("/admin/").status_code == 302
+    assert "_auth_user_id" not in client.session
 
 
 def test_the_inbox_page_costs_the_same_few_queries_whatever_the_number_of_messages(
@@ -293,3 +307,14 @@ def test_validly_signed_absurd_inbox_tokens_answer_400(client, payload):
         response = client.get(f"/inbox/open/{token}/")
     assert response.status_code == 400
     assert client.get("/inbox/").status_code == 403
+
+
+def test_link_and_inbox_pages_are_never_stored_by_a_cache(client):
+    """issue 16: a recipient's page (their inbox, an expired or tampered link) says Cache-Control: no-store."""
+    ada = make_learner("ada@example.com")
+    link = path_of(inbox_link(inbox_message(learner=ada, subject="For Ada")))
+    with time_machine.travel(SENT, tick=False):
+        responses = [client.get(link), client.get("/inbox/"), client.get(link.replace("/open/", "/open/x"))]
+    responses.append(client.get("/a/not-a-token/"))
+    for response in responses:
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]

@@ -337,15 +337,22 @@ class Command(BaseCommand):
             ],
         )
         result = {"admin": admin}
-        for username, first, last in [("trainer", "Tom", "Trainer"), ("approver", "Alice", "Approver")]:
+        # The approver is staff with the live sessions' rights; the trainer is not staff at all (issue 16):
+        # a trainer has the trainer pages (/trainer/) as a member of the Trainers group, and no admin.
+        for username, first, last, is_staff in [
+            ("trainer", "Tom", "Trainer", False),
+            ("approver", "Alice", "Approver", True),
+        ]:
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"email": f"{username}@example.com", "first_name": first, "last_name": last, "is_staff": True},
+                defaults={"email": f"{username}@example.com", "first_name": first, "last_name": last},
             )
             if created:
                 user.set_password(username)
-                user.save()
-                user.user_permissions.set(session_perms)
+            # Set on every run, so a database seeded before keeps no rights the account should not have.
+            user.is_staff = is_staff
+            user.save()
+            user.user_permissions.set(session_perms if is_staff else [])
             self.count("users", int(created))
             result[username] = user
         # The demo trainer takes attendance on the trainer pages (/trainer/).
@@ -815,5 +822,7 @@ class Command(BaseCommand):
         if schedules is not None:
             self.stdout.write("Schedules: " + ", ".join(f"{k} ({v})" for k, v in schedules.items()))
         self.stdout.write(self.style.SUCCESS(f"Admin: {settings.SITE_URL}/admin/  —  login admin / admin"))
-        self.stdout.write("Also: trainer / trainer, approver / approver (staff, live sessions only).")
+        self.stdout.write(
+            "Also: approver / approver (staff, live sessions only); trainer / trainer (trainer pages only)."
+        )
         self.stdout.write(f"Trainer pages: {settings.SITE_URL}/trainer/  —  login trainer / trainer")
