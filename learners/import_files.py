@@ -13,6 +13,7 @@ uploader may also name the encoding. A file that none of them decodes is refused
 
 import csv
 import io
+import re
 import zipfile
 from contextlib import closing
 
@@ -33,7 +34,7 @@ ENCODINGS = [
 # Bytes that are Polish letters in Windows-1250 and mere symbols in Windows-1252 (³ £ ¹ ¥ ¿ ¯ Ÿ).
 _POLISH_MARKS = frozenset("łŁąĄżŻźŹ")
 # Columns read from a sheet: the import knows eight; a sheet claiming 16,384 columns is not padded to them.
-MAX_COLUMNS = 50
+MAX_COLUMNS = 32
 
 
 class ImportFileRefused(Exception):
@@ -152,6 +153,7 @@ def _xlsx_rows(content: bytes):
             _("This workbook unpacks to %(size)s: the largest accepted is %(limit)s. Split it into smaller files.")
             % {"size": filesizeformat(unpacked), "limit": filesizeformat(limit)}
         )
+    _count_rows_of_every_part(content)
     from openpyxl import load_workbook
 
     try:
@@ -160,8 +162,62 @@ def _xlsx_rows(content: bytes):
     except Exception:  # openpyxl raises many kinds of error on a damaged file; all mean the same here
         raise not_a_workbook from None
     try:
-        yield from book.active.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        sheet = book.active
+        header = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+        width = max((i + 1 for i, cell in enumerate(header) if _filled(cell)), default=1)
+        yield header[:width]
+        # Rows are padded to the columns asked for: only as many as the header names.
+        yield from sheet.iter_rows(min_row=2, max_col=width, values_only=True)
     except Exception:
         raise not_a_workbook from None
     finally:
         book.close()
+
+
+# A row or a cell element of a sheet, with or without a namespace prefix (<row …>, <x:c …>).
+_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s/>]")
+# openpyxl parses every cell of a row, whatever columns are asked for: a file of learners needs few.
+MAX_CELLS_PER_ROW = 1000
+
+
+def _too_many_cells():
+    return ImportFileRefused(
+        _(
+            "This workbook holds far more cells than a file of learners: keep only the columns of the import "
+            "(at most %(columns)s) and at most %(limit)s rows."
+        )
+        % {"columns": MAX_COLUMNS, "limit": _number(settings.IMPORT_MAX_ROWS)}
+    )
+
+
+def _count_rows_of_every_part(content: bytes) -> None:
+    """Refuse a workbook past the row limit, or of absurdly many cells, before openpyxl opens it.
+
+    openpyxl reads every sheet through once on opening when the sheet does not state its size
+    (300,000 rows: several seconds) and parses every cell of each row it returns, so rows and cells
+    are counted first, in a plain scan of each part: text in cells is escaped (&lt;row), so only
+    real elements count, wherever the sheet is stored.
+    """
+    most_rows = settings.IMPORT_MAX_ROWS + 1  # the header row, then at most IMPORT_MAX_ROWS rows
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for info in archive.infolist():
+            rows = cells = in_row = 0
+            carry = b""
+            with archive.open(info) as part:
+                while chunk := part.read(1 << 20):
+                    buffer = carry + chunk
+                    # A tag cut by the end of the chunk is counted with the next one.
+                    cut = buffer.rfind(b"<")
+                    cut = cut if cut > len(buffer) - 64 else len(buffer)
+                    carry = buffer[cut:]
+                    for match in _ROW_OR_CELL.finditer(buffer, 0, cut):
+                        if match.group(1) == b"row":
+                            rows, in_row = rows + 1, 0
+                        else:
+                            cells, in_row = cells + 1, in_row + 1
+                    if rows > most_rows:
+                        raise _too_many_rows()
+                    if in_row > MAX_CELLS_PER_ROW or cells > MAX_COLUMNS * most_rows:
+                        raise _too_many_cells()
+            if cells > MAX_COLUMNS * max(rows, 1):
+                raise _too_many_cells()
