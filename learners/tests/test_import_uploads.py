@@ -127,3 +127,39 @@ def test_the_clean_up_command_deletes_old_uploads(admin_client, capsys):
     call_command("purge_import_uploads")
     assert not ImportUpload.objects.exists()
     assert "1 upload" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_at_the_same_moment_import_the_file_once(admin_user):
+    """Issue 16: a double click sends two requests at once; the upload's row lock lets one import it."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    def signed_in():
+        client = Client()
+        client.force_login(admin_user)
+        return client
+
+    key = preview(signed_in())["import_file_name"]
+    clients = [signed_in(), signed_in()]
+    start = threading.Barrier(2)
+    answers = []
+
+    def click(client):
+        try:
+            start.wait()
+            # The page's words, not response.context: the test client's template capture is shared by threads.
+            answers.append(confirm(client, import_file_name=key).content.decode())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Learner.objects.count() == 1
+    assert sum("Import finished: 1 new" in page for page in answers) == 1
+    assert sum("This file has already been imported: see the list of learners." in page for page in answers) == 1
