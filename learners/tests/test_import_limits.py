@@ -126,3 +126,19 @@ def test_a_workbook_of_a_few_rows_with_a_million_cells_is_refused_before_openpyx
     content = xlsx_with_sheet(sheet)
     assert len(content) < 200_000
     assert_refused_quickly(admin_client, content, "wide.xlsx", XLSX, "far more cells than a file of learners")
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [("fr", "Ce fichier a plus de 2 lignes d'apprenants"), ("pl", "Ten plik ma ponad 2 wierszy uczestników")],
+)
+def test_a_refusal_is_in_the_administrators_language(admin_client, settings, language, words):
+    """Issue 16: the import's messages are translated (admin users may read French or Polish)."""
+    settings.IMPORT_MAX_ROWS = 2
+    lines = "email,first_name,last_name\na@example.com,A,A\nb@example.com,B,B\nc@example.com,C,C\n"
+    page = admin_client.post(
+        IMPORT,
+        {"resource": 0, "format": CSV, "import_file": SimpleUploadedFile("l.csv", lines.encode())},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert any(words in error for error in form_errors(page)), form_errors(page)
