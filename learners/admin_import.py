@@ -74,7 +74,8 @@ class LearnerImportMixin(ImportMixin):
                 bad_rows_hidden=max(len(result.invalid_rows) - shown, 0),
             )
             if result.has_errors():
-                for error in result.base_errors:
+                row_errors = [error for _line, errors in result.row_errors() for error in errors]
+                for error in [*result.base_errors, *row_errors]:
                     logger.error("Learner import failed: %s\n%s", error.error, error.traceback)
         request.current_app = self.admin_site.name
         return TemplateResponse(request, [self.import_template_name], context)

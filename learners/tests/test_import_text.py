@@ -125,3 +125,18 @@ def test_a_file_not_in_the_encoding_named_is_refused_in_words(admin_client):
     assert page.context["form"].errors["import_file"] == [
         "This file is not in UTF-8 (“CSV UTF-8” in Excel): choose the encoding it was saved in, or “Automatic”."
     ]
+
+
+def test_an_unexpected_failure_shows_no_raw_error_nor_traceback(admin_client, monkeypatch, caplog):
+    """Issue 16 ("never a raw database error"): whatever fails inside the import goes to the log, not the page."""
+
+    def fails(*args, **kwargs):
+        raise RuntimeError('relation "secret_table" does not exist')
+
+    monkeypatch.setattr("learners.services.link_imported_learners", fails)
+    page = upload(admin_client, (HEADER + "ada@example.com,Ada,Lovelace,,,,,\n").encode())
+    html = page.content.decode()
+    assert page.status_code == 200 and "Nothing was imported: the import failed" in html
+    assert "secret_table" not in html and "Traceback" not in html
+    assert "secret_table" in caplog.text
+    assert not Learner.objects.exists()
