@@ -17,12 +17,12 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from programs.models import Assignment
 
 from . import selectors, services
+from .admin_import import LearnerImportMixin
 from .imports import LearnerResource
 from .models import GroupMembership, Guardian, Invitation, Learner, LearnerGroup
 
@@ -132,7 +132,7 @@ class InviteForm(forms.Form):
 
 
 @admin.register(Learner)
-class LearnerAdmin(ImportMixin, admin.ModelAdmin):
+class LearnerAdmin(LearnerImportMixin, admin.ModelAdmin):
     # Import from a file (seed 002 §I): CSV or XLSX, a preview, and nothing imported while any row is bad.
     resource_classes = [LearnerResource]
     import_formats = [CSV, XLSX]

@@ -13,6 +13,7 @@ Set-based: a fixed number of queries per 2,000 rows whatever the size of the fil
 read once in before_import, rows written in batches).
 """
 
+import re
 import zoneinfo
 from functools import cache
 
@@ -31,6 +32,17 @@ from .phones import normalise_phone
 COLUMNS = ["email", "first_name", "last_name", "phone", "language", "timezone", "manager_email", "groups"]
 OPTIONAL = ("first_name", "last_name", "phone", "language", "timezone")
 GROUP_SEPARATOR = ";"
+# No name, address or code holds a line break, a tab or NUL (which PostgreSQL refuses outright): such a
+# cell is refused with its line (issue 16), never written nor used in a query.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# The longest text each column's database field holds; a longer cell is refused with its line.
+_LONGEST = {
+    "email": Learner._meta.get_field("email").max_length,
+    "first_name": Learner._meta.get_field("first_name").max_length,
+    "last_name": Learner._meta.get_field("last_name").max_length,
+    "timezone": Learner._meta.get_field("timezone").max_length,
+    "manager_email": Learner._meta.get_field("email").max_length,
+}
 
 
 @cache
@@ -40,6 +52,10 @@ def _timezones() -> frozenset:
 
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
+
+
+def _is_searchable(email: str) -> bool:
+    return bool(email) and not _CONTROL_CHARACTERS.search(email)
 
 
 def line_number(row_number: int) -> int:
@@ -113,14 +129,14 @@ class LearnerResource(resources.ModelResource):
         self.duplicates = {}
         for i, row in enumerate(dataset.dict, 1):
             email = _text(row.get("email")).lower()
-            if not email:
+            if not _is_searchable(email):
                 continue
             if email in self.line_of_email:
                 self.duplicates[i] = self.line_of_email[email]
             else:
                 self.line_of_email[email] = line_number(i)
             emails.add(email)
-            if _text(row.get("manager_email")):
+            if _is_searchable(_text(row.get("manager_email"))):
                 managers.add(_text(row.get("manager_email")).lower())
         wanted = emails | managers
         known = Learner.objects.annotate(email_ci=Lower("email")).filter(email_ci__in=wanted)
@@ -166,10 +182,34 @@ class LearnerResource(resources.ModelResource):
         instance.imported_manager_email = manager or self.manager_email_of.get(instance.pk, "")
         instance.imported_groups = GROUP_SEPARATOR.join(sorted({*self.groups_of.get(instance.pk, []), *groups}))
 
+    def _cell_problems(self, row, line):
+        for column in COLUMNS:
+            value = _text(row.get(column))
+            if _CONTROL_CHARACTERS.search(value):
+                yield (
+                    column,
+                    _("Line %(line)s: the %(column)s cell holds a line break or another control character.")
+                    % {"line": line, "column": column},
+                )
+            elif column in _LONGEST and len(value) > _LONGEST[column]:
+                yield (
+                    column,
+                    _("Line %(line)s: the %(column)s cell is longer than %(limit)s characters.")
+                    % {"line": line, "column": column, "limit": _LONGEST[column]},
+                )
+
     def _row_problems(self, instance, row, row_number):
         email = _text(row.get("email"))
         line = line_number(row_number)
-        if not email:
+        broken = set()
+        for column, problem in self._cell_problems(row, line):
+            broken.add(column)
+            yield column, problem
+        # A broken cell is named once; the checks of its value below would only repeat it.
+        row = {column: value for column, value in row.items() if column not in broken}
+        if "email" in broken:
+            email = ""
+        elif not email:
             yield "email", _("Line %(line)s: the email address is missing.") % {"line": line}
         else:
             try:
@@ -188,7 +228,7 @@ class LearnerResource(resources.ModelResource):
             )
         if instance.pk is None:
             for column, words in (("first_name", _("first name")), ("last_name", _("last name"))):
-                if not _text(row.get(column)):
+                if column not in broken and not _text(row.get(column)):
                     yield column, _("Line %(line)s: a new learner needs a %(what)s.") % {"line": line, "what": words}
         phone = _text(row.get("phone"))
         if phone:
@@ -251,7 +291,7 @@ class LearnerResource(resources.ModelResource):
         )
 
 
-def import_learners(dataset, *, dry_run=False, actor=None, source=Invitation.Source.BULK_IMPORT):
+def import_learners(dataset, *, dry_run=False, actor=None, source=Invitation.Source.BULK_IMPORT, **options):
     """Import learners from a tablib Dataset; returns django-import-export's Result (nothing is emailed)."""
     resource = LearnerResource(source=source, actor=actor)
-    return resource.import_data(dataset, dry_run=dry_run, raise_errors=False, user=actor)
+    return resource.import_data(dataset, dry_run=dry_run, raise_errors=False, user=actor, **options)

@@ -147,3 +147,25 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"Invitation of {self.learner.full_name} ({self.get_status_display()})"
+
+
+class ImportUpload(models.Model):
+    """A learner file uploaded for an import, waiting for its preview to be confirmed (issue 16).
+
+    Kept in the database, never in a folder named by the browser: the confirmation sends back only
+    `key`, a random value the server chose, and it works only for the user who uploaded the file.
+    Once imported, the content is emptied and the row remembers the import, so a second click is
+    answered in words; every row is deleted after IMPORT_UPLOAD_MAX_AGE_MINUTES.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=8)
+    encoding = models.CharField(max_length=16, blank=True)
+    content = models.BinaryField()
+    uploaded_at = models.DateTimeField(default=dj_timezone.now, db_index=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"

@@ -8,6 +8,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from lms_notify.spreadsheets import append_row
+
 from .models import SessionLearner
 from .selectors import status_history
 
@@ -52,7 +54,7 @@ def learners_workbook(session, session_learners) -> bytes:
         _("Feedback answered"),
         _("History"),
     ]
-    sheet.append(headers)
+    append_row(sheet, headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     attendance_words = {
@@ -66,7 +68,8 @@ def learners_workbook(session, session_learners) -> bytes:
         for change in changes:
             last_at[change.to_status] = change.at
         learner = sl.learner
-        sheet.append(
+        append_row(
+            sheet,
             [
                 learner.last_name,
                 learner.first_name,
@@ -83,7 +86,7 @@ def learners_workbook(session, session_learners) -> bytes:
                 _local(sl.attendance_confirmed_at, tz),
                 _local(sl.feedback_answered_at, tz),
                 "; ".join(f"{_local(c.at, tz):%Y-%m-%d %H:%M} {Status(c.to_status).label}" for c in changes),
-            ]
+            ],
         )
     widths = [18, 18, 32, 16, 9, 18, 18, 17, 17, 17, 17, 17, 20, 18, 60]
     for index, width in enumerate(widths, start=1):

@@ -224,3 +224,13 @@ LOGGING = {
     # django-axes says at INFO level every successful sign-in's reset; its lockouts are warnings.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Learner import from a file (issue 16: an import has limits) -------------
+# A larger upload, more data rows, or an xlsx whose parts unpack to more than this is refused in words.
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=50 * 1024 * 1024)
+# The preview lists this many rows (and every total); the bad lines listed stop at the same number.
+IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=100)
+# An uploaded file waiting for its confirmation is deleted after this time (it holds personal data).
+IMPORT_UPLOAD_MAX_AGE_MINUTES = env.int("IMPORT_UPLOAD_MAX_AGE_MINUTES", default=60)

@@ -1,0 +1,138 @@
+"""The learner import's admin pages (seed 002 §I; issue 16): upload, a bounded preview, confirmation.
+
+django-import-export's form, confirm form and templates are kept; its two views are replaced so that
+the file is read within limits (`import_files`), kept by a server-side key bound to the uploader
+(`uploads`), and every refusal is a message in words, never a 500 nor a path sent by the browser.
+"""
+
+import logging
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from import_export.admin import ImportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
+
+from . import uploads
+from .import_files import AUTOMATIC, ENCODINGS, ImportFileRefused, check_upload_size, read_import_file
+from .imports import import_learners
+
+logger = logging.getLogger(__name__)
+
+
+class LearnerImportForm(ImportForm):
+    encoding = forms.ChoiceField(
+        label=_("Encoding of a CSV file"),
+        choices=ENCODINGS,
+        initial=AUTOMATIC,
+        required=False,
+        help_text=_("Automatic reads what Excel saves in French, Polish or English; an xlsx file needs no choice."),
+    )
+
+    def clean_import_file(self):
+        import_file = self.cleaned_data["import_file"]
+        try:
+            check_upload_size(import_file.size)
+        except ImportFileRefused as exc:
+            raise forms.ValidationError(exc.message) from None
+        return import_file
+
+
+class LearnerImportMixin(ImportMixin):
+    import_form_class = LearnerImportForm
+    import_error_display = ("message",)
+
+    def _import_url(self):
+        return f"admin:{self.opts.app_label}_{self.opts.model_name}_import"
+
+    def _page(self, request, context):
+        context.update(self.admin_site.each_context(request))
+        context.setdefault("title", _("Import"))
+        context["opts"] = self.model._meta
+        context["import_error_display"] = self.import_error_display
+        form = context.get("form")
+        if form is not None:
+            context["media"] = self.media + form.media
+        resource = self.get_import_resource_classes(request)[0](**self.get_import_resource_kwargs(request))
+        context["fields_list"] = [
+            (resource.get_display_name(), [f.column_name for f in resource.get_user_visible_fields()])
+        ]
+        result = context.get("result")
+        if result is not None:
+            shown = self.preview_limit()
+            valid = result.valid_rows()
+            context.update(
+                preview_rows=valid[:shown],
+                preview_hidden=max(len(valid) - shown, 0),
+                bad_rows=result.invalid_rows[:shown],
+                bad_rows_hidden=max(len(result.invalid_rows) - shown, 0),
+            )
+            if result.has_errors():
+                row_errors = [error for _line, errors in result.row_errors() for error in errors]
+                for error in [*result.base_errors, *row_errors]:
+                    logger.error("Learner import failed: %s\n%s", error.error, error.traceback)
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context)
+
+    def preview_limit(self):
+        return settings.IMPORT_PREVIEW_ROWS
+
+    def import_action(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        uploads.purge_expired_uploads()
+        form = self.create_import_form(request)
+        context = {"form": form}
+        if request.method == "POST" and form.is_valid():
+            file_format = self.get_import_formats()[int(form.cleaned_data["format"])]().get_title()
+            encoding = form.cleaned_data.get("encoding") or AUTOMATIC
+            upload = form.cleaned_data["import_file"]
+            content = upload.read()
+            try:
+                dataset = read_import_file(content=content, file_format=file_format, encoding=encoding)
+            except ImportFileRefused as exc:
+                form.add_error("import_file", exc.message)
+            else:
+                result = import_learners(dataset, dry_run=True, actor=request.user)
+                context["result"] = result
+                if not result.has_errors() and not result.has_validation_errors():
+                    key = uploads.keep_upload(
+                        user=request.user,
+                        file_name=upload.name,
+                        file_format=file_format,
+                        encoding=encoding,
+                        content=content,
+                    )
+                    context["confirm_form"] = ConfirmImportForm(
+                        initial={
+                            "import_file_name": key,
+                            "original_file_name": upload.name[:255],
+                            "format": form.cleaned_data["format"],
+                            "resource": "0",
+                        }
+                    )
+        return self._page(request, context)
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        uploads.purge_expired_uploads()
+        try:
+            result = uploads.confirm_upload(key=request.POST.get("import_file_name", ""), user=request.user)
+        except ImportFileRefused as exc:
+            messages.error(request, exc.message)
+            return redirect(self._import_url())
+        if result.has_errors() or result.has_validation_errors():
+            # The learners changed since the preview (a group deleted…): nothing imported, the reasons shown.
+            form = self.get_import_form_class(request)(
+                self.get_import_formats(), self.get_import_resource_classes(request)
+            )
+            return self._page(request, {"form": form, "result": result})
+        return self.process_result(result, request)
