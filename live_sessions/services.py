@@ -32,7 +32,7 @@ from notifications.templating import TemplateCache
 from . import flow, ical, messages
 from .emails import RULES, EmailPreview, EmailResult, EmailRule, EmailType, RenderedEmail
 from .flow import FILLING_STATUSES, LiveSessionError, Trigger
-from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
+from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange, session_dates_problem
 
 Status = SessionLearner.Status
 SessionStatus = LiveSession.Status
@@ -573,6 +573,9 @@ def reschedule(
     no learner is told twice."""
     if ends_at <= starts_at:
         raise LiveSessionError(gettext("The session must end after it starts."))
+    problems = session_dates_problem(starts_at, ends_at)
+    if problems:
+        raise LiveSessionError(next(iter(problems.values())))
     with transaction.atomic():
         locked = _lock_session(session)
         if locked.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):

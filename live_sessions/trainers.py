@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from learners.models import Learner
 
-from .models import LiveSession, SessionLearner
+from .models import EARLIEST_SESSION_DATE, LATEST_SESSION_DATE, LiveSession, SessionLearner
 
 TRAINERS_GROUP = "Trainers"
 
@@ -63,7 +63,9 @@ def _describe(session, now):
 def sessions_for_trainer(user, *, now=None):
     """The sessions `user` trains as (today, upcoming, past): today's first, each day in the session's time zone."""
     now = now or timezone.now()
-    sessions = LiveSession.objects.filter(trainers=user).annotate(
+    # A row stored before session dates were bounded (year 9999) cannot be shown in its time zone.
+    held = {"starts_at__gte": EARLIEST_SESSION_DATE, "ends_at__lt": LATEST_SESSION_DATE}
+    sessions = LiveSession.objects.filter(trainers=user, **held).annotate(
         registered_count=Count("session_learners", filter=Q(session_learners__status=Status.REGISTERED)),
         present_count=Count("session_learners", filter=Q(session_learners__status__in=PRESENT_STATUSES)),
     )
