@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +12,8 @@ from learners.models import validate_timezone
 # arithmetic of year 1 or 9999 overflows (a session on 9999-12-31 in Pacific/Kiritimati broke every page).
 EARLIEST_SESSION_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_SESSION_DATE = datetime(2100, 1, 1, tzinfo=UTC)
+# Seed 003 "Attendance form": attendance opens this long before the start (Totara's default).
+ATTENDANCE_OPENS_BEFORE = timedelta(minutes=15)
 
 
 def session_dates_problem(starts_at, ends_at) -> dict:
@@ -60,6 +62,14 @@ class LiveSession(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.starts_at:%Y-%m-%d})"
+
+    def is_over(self, now=None) -> bool:
+        return (now or dj_timezone.now()) >= self.ends_at
+
+    def attendance_window(self) -> tuple[datetime, datetime]:
+        """When trainers may record attendance and go-shows: (opens, closes)."""
+        closes = self.ends_at + timedelta(days=settings.ATTENDANCE_WINDOW_DAYS_AFTER)
+        return self.starts_at - ATTENDANCE_OPENS_BEFORE, closes
 
     def clean(self):
         problems = session_dates_problem(self.starts_at, self.ends_at)

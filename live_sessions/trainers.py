@@ -18,8 +18,6 @@ from .models import EARLIEST_SESSION_DATE, LATEST_SESSION_DATE, LiveSession, Ses
 
 TRAINERS_GROUP = "Trainers"
 
-# The session list puts a session's attendance form forward from this long before it starts.
-ATTENDANCE_OPENS_BEFORE = timedelta(minutes=15)
 PAST_SESSIONS_SHOWN = 20
 GO_SHOW_RESULTS = 10
 
@@ -50,11 +48,12 @@ class TrainerSession:
 
 def _describe(session, now):
     zone = zoneinfo.ZoneInfo(session.timezone)
+    opens, closes = session.attendance_window()
     return TrainerSession(
         session=session,
         local_start=session.starts_at.astimezone(zone),
         local_end=session.ends_at.astimezone(zone),
-        attendance_open=now >= session.starts_at - ATTENDANCE_OPENS_BEFORE,
+        attendance_open=opens <= now <= closes,
         registered_count=session.registered_count,
         present_count=session.present_count,
     )
