@@ -75,10 +75,10 @@ class AttendanceForm(forms.Form):
 class GoShowSearchForm(forms.Form):
     q = forms.CharField(
         label=_("Find a learner who came without registering"),
-        min_length=2,
+        min_length=3,
         max_length=100,
         required=False,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or email"), "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Learner's name"), "autocomplete": "off"}),
     )
 
     def __init__(self, *args, **kwargs):

@@ -109,8 +109,8 @@ def test_the_attendance_form_lists_registered_learners_and_records_attended_and_
     session.trainers.add(trainer)
     present, missing, invited = enrol(session, Status.REGISTERED, Status.REGISTERED, Status.INVITED)
     page = trainer_client.get(attendance_url(session)).content.decode()
-    assert present.learner.email in page and missing.learner.email in page
-    assert invited.learner.email not in page
+    assert present.learner.full_name in page and missing.learner.full_name in page
+    assert invited.learner.full_name not in page
     answers = {f"learner_{present.pk}": "attended", f"learner_{missing.pk}": "absent"}
     response = trainer_client.post(attendance_url(session), answers, follow=True)
     assert "Attendance saved: 2 changes." in response.content.decode()
@@ -162,7 +162,7 @@ def test_a_trainer_finds_a_learner_who_came_unregistered_and_adds_them_as_go_sho
     walk_in = make_learner(first_name="Grace", last_name="Hopper")
     (already_present,) = enrol(session, Status.ATTENDED)
     page = trainer_client.get(attendance_url(session), {"q": "grace hop"}).content.decode()
-    assert walk_in.email in page
+    assert walk_in.full_name in page
     page = trainer_client.get(attendance_url(session), {"q": already_present.learner.last_name}).content.decode()
     assert f"No learner matches “{already_present.learner.last_name}”" in page
     response = trainer_client.post(reverse("trainer:go_show", args=[session.pk]), {"learner": walk_in.pk}, follow=True)
@@ -171,7 +171,7 @@ def test_a_trainer_finds_a_learner_who_came_unregistered_and_adds_them_as_go_sho
     assert added.status == Status.GO_SHOW
     assert StatusChange.objects.get(session_learner=added).actor == trainer
     # The go show is on the form now, marked present.
-    assert walk_in.email in trainer_client.get(attendance_url(session)).content.decode()
+    assert walk_in.full_name in trainer_client.get(attendance_url(session)).content.decode()
 
 
 def test_a_tampered_go_show_learner_gets_a_clear_message(trainer_client, trainer):
