@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0011_outcome_learner_checked_on_delete'),
+        ("notifications", "0011_outcome_learner_checked_on_delete"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notificationrule',
-            name='offset_days',
+            model_name="notificationrule",
+            name="offset_days",
             field=models.PositiveIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(3650)]),
         ),
     ]
