@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.formats.base_formats import CSV, XLSX
 
+from lms_notify.parsing import parse_id
 from programs.models import Assignment
 
 from . import selectors, services
@@ -271,7 +272,7 @@ class LatestMembersFormSet(BaseInlineFormSet):
             if self.is_bound:
                 # The rows posted back, wherever they now rank (a member may have joined since).
                 posted = (self.data.get(f"{self.add_prefix(i)}-id", "") for i in range(self.initial_form_count()))
-                queryset = queryset.filter(pk__in=[int(pk) for pk in posted if str(pk).isdigit()])
+                queryset = queryset.filter(pk__in=[pk for pk in map(parse_id, posted) if pk is not None])
             else:
                 queryset = queryset.order_by("-joined_at", "-pk")[:MEMBERS_SHOWN]
             self._rows = list(queryset)

@@ -16,6 +16,7 @@ from notifications.links import ActionHandler, register_action
 from . import flow, messages, services
 from .flow import LiveSessionError
 from .models import LiveSession, ParticipationRequest, SessionLearner
+from .windows import require_answerable
 
 Status = SessionLearner.Status
 
@@ -26,6 +27,15 @@ gettext_noop("You can close this page.")
 
 def _when(session) -> str:
     return formats.date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT")
+
+
+def _closed(session) -> str | None:
+    """Why `session` takes no more answers (over, cancelled, …), in the reader's language; None while it does."""
+    try:
+        require_answerable(session)
+    except LiveSessionError as refusal:
+        return " ".join(refusal.messages)
+    return None
 
 
 def _words(sl) -> dict:
@@ -77,7 +87,7 @@ class SessionInvitationAction(_LearnerAnswer):
 
     def current_answer(self, obj):
         if obj.status == Status.INVITED:
-            return None
+            return _closed(obj.session)
         return gettext("You already answered: you are %(status)s for “%(title)s”.") % _words(obj)
 
     def perform(self, obj, decision, *, recipient_key):
@@ -130,7 +140,7 @@ class SessionPlaceAction(_LearnerAnswer):
 
     def current_answer(self, obj):
         if obj.status in (Status.WAITING_LIST, Status.INVITED):
-            return None
+            return _closed(obj.session)
         return gettext("You are %(status)s for “%(title)s”.") % _words(obj)
 
     def perform(self, obj, decision, *, recipient_key):
@@ -175,7 +185,7 @@ class SessionApprovalAction(ActionHandler):
 
     def current_answer(self, obj):
         if obj.status == Status.NEEDS_APPROVAL:
-            return None
+            return _closed(obj.session)
         return gettext("This request was already decided: %(learner)s is %(status)s.") % _words(obj)
 
     def perform(self, obj, decision, *, recipient_key):

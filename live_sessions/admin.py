@@ -35,11 +35,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from learners.models import Learner, LearnerGroup
-from lms_notify.admin_base import ReadOnlyAdmin
+from lms_notify.admin_base import ReadOnlyAdmin, refuse_bad_ids
+from lms_notify.parsing import parse_id
 
 from . import admin_journey_forms, selectors, services
 from .flow import FILLING_STATUSES, Trigger
-from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
+from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange, session_dates_problem
 from .trainers import TRAINERS_GROUP
 
 Status = SessionLearner.Status
@@ -91,7 +92,10 @@ def proposed_instant(params, name):
         value = datetime.fromisoformat(params.get(name, ""))
     except ValueError:
         return None
-    return value if timezone.is_aware(value) else None
+    if not timezone.is_aware(value) or session_dates_problem(value, None):
+        # Year 1 at +14:00 would overflow when shown in the session's time zone.
+        return None
+    return value
 
 
 def date_field_labels():
@@ -103,7 +107,10 @@ def date_field_labels():
 def posted_sequence(request):
     """The calendar sequence the confirmation page was shown with, if it sent one."""
     value = request.POST.get("sequence", "")
-    return int(value) if value.isdigit() else None
+    try:
+        return int(value) if value.isascii() else None
+    except ValueError:
+        return None
 
 
 def safe_next(request):
@@ -735,10 +742,13 @@ class SessionLearnerAdmin(admin.ModelAdmin):
         return status_badge(obj.status)
 
     def changelist_view(self, request, extra_context=None):
+        refused = refuse_bad_ids(request, "session__id__exact", "learner__id__exact")
+        if refused:
+            return refused
         extra_context = extra_context or {}
-        session_id = request.GET.get("session__id__exact", "")
-        if session_id.isdigit():
-            session = LiveSession.objects.filter(pk=int(session_id)).first()
+        session_id = parse_id(request.GET.get("session__id__exact"))
+        if session_id is not None:
+            session = LiveSession.objects.filter(pk=session_id).first()
             if session is not None:
                 summary = selectors.session_summary(session)
                 counts = summary["counts"]

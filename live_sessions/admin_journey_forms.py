@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import LiveSession, ParticipationRequest
+from .models import LiveSession, ParticipationRequest, session_dates_problem
 
 
 class ParticipationRequestForm(forms.ModelForm):
@@ -37,6 +37,9 @@ class RescheduleForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name, problem in session_dates_problem(data.get("starts_at"), data.get("ends_at")).items():
+            self.add_error(name, problem)
+            data.pop(name, None)
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             raise forms.ValidationError(_("The session must end after it starts."))
         return data

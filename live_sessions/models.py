@@ -1,9 +1,28 @@
+from datetime import UTC, datetime, timedelta
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from learners.models import validate_timezone
+
+# A real session is held this century; a date far outside it is a typo or an attack, and the time zone
+# arithmetic of year 1 or 9999 overflows (a session on 9999-12-31 in Pacific/Kiritimati broke every page).
+EARLIEST_SESSION_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_SESSION_DATE = datetime(2100, 1, 1, tzinfo=UTC)
+# Seed 003 "Attendance form": attendance opens this long before the start (Totara's default).
+ATTENDANCE_OPENS_BEFORE = timedelta(minutes=15)
+
+
+def session_dates_problem(starts_at, ends_at) -> dict:
+    """{field name: message} for each date a session cannot have; empty when both are possible."""
+    problems = {}
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if value is not None and not EARLIEST_SESSION_DATE <= value < LATEST_SESSION_DATE:
+            problems[name] = _("A session takes place between the years 2000 and 2099.")
+    return problems
 
 
 class LiveSession(models.Model):
@@ -43,6 +62,19 @@ class LiveSession(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.starts_at:%Y-%m-%d})"
+
+    def is_over(self, now=None) -> bool:
+        return (now or dj_timezone.now()) >= self.ends_at
+
+    def attendance_window(self) -> tuple[datetime, datetime]:
+        """When trainers may record attendance and go-shows: (opens, closes)."""
+        closes = self.ends_at + timedelta(days=settings.ATTENDANCE_WINDOW_DAYS_AFTER)
+        return self.starts_at - ATTENDANCE_OPENS_BEFORE, closes
+
+    def clean(self):
+        problems = session_dates_problem(self.starts_at, self.ends_at)
+        if problems:
+            raise ValidationError(problems)
 
 
 class SessionLearner(models.Model):

@@ -32,7 +32,8 @@ from notifications.templating import TemplateCache
 from . import flow, ical, messages
 from .emails import RULES, EmailPreview, EmailResult, EmailRule, EmailType, RenderedEmail
 from .flow import FILLING_STATUSES, LiveSessionError, Trigger
-from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
+from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange, session_dates_problem
+from .windows import require_answerable, require_attendance_open
 
 Status = SessionLearner.Status
 SessionStatus = LiveSession.Status
@@ -200,14 +201,6 @@ def _refuse_full(session):
     )
 
 
-def _require_ready(session):
-    if session.status != SessionStatus.READY:
-        raise LiveSessionError(
-            gettext("The session “%(title)s” is not open for registration (it is %(status)s).")
-            % {"title": session.title, "status": str(SessionStatus(session.status).label).lower()}
-        )
-
-
 def _promote(session, *, actor=None, now=None) -> list[SessionLearner]:
     """Offer every free place to the first learners of the waiting list (first come, first served).
 
@@ -299,7 +292,7 @@ def register(session, learner) -> SessionLearner:
     accepts the invitation. Capacity is checked when the approver approves, not at the request."""
     with transaction.atomic():
         session = _lock_session(session)
-        _require_ready(session)
+        require_answerable(session)
         current = (
             SessionLearner.objects.select_for_update(of=("self",))
             .select_related("learner")
@@ -362,6 +355,7 @@ def respond(session_learner, *, accept: bool):
     """
     with transaction.atomic():
         session = _lock_session(session_learner.session)
+        require_answerable(session)
         current = _lock_learner(session_learner)
         _respond_locked(session, current, accept=accept, actor=None)
     _sync(session_learner, current)
@@ -373,7 +367,7 @@ def take_freed_place(session_learner) -> SessionLearner:
     invited -> registered when a place is free; otherwise a LiveSessionError, and they keep their rank."""
     with transaction.atomic():
         session = _lock_session(session_learner.session)
-        _require_ready(session)
+        require_answerable(session)
         current = _lock_learner(session_learner)
         if current.status == Status.INVITED:
             _respond_locked(session, current, accept=True, actor=None)
@@ -400,6 +394,8 @@ def decide_approval(session_learner, *, approve: bool, actor=None):
     with transaction.atomic():
         session = _lock_session(session_learner.session)
         current = _lock_learner(session_learner)
+        if current.status == Status.NEEDS_APPROVAL:
+            require_answerable(session)
         if current.status != Status.NEEDS_APPROVAL:
             raise LiveSessionError(
                 gettext("This request was already decided: the learner is %(status)s.")
@@ -449,9 +445,10 @@ def confirm_attendance(session_learner) -> SessionLearner:
 
 def mark_attendance(session_learner, *, attended: bool, actor):
     """The trainer's attendance form: registered -> `attended` / `absent`. Saving twice is harmless; a later
-    save may correct attended <-> absent. The clock is not checked here (the form decides when to offer it)."""
+    save may correct attended <-> absent, within the attendance window (windows.require_attendance_open)."""
     with transaction.atomic():
         current = _lock_learner(session_learner)
+        require_attendance_open(LiveSession.objects.get(pk=current.session_id))
         target = Status.ATTENDED if attended else Status.ABSENT
         if not (current.status == Status.GO_SHOW and attended):
             _change([(current, target)], Trigger.ATTENDANCE, actor=actor)
@@ -466,6 +463,7 @@ def mark_attendance_many(session, attendance: dict, *, actor) -> int:
     naming them, and nothing is saved.
     """
     with transaction.atomic():
+        require_attendance_open(LiveSession.objects.get(pk=session.pk))
         rows = list(
             SessionLearner.objects.select_for_update(of=("self",))
             .select_related("learner")
@@ -494,6 +492,7 @@ def add_go_show(session, learner, *, actor) -> SessionLearner:
     is marked attended instead; someone already present is left as is."""
     with transaction.atomic():
         session = _lock_session(session)
+        require_attendance_open(session)
         current = (
             SessionLearner.objects.select_for_update(of=("self",))
             .select_related("learner")
@@ -573,6 +572,9 @@ def reschedule(
     no learner is told twice."""
     if ends_at <= starts_at:
         raise LiveSessionError(gettext("The session must end after it starts."))
+    problems = session_dates_problem(starts_at, ends_at)
+    if problems:
+        raise LiveSessionError(next(iter(problems.values())))
     with transaction.atomic():
         locked = _lock_session(session)
         if locked.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
@@ -1079,6 +1081,7 @@ def choose_date(participation_request, *, session) -> SessionLearner:
         if not request.sessions.filter(pk=session.pk).exists():
             raise LiveSessionError(gettext("This date was not offered."))
         locked = _lock_session(session)
+        require_answerable(locked)
         if not locked.requires_approval and not _has_place(locked):
             raise LiveSessionError(
                 gettext("The session “%(title)s” on this date is full: please choose another date.")

@@ -4,6 +4,8 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lms_notify.parsing import parse_id
+
 from .models import SessionLearner
 
 Status = SessionLearner.Status
@@ -55,9 +57,9 @@ class AttendanceForm(forms.Form):
         ids = []
         for name, value in self.data.items():
             if name.startswith("learner_") and name not in self.roster and value in (ATTENDED, ABSENT):
-                pk = name.removeprefix("learner_")
-                if pk.isdigit():
-                    ids.append(int(pk))
+                pk = parse_id(name.removeprefix("learner_"))
+                if pk is not None:
+                    ids.append(pk)
         return ids
 
     def changes(self):
@@ -73,10 +75,10 @@ class AttendanceForm(forms.Form):
 class GoShowSearchForm(forms.Form):
     q = forms.CharField(
         label=_("Find a learner who came without registering"),
-        min_length=2,
+        min_length=3,
         max_length=100,
         required=False,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or email"), "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Learner's name"), "autocomplete": "off"}),
     )
 
     def __init__(self, *args, **kwargs):

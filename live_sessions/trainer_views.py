@@ -82,6 +82,9 @@ def attendance(request, session_id):
         return redirect("trainer:attendance", session_id=session.pk)
     search = GoShowSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
+    if query and not trainers.take_go_show_search(request.user):
+        messages.error(request, _("Too many searches in a minute: wait a moment, then search again."))
+        query = ""
     context = {
         "session": session,
         "rows": form.rows(),

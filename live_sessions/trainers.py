@@ -4,24 +4,28 @@ Writes go through live_sessions.services (mark_attendance, add_go_show); this
 module only reads, each function in a fixed number of queries.
 """
 
+import time
 import zoneinfo
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from learners.models import Learner
 
-from .models import LiveSession, SessionLearner
+from .models import EARLIEST_SESSION_DATE, LATEST_SESSION_DATE, LiveSession, SessionLearner
 
 TRAINERS_GROUP = "Trainers"
 
-# The session list puts a session's attendance form forward from this long before it starts.
-ATTENDANCE_OPENS_BEFORE = timedelta(minutes=15)
 PAST_SESSIONS_SHOWN = 20
+# The go-show search finds a learner by name among the active learners, never by email (issue 16: two letters at
+# a time, it listed every learner's address): a few names per search, a few searches a minute.
 GO_SHOW_RESULTS = 10
+GO_SHOW_MIN_QUERY = 3
 
 Status = SessionLearner.Status
 # Who the attendance form lists: the roster and those already marked, so a second save shows what the first did.
@@ -50,11 +54,12 @@ class TrainerSession:
 
 def _describe(session, now):
     zone = zoneinfo.ZoneInfo(session.timezone)
+    opens, closes = session.attendance_window()
     return TrainerSession(
         session=session,
         local_start=session.starts_at.astimezone(zone),
         local_end=session.ends_at.astimezone(zone),
-        attendance_open=now >= session.starts_at - ATTENDANCE_OPENS_BEFORE,
+        attendance_open=opens <= now <= closes,
         registered_count=session.registered_count,
         present_count=session.present_count,
     )
@@ -63,7 +68,9 @@ def _describe(session, now):
 def sessions_for_trainer(user, *, now=None):
     """The sessions `user` trains as (today, upcoming, past): today's first, each day in the session's time zone."""
     now = now or timezone.now()
-    sessions = LiveSession.objects.filter(trainers=user).annotate(
+    # A row stored before session dates were bounded (year 9999) cannot be shown in its time zone.
+    held = {"starts_at__gte": EARLIEST_SESSION_DATE, "ends_at__lt": LATEST_SESSION_DATE}
+    sessions = LiveSession.objects.filter(trainers=user, **held).annotate(
         registered_count=Count("session_learners", filter=Q(session_learners__status=Status.REGISTERED)),
         present_count=Count("session_learners", filter=Q(session_learners__status__in=PRESENT_STATUSES)),
     )
@@ -94,19 +101,35 @@ def roster(session):
     )
 
 
+def take_go_show_search(user, *, now=None) -> bool:
+    """Count one go-show search of `user` in this minute; False once they made GO_SHOW_SEARCHES_PER_MINUTE."""
+    minute = int((now if now is not None else time.time()) // 60)
+    key = f"go-show-search:{user.pk}:{minute}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=120)
+        count = 1
+    return count <= settings.GO_SHOW_SEARCHES_PER_MINUTE
+
+
 def go_show_candidates(session, query):
-    """Active learners matching `query` who are not already marked present in `session`, with their status there."""
+    """Active learners whose names match `query` who are not already marked present in `session`, with their
+    status there; the page shows their names only."""
     query = (query or "").strip()
-    if len(query) < 2:
+    if len(query) < GO_SHOW_MIN_QUERY:
         return []
     words = query.split()
     matches = Learner.objects.filter(is_active=True)
     for word in words:
-        matches = matches.filter(
-            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
-        )
+        matches = matches.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     present = SessionLearner.objects.filter(session=session, status__in=PRESENT_STATUSES).values("learner_id")
-    candidates = list(matches.exclude(pk__in=present).order_by("last_name", "first_name", "pk")[:GO_SHOW_RESULTS])
+    candidates = list(
+        matches.exclude(pk__in=present)
+        .only("pk", "first_name", "last_name")
+        .order_by("last_name", "first_name", "pk")[:GO_SHOW_RESULTS]
+    )
     statuses = dict(
         SessionLearner.objects.filter(session=session, learner__in=candidates).values_list("learner_id", "status")
     )

@@ -1,4 +1,8 @@
 from django.contrib import admin
+from django.http import HttpResponseBadRequest
+from django.utils.html import escape
+
+from .parsing import parse_id
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -12,3 +16,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def refuse_bad_ids(request, *names):
+    """A 400 in words when a query-string parameter that names a row is not a row's id, else None.
+
+    Django's admin would otherwise answer a bare "database error" page, or a filter of ours a 500.
+    """
+    for name in names:
+        value = request.GET.get(name)
+        if value is not None and parse_id(value) is None:
+            return HttpResponseBadRequest(f"“{escape(name)}” must be the number of a record, not “{escape(value)}”.")
+    return None

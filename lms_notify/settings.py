@@ -161,6 +161,11 @@ OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
 OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=600)
 INBOX_LINK_DAYS = 7
 ACTION_LINK_DAYS = env.int("ACTION_LINK_DAYS", default=30)
+# Trainers record attendance and go-shows from 15 minutes before a session starts until this many days after
+# it ends; later corrections are an administrator's "Update status".
+ATTENDANCE_WINDOW_DAYS_AFTER = env.int("ATTENDANCE_WINDOW_DAYS_AFTER", default=7)
+# A trainer's go-show searches per minute (issue 16): enough for a busy door, too few to list the learners.
+GO_SHOW_SEARCHES_PER_MINUTE = env.int("GO_SHOW_SEARCHES_PER_MINUTE", default=30)
 # Seed 002 §III-B: the confirmation of a chosen date carries the calendar invitation unless switched off here.
 DATE_CHOICE_CALENDAR_INVITATION = env.bool("DATE_CHOICE_CALENDAR_INVITATION", default=True)
 

@@ -149,7 +149,7 @@ def _link_expiry(expires_in: timedelta) -> int:
 
 def _object_pk(obj):
     pk = obj if isinstance(obj, int | str) else obj.pk
-    if isinstance(pk, str) and pk.isdigit():
+    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
         pk = int(pk)
     return pk
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -208,6 +209,10 @@ class Notification(models.Model):
         return hashlib.sha1(self.dedupe_key.encode()).hexdigest()[:12]
 
 
+# Ten years either side of a date: any real reminder fits, and every moment it gives stays a valid date.
+MAX_OFFSET_DAYS = 3650
+
+
 class NotificationRule(models.Model):
     """When an event produces messages, to whom and on which channels (seeds 001, 004)."""
 
@@ -227,7 +232,7 @@ class NotificationRule(models.Model):
         default=True, help_text=_("Enabled guardians with contact details get a copy (seed 004).")
     )
     timing = models.CharField(max_length=8, choices=Timing.choices, default=Timing.ON_EVENT)
-    offset_days = models.PositiveIntegerField(default=0)
+    offset_days = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(MAX_OFFSET_DAYS)])
     requires_confirmation = models.BooleanField(
         default=True, help_text=_("Messages wait for an administrator to confirm them before they are sent.")
     )
@@ -251,6 +256,15 @@ class NotificationRule(models.Model):
 
     def __str__(self):
         return self.name or f"{self.get_event_display()} ({self.get_timing_display()})"
+
+    def timing_problem(self) -> str | None:
+        """Why this rule cannot fire as stored (a row written before offsets were bounded), else None."""
+        if self.offset_days is not None and not 0 <= self.offset_days <= MAX_OFFSET_DAYS:
+            return _("%(days)s days is beyond the longest offset a rule may use (%(max)s days): change the rule.") % {
+                "days": self.offset_days,
+                "max": MAX_OFFSET_DAYS,
+            }
+        return None
 
 
 class MessageTemplate(models.Model):

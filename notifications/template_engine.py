@@ -237,7 +237,7 @@ class _Walker:
         base = scope.get(head, (head,))
         if base is _LOCAL:
             return _LOCAL
-        return tuple(_ITEM if part.isdigit() else part for part in (*base, *rest))
+        return tuple(_ITEM if part.isascii() and part.isdigit() else part for part in (*base, *rest))
 
     def variable(self, var, scope, *, printed=False):
         if var.lookups is None:

@@ -9,6 +9,12 @@ for a day catches up in one scan, and a scan right after another reads only a
 few minutes of dates. Overlapping windows are harmless: the dedupe key of an
 occurrence decides, whoever writes it first.
 
+One scanner that fails, or one rule a scanner cannot read, fails alone: the
+other scanners and rules still create their messages, and the scan is recorded
+as failed with what failed and why (the scan record, `outbox_status`, the log).
+A failed scan does not move the window, so the next scan redoes it; the dedupe
+keys keep what the others already created from being created twice.
+
 Features also describe their date triggers (`register_date_trigger`): which
 timings a rule of the event may use, the date it is counted from (for the
 rule screen), and how to list the occurrences a rule would create (preview).
@@ -16,11 +22,11 @@ rule screen), and how to list the occurrences a rule would create (preview).
 
 import inspect
 import logging
-import traceback
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -44,10 +50,46 @@ def register_scanner(func):
     return func
 
 
+class ScanFailures(Exception):
+    """Raised by a scanner that did what it could while some of its parts (rules) failed: `created` rows
+    were still made, and each of `failures` says which part failed and why."""
+
+    def __init__(self, failures, *, created=0):
+        super().__init__("; ".join(failures))
+        self.failures = list(failures)
+        self.created = created
+
+
 def _run(scanner, *, since, now) -> int:
     parameters = inspect.signature(scanner).parameters
     takes_window = "since" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
     return (scanner(since=since, now=now) if takes_window else scanner()) or 0
+
+
+def _scanner_name(scanner) -> str:
+    return f"{getattr(scanner, '__module__', '?')}.{getattr(scanner, '__qualname__', scanner)}"
+
+
+def _run_alone(scanner, *, since, now) -> tuple[int, list[str]]:
+    """(rows created, failures) of one scanner; whatever it raises stays with it.
+
+    Outside a transaction a scanner's own commits stand and a failed statement leaves the connection
+    usable; inside a caller's transaction a savepoint keeps a failed statement from aborting the rest.
+    """
+    isolated = transaction.atomic if connection.in_atomic_block else nullcontext
+    try:
+        with isolated():
+            try:
+                return _run(scanner, since=since, now=now), []
+            except ScanFailures as partial:
+                # The scanner isolated its failed parts itself: what the others wrote stays.
+                for failure in partial.failures:
+                    logger.error("Trigger scan: %s: %s", _scanner_name(scanner), failure)
+                return partial.created, [f"{_scanner_name(scanner)}: {failure}" for failure in partial.failures]
+    except Exception as exc:
+        logger.exception("Trigger scan: scanner %s failed; the other scanners still ran", _scanner_name(scanner))
+        # The traceback is in the log; the scan record says which scanner failed and why, in one line.
+        return 0, [f"{_scanner_name(scanner)}: {exc.__class__.__name__}: {exc}"]
 
 
 @dataclass(frozen=True)
@@ -145,20 +187,16 @@ def scan_triggers(*, now=None) -> int:
         since = last.window_end - SCAN_OVERLAP if last else now - FIRST_SCAN_LOOKBACK
         since = min(since, now)
         scan = TriggerScan.objects.create(started_at=timezone.now(), window_start=since, window_end=now)
-        created = 0
-        try:
-            for scanner in _SCANNERS:
-                created += _run(scanner, since=since, now=now)
-        except Exception:
-            TriggerScan.objects.filter(pk=scan.pk).update(
-                status=TriggerScan.Status.FAILED,
-                finished_at=timezone.now(),
-                created=created,
-                error=traceback.format_exc()[-4000:],
-            )
-            raise
+        created, failures = 0, []
+        for scanner in _SCANNERS:
+            made, failed = _run_alone(scanner, since=since, now=now)
+            created += made
+            failures.extend(failed)
         TriggerScan.objects.filter(pk=scan.pk).update(
-            status=TriggerScan.Status.DONE, finished_at=timezone.now(), created=created
+            status=TriggerScan.Status.FAILED if failures else TriggerScan.Status.DONE,
+            finished_at=timezone.now(),
+            created=created,
+            error="\n".join(failures)[:4000],
         )
         # Keep a week of history: enough for the status command and the admin.
         TriggerScan.objects.filter(started_at__lt=now - timedelta(days=7)).delete()
@@ -173,6 +211,8 @@ class ScanHealth:
     late_by: timedelta  # how much later than its interval the next scan is
     interval: timedelta
     never_ran: bool
+    # What the latest scan says failed, when it failed (which scanner or rule, and why); else "".
+    last_failure: str = ""
 
     @property
     def silent_for(self) -> timedelta:
@@ -187,6 +227,8 @@ def scan_health(*, now=None) -> ScanHealth:
     """
     from django_q.models import Schedule
 
+    from .models import TriggerScan
+
     now = now or timezone.now()
     interval = scan_interval()
     last = last_successful_scan()
@@ -196,6 +238,11 @@ def scan_health(*, now=None) -> ScanHealth:
         schedule = Schedule.objects.filter(func="notifications.tasks.scan_triggers_task").first()
         reference = schedule.next_run if schedule and schedule.next_run else now
     late_by = max(now - reference - interval, timedelta(0))
+    latest = TriggerScan.objects.exclude(status=TriggerScan.Status.RUNNING).order_by("-started_at").first()
     return ScanHealth(
-        last_run_at=last.finished_at if last else None, late_by=late_by, interval=interval, never_ran=last is None
+        last_run_at=last.finished_at if last else None,
+        late_by=late_by,
+        interval=interval,
+        never_ran=last is None,
+        last_failure=latest.error if latest is not None and latest.status == TriggerScan.Status.FAILED else "",
     )

@@ -27,6 +27,7 @@ and the send-time checks (programs.sendchecks) cancel the old one if it is
 still waiting.
 """
 
+import logging
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -55,9 +56,12 @@ from notifications.models import Event, NotificationRule
 from notifications.notify import ShapeCachedTemplates
 from notifications.outbox import OutgoingMessage, enqueue
 from notifications.recipients import Recipient
+from notifications.triggers import ScanFailures
 from notifications.variables import person_values
 
 from .models import Assignment, CourseSet, CourseSetCompletion, Program
+
+logger = logging.getLogger(__name__)
 
 Timing = NotificationRule.Timing
 
@@ -111,6 +115,10 @@ def daily_moment(anchor: datetime, tz: str, shift: int, hour: int) -> datetime:
 
 
 def _shift(rule) -> int:
+    # A row stored before offsets were bounded would overflow the date arithmetic below.
+    problem = rule.timing_problem()
+    if problem:
+        raise ValueError(problem)
     if rule.timing == Timing.BEFORE:
         return -int(rule.offset_days)
     if rule.timing == Timing.AFTER:
@@ -470,20 +478,43 @@ def active_rules():
     )
 
 
-def scan_program_triggers(*, since, now) -> int:
-    """Create every program / certification date occurrence due in (since, now]; returns rows created."""
-    created = 0
-    lookups = None
-    for rule in active_rules():
+def _scan_rule(rule, *, since, now, lookups) -> int:
+    # Every statement in a transaction or savepoint of its own: a failed one leaves the scan's connection usable.
+    with transaction.atomic():
         found = occurrences(rule, since=since, until=now, late_cutoff=now)
-        if not found:
-            continue
-        lookups = lookups or _Lookups()
-        for start in range(0, len(found), BATCH_SIZE):
-            with transaction.atomic():
-                messages = messages_for(rule, found[start : start + BATCH_SIZE], lookups)
-                if messages:
-                    created += len(enqueue(messages, templates=lookups.templates, return_rows=False))
+    created = 0
+    for start in range(0, len(found), BATCH_SIZE):
+        with transaction.atomic():
+            messages = messages_for(rule, found[start : start + BATCH_SIZE], lookups.get())
+            if messages:
+                created += len(enqueue(messages, templates=lookups.get().templates, return_rows=False))
+    return created
+
+
+class _LazyLookups:
+    def __init__(self):
+        self._lookups = None
+
+    def get(self):
+        self._lookups = self._lookups or _Lookups()
+        return self._lookups
+
+
+def scan_program_triggers(*, since, now) -> int:
+    """Create every program / certification date occurrence due in (since, now]; returns rows created.
+
+    A rule that fails fails alone: the other rules still create their messages, then ScanFailures
+    names each failed rule and why (the scan records it)."""
+    created, failures = 0, []
+    lookups = _LazyLookups()
+    for rule in active_rules():
+        try:
+            created += _scan_rule(rule, since=since, now=now, lookups=lookups)
+        except Exception as exc:
+            logger.exception("Date trigger rule %s failed; the other rules still run", rule.pk)
+            failures.append(f"rule {rule.pk} “{rule}”: {exc.__class__.__name__}: {exc}")
+    if failures:
+        raise ScanFailures(failures, created=created)
     return created
 
 

@@ -49,6 +49,13 @@ def make_user(username="admin", **kwargs):
 
 
 @pytest.fixture
+def during_the_session(time_machine):
+    """The clock at STARTS + 5 minutes: a session made with make_session() is on, its attendance open and its
+    answers still taken (issue 16: windows.require_attendance_open / require_answerable)."""
+    time_machine.move_to(STARTS + timedelta(minutes=5), tick=False)
+
+
+@pytest.fixture
 def admin_user(db):
     return make_user("boss", is_staff=True, is_superuser=True)
 

@@ -73,7 +73,9 @@ def test_seed_003_feedback_emails_need_the_session_to_have_a_feedback_form(email
     assert result.sent == [] and result.skipped[0][1] == "The session has no feedback form."
 
 
-def test_seed_003_the_feedback_reminder_goes_only_to_those_sent_the_form_who_have_not_answered(admin_user):
+def test_seed_003_the_feedback_reminder_goes_only_to_those_sent_the_form_who_have_not_answered(
+    during_the_session, admin_user
+):
     session, by_status = session_with_every_status()
     attended, go_show = by_status[S.ATTENDED], by_status[S.GO_SHOW]
     other = services.add_go_show(session, make_learner(), actor=admin_user)
@@ -185,7 +187,9 @@ def test_seed_003_an_unknown_email_type_is_refused(admin_user):
         services.send_email(session, [], "newsletter", actor=admin_user)
 
 
-def test_seed_003_sending_to_2000_learners_costs_a_fixed_number_of_queries(admin_user, django_assert_max_num_queries):
+def test_seed_003_sending_to_2000_learners_costs_a_fixed_number_of_queries(
+    during_the_session, admin_user, django_assert_max_num_queries
+):
     from learners.models import Learner
 
     session = make_session(status=LiveSession.Status.READY)

@@ -14,6 +14,11 @@ pytestmark = pytest.mark.django_db
 S = SessionLearner.Status
 
 
+@pytest.fixture(autouse=True)
+def _on_the_day(during_the_session):
+    """Attendance and go-shows are taken while the session is on (issue 16)."""
+
+
 def ready_session(**kwargs):
     return make_session(status=LiveSession.Status.READY, **kwargs)
 

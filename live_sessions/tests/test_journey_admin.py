@@ -278,7 +278,7 @@ def survey_link(admin_user, session_learner, email_type):
 
 
 def test_seed_002_the_survey_link_opens_the_form_and_records_the_answer_so_no_reminder_follows(
-    client, admin_user, registered
+    during_the_session, client, admin_user, registered
 ):
     path = survey_link(admin_user, registered, "feedback_form")
     page = client.get(path).content.decode()
@@ -293,7 +293,7 @@ def test_seed_002_the_survey_link_opens_the_form_and_records_the_answer_so_no_re
 
 
 def test_seed_002_an_answer_recorded_by_an_administrator_cancels_a_queued_survey_reminder(
-    admin_client, admin_user, registered
+    during_the_session, admin_client, admin_user, registered
 ):
     survey_link(admin_user, registered, "feedback_form")
     services.send_email(registered.session, [registered], "feedback_form_reminder", actor=admin_user)

@@ -101,14 +101,16 @@ def test_the_attendance_form_is_put_forward_from_15_minutes_before_the_start(cli
         assert "Take attendance" in page
 
 
-def test_the_attendance_form_lists_registered_learners_and_records_attended_and_absent(trainer_client, trainer):
+def test_the_attendance_form_lists_registered_learners_and_records_attended_and_absent(
+    during_the_session, trainer_client, trainer
+):
     """seed 003: Registered -> Attended / Absent "when a trainer marks the attendance from Attendance form"."""
-    session = make_session()
+    session = make_session(status=LiveSession.Status.READY)
     session.trainers.add(trainer)
     present, missing, invited = enrol(session, Status.REGISTERED, Status.REGISTERED, Status.INVITED)
     page = trainer_client.get(attendance_url(session)).content.decode()
-    assert present.learner.email in page and missing.learner.email in page
-    assert invited.learner.email not in page
+    assert present.learner.full_name in page and missing.learner.full_name in page
+    assert invited.learner.full_name not in page
     answers = {f"learner_{present.pk}": "attended", f"learner_{missing.pk}": "absent"}
     response = trainer_client.post(attendance_url(session), answers, follow=True)
     assert "Attendance saved: 2 changes." in response.content.decode()
@@ -124,8 +126,8 @@ def test_the_attendance_form_lists_registered_learners_and_records_attended_and_
     )
 
 
-def test_saving_the_attendance_form_twice_is_harmless(trainer_client, trainer):
-    session = make_session()
+def test_saving_the_attendance_form_twice_is_harmless(during_the_session, trainer_client, trainer):
+    session = make_session(status=LiveSession.Status.READY)
     session.trainers.add(trainer)
     (sl,) = enrol(session, Status.REGISTERED)
     answers = {f"learner_{sl.pk}": "attended"}
@@ -151,14 +153,16 @@ def test_another_trainers_session_answers_403_and_changes_nothing(trainer_client
     assert sl.status == Status.REGISTERED and session.session_learners.count() == 1
 
 
-def test_a_trainer_finds_a_learner_who_came_unregistered_and_adds_them_as_go_show(trainer_client, trainer):
+def test_a_trainer_finds_a_learner_who_came_unregistered_and_adds_them_as_go_show(
+    during_the_session, trainer_client, trainer
+):
     """seed 003: "- -> Go Show" when the trainer adds a learner without registration from the attendance form."""
-    session = make_session()
+    session = make_session(status=LiveSession.Status.READY)
     session.trainers.add(trainer)
     walk_in = make_learner(first_name="Grace", last_name="Hopper")
     (already_present,) = enrol(session, Status.ATTENDED)
     page = trainer_client.get(attendance_url(session), {"q": "grace hop"}).content.decode()
-    assert walk_in.email in page
+    assert walk_in.full_name in page
     page = trainer_client.get(attendance_url(session), {"q": already_present.learner.last_name}).content.decode()
     assert f"No learner matches “{already_present.learner.last_name}”" in page
     response = trainer_client.post(reverse("trainer:go_show", args=[session.pk]), {"learner": walk_in.pk}, follow=True)
@@ -167,7 +171,7 @@ def test_a_trainer_finds_a_learner_who_came_unregistered_and_adds_them_as_go_sho
     assert added.status == Status.GO_SHOW
     assert StatusChange.objects.get(session_learner=added).actor == trainer
     # The go show is on the form now, marked present.
-    assert walk_in.email in trainer_client.get(attendance_url(session)).content.decode()
+    assert walk_in.full_name in trainer_client.get(attendance_url(session)).content.decode()
 
 
 def test_a_tampered_go_show_learner_gets_a_clear_message(trainer_client, trainer):
@@ -195,7 +199,7 @@ def test_a_refused_attendance_is_reported_in_words_not_a_500(trainer_client, tra
 
 
 def test_the_attendance_form_costs_the_same_queries_for_2000_learners_as_for_5(
-    trainer_client, trainer, django_assert_max_num_queries
+    during_the_session, trainer_client, trainer, django_assert_max_num_queries
 ):
     """seed 003: reading and saving the form are set-based."""
 

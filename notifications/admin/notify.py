@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from learners.models import Learner, LearnerGroup
 from lms_notify.admin_base import ReadOnlyAdmin
+from lms_notify.parsing import parse_id
 
 from .. import selectors
 from ..models import NotifyOutcome, NotifyRun
@@ -210,10 +211,10 @@ class NotifyRunAdmin(ReadOnlyAdmin):
         group = learner = None
         try:
             if scope == Scope.GROUP:
-                group = LearnerGroup.objects.get(pk=int(data.get("group", "")))
+                group = LearnerGroup.objects.get(pk=parse_id(data.get("group")))
             elif scope == Scope.LEARNER:
-                learner = Learner.objects.get(pk=int(data.get("learner", "")))
-        except (ValueError, LearnerGroup.DoesNotExist, Learner.DoesNotExist):
+                learner = Learner.objects.get(pk=parse_id(data.get("learner")))
+        except (LearnerGroup.DoesNotExist, Learner.DoesNotExist):
             return None, _("That group or learner does not exist (any more).")
         return (scope, group, learner), None
 

@@ -11,6 +11,9 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from lms_notify.admin_base import refuse_bad_ids
+from lms_notify.parsing import parse_id
+
 from .. import services
 from ..links import mask_links
 from ..models import Notification, NotifyOutcome, NotifyRun
@@ -68,9 +71,10 @@ class NotifyRunFilter(admin.SimpleListFilter):
         return [(run.pk, str(run)) for run in NotifyRun.objects.order_by("-created_at")[:10]]
 
     def queryset(self, request, queryset):
-        if not (self.value() or "").isdigit():
+        run_id = parse_id(self.value())
+        if run_id is None:
             return queryset
-        sent = NotifyOutcome.objects.filter(run_id=int(self.value())).exclude(notification=None)
+        sent = NotifyOutcome.objects.filter(run_id=run_id).exclude(notification=None)
         return queryset.filter(pk__in=sent.values("notification"))
 
 
@@ -133,6 +137,11 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_confirm_permission(self, request):
         return request.user.has_perm("notifications.confirm_notification")
+
+    def changelist_view(self, request, extra_context=None):
+        return refuse_bad_ids(request, NotifyRunFilter.parameter_name) or super().changelist_view(
+            request, extra_context
+        )
 
     def get_queryset(self, request):
         return (

@@ -336,8 +336,9 @@ class NotificationRuleAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "rule": rule,
             "in_words": rules.describe_rule(rule),
-            "preview": rules.preview_rule(rule),
+            "problem": rule.timing_problem(),
         }
+        context["preview"] = None if context["problem"] else rules.preview_rule(rule)
         return TemplateResponse(request, "admin/notifications/notificationrule/preview.html", context)
 
     @admin.display(description=_("Channels"))

@@ -88,8 +88,7 @@ def test_a_failed_scan_does_not_move_the_window(time_machine, monkeypatch):
 
     monkeypatch.setattr(triggers, "_SCANNERS", [*triggers._SCANNERS, broken])
     time_machine.move_to(T0 + timedelta(hours=1), tick=False)
-    with pytest.raises(RuntimeError):
-        scan_triggers()
+    scan_triggers()
     failed = TriggerScan.objects.get(status="failed")
     assert "database went away" in failed.error
     monkeypatch.setattr(triggers, "_SCANNERS", [s for s in triggers._SCANNERS if s is not broken])

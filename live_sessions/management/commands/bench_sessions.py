@@ -119,6 +119,9 @@ class Command(BaseCommand):
             }
             self.report(f"{label}, {len(response.content) // 1024} KB", median, highlight=label.startswith("Admin s"))
 
+        # The trainer takes attendance as the session starts: attendance is only open from then.
+        started = timezone.now() - timedelta(minutes=5)
+        LiveSession.objects.filter(pk=session.pk).update(starts_at=started, ends_at=started + timedelta(hours=3))
         answers = {f"learner_{pk}": "attended" for pk in session.session_learners.values_list("pk", flat=True)}
         with measured() as save:
             response = trainer_client.post(reverse("trainer:attendance", args=[session.pk]), answers)

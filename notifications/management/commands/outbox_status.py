@@ -42,6 +42,8 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"trigger scan: no successful run yet, late by {late_minutes:.1f} min")
+        if scans.last_failure:
+            self.stdout.write("trigger scan: the last scan failed in part: " + scans.last_failure.replace("\n", "; "))
         problems = []
         silent_minutes = scans.silent_for.total_seconds() / 60
         if silent_minutes > max_scan_intervals * interval_minutes:
