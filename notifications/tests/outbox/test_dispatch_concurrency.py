@@ -3,7 +3,6 @@
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
@@ -15,8 +14,6 @@ from learners.models import Learner
 from notifications.models import Notification
 from notifications.outbox import lease as outbox_lease
 from notifications.services import OutgoingMessage, Recipient, dispatch_outbox, enqueue
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class SlowLocmemBackend(EmailBackend):
