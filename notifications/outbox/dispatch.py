@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Case, Count, F, Min, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..links import inbox_link
@@ -328,17 +329,31 @@ class OutboxHealth:
     awaiting_confirmation: int
     oldest_due_at: datetime | None
     failures_last_hour: int
+    # Issue 21: rows a worker holds now, those it has held longer than expected, those a dead worker left.
+    claimed: int
+    claimed_too_long: int
+    lease_expired: int
+    oldest_queued_at: datetime | None
     now: datetime
 
     @property
     def oldest_due_age(self) -> timedelta:
         return self.now - self.oldest_due_at if self.oldest_due_at else timedelta(0)
 
+    @property
+    def oldest_queued_age(self) -> timedelta:
+        return self.now - self.oldest_queued_at if self.oldest_queued_at else timedelta(0)
 
-def outbox_health(*, now=None) -> OutboxHealth:
-    """The backlog in one query (for `manage.py outbox_status` and monitoring)."""
+
+def outbox_health(*, now=None, claimed_for=timedelta(minutes=5)) -> OutboxHealth:
+    """The backlog in one query (for `manage.py outbox_status` and monitoring).
+
+    `claimed_for`: how long a worker may hold a row (its claim renewed) before it counts as
+    claimed too long; a healthy batch takes seconds.
+    """
     now = now or timezone.now()
     queued = Q(status=Status.QUEUED)
+    held = queued & Q(claimed_until__gt=now)
     due = queued & Q(next_attempt_at__lte=now)
     stats = Notification.objects.filter(
         status__in=[Status.QUEUED, Status.AWAITING_CONFIRMATION, Status.FAILED]
@@ -349,6 +364,11 @@ def outbox_health(*, now=None) -> OutboxHealth:
         awaiting_confirmation=Count("pk", filter=Q(status=Status.AWAITING_CONFIRMATION)),
         oldest_due_at=Min("next_attempt_at", filter=due),
         failures_last_hour=Count("pk", filter=Q(status=Status.FAILED, last_attempt_at__gte=now - timedelta(hours=1))),
+        claimed=Count("pk", filter=held),
+        claimed_too_long=Count("pk", filter=held & Q(last_attempt_at__lt=now - claimed_for)),
+        lease_expired=Count("pk", filter=queued & Q(claimed_until__lte=now)),
+        # A confirmed message was queued when it was confirmed, not when it was written.
+        oldest_queued_at=Min(Coalesce("confirmed_at", "created_at"), filter=queued),
     )
     return OutboxHealth(now=now, **stats)
 

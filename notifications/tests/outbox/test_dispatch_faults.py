@@ -4,6 +4,7 @@ Real PostgreSQL, real connections: the connection is terminated with
 `pg_terminate_backend` from another connection, the worker is killed with SIGKILL.
 """
 
+import io
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -262,3 +264,53 @@ def test_a_wake_up_that_could_not_be_queued_does_not_silence_the_next_one(monkey
 
     assert dispatch_outbox_task() == 2, "the dispatch right after the broker returns picks up everything due"
     assert received_ids() == {first.message_id: 1, second.message_id: 1}
+
+
+def test_outbox_status_reports_rows_claimed_too_long_and_the_oldest_queued_row_and_fails_past_them(
+    settings, time_machine
+):
+    """Issue 21: `outbox_status` reports rows claimed longer than expected and how old the oldest
+    queued row is, and exits non-zero past its thresholds."""
+    settings.OUTBOX_CLAIM_SECONDS = 60
+    time_machine.move_to(timezone.now(), tick=False)
+    queue_messages(3)
+    outbox.claim_batch(size=2)  # a worker holds two rows and renews its claim
+
+    def renew_the_claim():
+        held = Notification.objects.filter(claimed_until__isnull=False)
+        held.update(claimed_until=timezone.now() + timedelta(seconds=60))
+
+    time_machine.shift(timedelta(minutes=4))
+    Notification.objects.filter(claimed_until__isnull=False).update(
+        claimed_until=timezone.now() + timedelta(seconds=60)
+    )
+    out = io.StringIO()
+    call_command("outbox_status", stdout=out)
+    assert "oldest queued message: queued 4.0 min ago" in out.getvalue()
+    assert "claimed by a worker: 2 (longer than 5 min: 0; lease expired, free again: 0)" in out.getvalue()
+
+    time_machine.shift(timedelta(minutes=2))
+    Notification.objects.filter(claimed_until__isnull=False).update(
+        claimed_until=timezone.now() + timedelta(seconds=60)
+    )
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("outbox_status", stdout=out, stderr=err)
+    assert exit_info.value.code == 2
+    assert "claimed by a worker: 2 (longer than 5 min: 2;" in out.getvalue()
+    assert "2 messages claimed for more than 5 min" in err.getvalue()
+    call_command("outbox_status", "--max-claimed-minutes=10", stdout=io.StringIO())
+
+    with pytest.raises(SystemExit):
+        call_command(
+            "outbox_status",
+            "--max-claimed-minutes=10",
+            "--max-queued-age-minutes=5",
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+
+    time_machine.shift(timedelta(minutes=2))
+    out = io.StringIO()
+    call_command("outbox_status", "--max-claimed-minutes=10", stdout=out)
+    assert "claimed by a worker: 0 (longer than 10 min: 0; lease expired, free again: 2)" in out.getvalue()
