@@ -148,10 +148,13 @@ def send_batch(batch: ClaimedBatch) -> int:
         for row in inbox:
             untried.pop(row.pk)
         outgoing = [row for row in ready if row.channel != Channel.INBOX]
+        renew_at = batch.renew_at
         for index, row in enumerate(outgoing):
-            pending = outgoing[index:]
-            if not on_fresh_connection(lambda pending=pending: batch.keep(pending), what="renewing the lease"):
-                break
+            if timezone.now() >= renew_at:
+                pending = outgoing[index:]
+                if not on_fresh_connection(lambda pending=pending: batch.keep(pending), what="renewing the lease"):
+                    break
+                renew_at = batch.renew_at
             if row.pk in batch.lost:
                 untried.pop(row.pk)
                 continue

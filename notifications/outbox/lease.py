@@ -85,11 +85,13 @@ class ClaimedBatch:
     def safe_until(self):
         return self.lease_until - self.margin
 
+    @property
+    def renew_at(self):
+        return self.lease_until - lease_length() / 2
+
     def keep(self, pending) -> bool:
-        """Renew the lease on the rows still to send once half of it is gone; False when it cannot be kept."""
+        """Renew the lease on the rows still to send (half of it is gone); False when it cannot be kept."""
         now = timezone.now()
-        if now < self.lease_until - lease_length() / 2:
-            return True
         pks = [row.pk for row in pending if row.pk not in self.lost]
         lease_until = now + lease_length()
         held = renew(pks, old_lease=self.lease_until, new_lease=lease_until)
