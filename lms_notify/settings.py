@@ -157,8 +157,9 @@ SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sent_sms"))
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
-# Rows claimed by a worker that died are picked up again after this lease.
-OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=600)
+# A dispatch worker's claim on its batch lasts this long and is renewed while it works (issue 21):
+# rows claimed by a worker that died are picked up again within about this lease.
+OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=60)
 INBOX_LINK_DAYS = 7
 ACTION_LINK_DAYS = env.int("ACTION_LINK_DAYS", default=30)
 # Trainers record attendance and go-shows from 15 minutes before a session starts until this many days after

@@ -1,17 +1,23 @@
 """The dispatcher: sends what the outbox holds, exactly once, from any number of workers.
 
-How exactly-once holds (foundation issue):
+How exactly-once holds (foundation issue, issue 21):
 
 1. Claim: a short transaction picks due rows with SELECT ... FOR UPDATE SKIP
-   LOCKED, stamps them `claimed_until = now + OUTBOX_CLAIM_SECONDS` (the lease)
-   and commits. Another worker skips rows locked by the claim and, once it
-   commits, no longer matches them (the lease is in the future).
+   LOCKED, stamps them `claimed_until = now + OUTBOX_CLAIM_SECONDS` (the lease,
+   60 s by default) and commits. Another worker skips rows locked by the claim
+   and, once it commits, no longer matches them (the lease is in the future).
+   The worker renews its lease as the batch progresses (`lease.ClaimedBatch.keep`).
 2. Send: outside any transaction, each row is sent and marked `sent` right
-   away, so a worker that dies leaves at most the one in-flight message
-   unmarked. Its batch is claimed again when the lease expires; the in-flight
-   message is then sent a second time with the same Message-ID (recipients'
-   mail systems can recognise it), every other row exactly once.
-3. A worker never sends a row whose lease is about to expire: it hands the
+   away; the mark survives a dropped database connection (retried on a fresh
+   one). Only a dead process leaves a delivered row unmarked: its batch is
+   claimed again when the short lease expires, the in-flight message is then
+   sent a second time with the same Message-ID (recipients' mail systems can
+   recognise it), every other row exactly once.
+3. Any error that ends a batch hands back the rows it had not tried, at once
+   (in a `finally`, on a fresh connection), so the next worker sends them
+   without waiting for the lease. A worker that loses its database connection
+   carries on with a fresh one, a few times per call.
+4. A worker never sends a row whose lease it could not renew: it hands the
    rest of its batch back instead, so a slow worker cannot overlap another.
 
 Before sending, each batch goes through the send-time checks
@@ -26,6 +32,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Case, Count, F, Min, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..links import inbox_link
@@ -33,6 +40,14 @@ from ..models import Channel, Event, Notification, NotificationRule
 from ..recipients import Recipient
 from .channels import EmailChannel, PermanentSendError, SmsChannel
 from .enqueue import OutgoingMessage, enqueue
+from .lease import (
+    CONNECTION_ERRORS,
+    ClaimedBatch,
+    drop_connection,
+    give_back,
+    lease_length,
+    on_fresh_connection,
+)
 from .sendchecks import cancellation_reasons
 from .wakeup import request_dispatch
 
@@ -42,16 +57,8 @@ MAX_BACKOFF = timedelta(hours=6)
 Status = Notification.Status
 
 
-@dataclass
-class ClaimedBatch:
-    rows: list[Notification]
-    lease_until: datetime
-
-    @property
-    def safe_until(self):
-        # Stop sending well before the lease ends: past it, another worker may take the rows.
-        margin = min(timedelta(seconds=30), timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS) / 10)
-        return self.lease_until - margin
+# Batches a call may lose to a dropped database connection before it gives up.
+MAX_LOST_CONNECTIONS = 3
 
 
 def dispatch_outbox(*, limit=None) -> int:
@@ -62,14 +69,26 @@ def dispatch_outbox(*, limit=None) -> int:
     workers at once.
     """
     batch_size = max(1, int(settings.OUTBOX_BATCH_SIZE))
-    handled = sent = 0
+    handled = sent = lost_connections = 0
     while limit is None or handled < limit:
         size = batch_size if limit is None else min(batch_size, limit - handled)
-        batch = claim_batch(size=size)
-        if not batch.rows:
-            break
-        handled += len(batch.rows)
-        sent += send_batch(batch)
+        batch = None
+        try:
+            batch = claim_batch(size=size)
+            if not batch.rows:
+                break
+            handled += len(batch.rows)
+            send_batch(batch)
+        except CONNECTION_ERRORS as exc:
+            # The batch gave back what it had not tried; carry on with a fresh connection
+            # rather than leave the rest to the next schedule.
+            lost_connections += 1
+            if connection.in_atomic_block or lost_connections > MAX_LOST_CONNECTIONS:
+                raise
+            logger.warning("Outbox batch ended by a lost database connection (%s); continuing", exc)
+            drop_connection()
+        finally:
+            sent += batch.sent if batch is not None else 0
     return sent
 
 
@@ -81,7 +100,7 @@ def due_queryset(now):
 
 def claim_batch(*, size) -> ClaimedBatch:
     now = timezone.now()
-    lease_until = now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
+    lease_until = now + lease_length()
     with transaction.atomic():
         pks = list(
             due_queryset(now)
@@ -96,30 +115,54 @@ def claim_batch(*, size) -> ClaimedBatch:
         )
     # Read after the claim commits: the recipients' consent and state are as of now,
     # which is what the send-time checks need.
-    rows = list(
-        Notification.objects.filter(pk__in=pks, claimed_until=lease_until)
-        .select_related("recipient_learner", "recipient_guardian__learner", "recipient_user")
-        .order_by("next_attempt_at", "pk")
-    )
+    try:
+        rows = list(
+            Notification.objects.filter(pk__in=pks, claimed_until=lease_until)
+            .select_related("recipient_learner", "recipient_guardian__learner", "recipient_user")
+            .order_by("next_attempt_at", "pk")
+        )
+    except BaseException:
+        give_back([Notification(pk=pk) for pk in pks], lease_until=lease_until)
+        raise
     return ClaimedBatch(rows=rows, lease_until=lease_until)
 
 
 def send_batch(batch: ClaimedBatch) -> int:
-    reasons, check_errors = cancellation_reasons(batch.rows)
-    if reasons:
-        cancel_rows(reasons)
-    for row in batch.rows:
-        if row.pk in check_errors:
-            record_failure(row, RuntimeError(check_errors[row.pk]))
-    ready = [row for row in batch.rows if row.pk not in reasons and row.pk not in check_errors]
-    sent = deliver_inbox([row for row in ready if row.channel == Channel.INBOX])
-    outgoing = [row for row in ready if row.channel != Channel.INBOX]
+    # Claimed and not yet settled (sent, failed, cancelled): handed back if the batch ends early.
+    untried = {row.pk: row for row in batch.rows}
+    reasons, check_errors = {}, {}
     channels = {Channel.EMAIL: EmailChannel(), Channel.SMS: SmsChannel()}
     try:
+        reasons, check_errors = cancellation_reasons(batch.rows)
+        if reasons:
+            cancel_rows(reasons)
+            for pk in reasons:
+                untried.pop(pk, None)
+        for row in batch.rows:
+            if row.pk in check_errors:
+                record_failure(row, RuntimeError(check_errors[row.pk]))
+                untried.pop(row.pk)
+        ready = [row for row in batch.rows if row.pk not in reasons and row.pk not in check_errors]
+        inbox = [row for row in ready if row.channel == Channel.INBOX]
+        batch.sent += deliver_inbox(inbox)
+        for row in inbox:
+            untried.pop(row.pk)
+        outgoing = [row for row in ready if row.channel != Channel.INBOX]
+        renew_at = batch.renew_at
         for index, row in enumerate(outgoing):
-            if timezone.now() >= batch.safe_until:
-                release_rows(outgoing[index:], lease_until=batch.lease_until)
-                break
+            if timezone.now() >= renew_at:
+                pending = outgoing[index:]
+                if not on_fresh_connection(lambda pending=pending: batch.keep(pending), what="renewing the lease"):
+                    break
+                renew_at = batch.renew_at
+            if row.pk in batch.lost:
+                untried.pop(row.pk)
+                continue
+            # From here the server may have the message: the row is never handed back for an
+            # immediate resend, only marked. If even a fresh connection cannot mark it (or the
+            # worker is stopped mid-send), it stays claimed and goes again, same Message-ID,
+            # when the lease ends: the one allowed duplicate.
+            untried.pop(row.pk)
             channel = channels.get(row.channel)
             try:
                 if channel is None:
@@ -127,23 +170,22 @@ def send_batch(batch: ClaimedBatch) -> int:
                 channel.send(row)
             except Exception as exc:
                 logger.warning("Sending notification %s failed: %s", row.pk, exc)
-                record_failure(row, exc)
+                on_fresh_connection(lambda row=row, exc=exc: record_failure(row, exc), what="recording a failure")
                 continue
-            # No try/except here: if marking fails the row stays claimed and is resent,
-            # same Message-ID, after the lease; that is the one allowed duplicate.
-            mark_sent(row)
-            sent += 1
+            on_fresh_connection(lambda row=row: mark_sent(row), what="recording a sent message")
+            batch.sent += 1
     finally:
         for channel in channels.values():
             channel.close()
+        give_back(list(untried.values()), lease_until=batch.lease_until)
     logger.info(
         "Outbox batch: %s claimed, %s sent, %s cancelled, %s check errors",
         len(batch.rows),
-        sent,
+        batch.sent,
         len(reasons),
         len(check_errors),
     )
-    return sent
+    return batch.sent
 
 
 def _mark_sent_sql():
@@ -199,13 +241,6 @@ def cancel_rows(reasons: dict[int, str]):
             default=Value(""),
             output_field=models.CharField(),
         ),
-    )
-
-
-def release_rows(rows, *, lease_until):
-    """Hand unsent rows back to the queue (they were claimed, not tried)."""
-    Notification.objects.filter(pk__in=[row.pk for row in rows], claimed_until=lease_until).update(
-        claimed_until=None, attempts=F("attempts") - 1
     )
 
 
@@ -297,17 +332,31 @@ class OutboxHealth:
     awaiting_confirmation: int
     oldest_due_at: datetime | None
     failures_last_hour: int
+    # Issue 21: rows a worker holds now, those it has held longer than expected, those a dead worker left.
+    claimed: int
+    claimed_too_long: int
+    lease_expired: int
+    oldest_queued_at: datetime | None
     now: datetime
 
     @property
     def oldest_due_age(self) -> timedelta:
         return self.now - self.oldest_due_at if self.oldest_due_at else timedelta(0)
 
+    @property
+    def oldest_queued_age(self) -> timedelta:
+        return self.now - self.oldest_queued_at if self.oldest_queued_at else timedelta(0)
 
-def outbox_health(*, now=None) -> OutboxHealth:
-    """The backlog in one query (for `manage.py outbox_status` and monitoring)."""
+
+def outbox_health(*, now=None, claimed_for=timedelta(minutes=5)) -> OutboxHealth:
+    """The backlog in one query (for `manage.py outbox_status` and monitoring).
+
+    `claimed_for`: how long a worker may hold a row (its claim renewed) before it counts as
+    claimed too long; a healthy batch takes seconds.
+    """
     now = now or timezone.now()
     queued = Q(status=Status.QUEUED)
+    held = queued & Q(claimed_until__gt=now)
     due = queued & Q(next_attempt_at__lte=now)
     stats = Notification.objects.filter(
         status__in=[Status.QUEUED, Status.AWAITING_CONFIRMATION, Status.FAILED]
@@ -318,6 +367,11 @@ def outbox_health(*, now=None) -> OutboxHealth:
         awaiting_confirmation=Count("pk", filter=Q(status=Status.AWAITING_CONFIRMATION)),
         oldest_due_at=Min("next_attempt_at", filter=due),
         failures_last_hour=Count("pk", filter=Q(status=Status.FAILED, last_attempt_at__gte=now - timedelta(hours=1))),
+        claimed=Count("pk", filter=held),
+        claimed_too_long=Count("pk", filter=held & Q(last_attempt_at__lt=now - claimed_for)),
+        lease_expired=Count("pk", filter=queued & Q(claimed_until__lte=now)),
+        # A confirmed message was queued when it was confirmed, not when it was written.
+        oldest_queued_at=Min(Coalesce("confirmed_at", "created_at"), filter=queued),
     )
     return OutboxHealth(now=now, **stats)
 

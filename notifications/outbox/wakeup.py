@@ -7,9 +7,11 @@ instead a single-row flag (`DispatchRequest`) records that a task is waiting,
 and only the call that raises the flag queues one. The task lowers the flag as
 it starts, so whatever is queued while it sends gets a task of its own.
 
-A flag left raised by a task that never ran (broker down, worker killed) goes
-stale after STALE_AFTER, and the every-minute schedule runs the same task, so
-nothing waits longer than it did without coalescing.
+A wake-up whose task could not be queued (broker down) lowers the flag it
+raised, so the next enqueue asks again (issue 21). A flag left raised by a
+task that was queued and then lost (broker restarted empty, worker killed)
+goes stale after STALE_AFTER, and the every-minute schedule runs the same
+task, so nothing waits longer than it did without coalescing.
 """
 
 from datetime import timedelta
@@ -38,7 +40,12 @@ def request_dispatch() -> bool:
     if not raised:
         _, raised = DispatchRequest.objects.get_or_create(pk=1, defaults={"requested_at": now})
     if raised:
-        _queue_task()
+        try:
+            _queue_task()
+        except Exception:
+            # No task is waiting after all: a raised flag would silence every wake-up until it went stale.
+            DispatchRequest.objects.filter(pk=1, requested_at=now).update(requested_at=None)
+            raise
     return bool(raised)
 
 
