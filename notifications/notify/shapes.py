@@ -187,6 +187,8 @@ class _Proto:
         self.html_value = _html_value if urlized else _escape
         # Why the learner gets it: the same for every learner of the shape (it names no one).
         self.footer = rendered.footer
+        # The built-in words stood in for a failing edited template: every message of the shape says so.
+        self.fallback = rendered.fallback
         self.parts = tuple(
             _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
         )
@@ -244,4 +246,5 @@ class _Proto:
             html_body=join(html_body, html=True),
             sms_body=join(sms_body),
             footer=self.footer,
+            fallback=self.fallback,
         )
