@@ -180,9 +180,11 @@ class TemplateCache:
     def _fall_back(self, compiled, event, language, context, exc, *, tz, html, audience):
         """This message with the built-in words, saying why: the administrator's template failed for it."""
         row = compiled.edited
+        limit = isinstance(exc, render_limits.RenderLimitExceeded)
         note = (
-            f"The edited template “{row.event} [{row.language}]” failed for this message "
-            f"({type(exc).__name__}: {exc}); the built-in words were used instead."
+            f"The edited template “{row.event} [{row.language}]” "
+            + (f"exceeded a limit of one message ({exc})" if limit else f"failed ({type(exc).__name__}: {exc})")
+            + "; the built-in words were used instead."
         )
         logger.warning(
             "Message template %s [%s] (pk %s) failed for a message of %s [%s]; built-in words used: %s: %s",
@@ -197,13 +199,11 @@ class TemplateCache:
         if (event, language) not in self._builtins:
             self._builtins[(event, language)] = self._builtin(event, language)
         builtin = self._builtins[(event, language)]
-        if isinstance(exc, render_limits.RenderLimitExceeded):
-            # Too slow or too long once: the rest of the batch does not try it again (a Notify run stays fast).
+        if limit:
+            # Too slow or too long once: the rest of the batch does not try it again (a Notify run stays fast),
+            # and its messages say the same.
             self._compiled[(event, language)] = builtin
-            self._set_aside[(event, language)] = (
-                f"The edited template “{row.event} [{row.language}]” exceeded a limit of one message in this "
-                f"sending ({exc}); the built-in words were used instead."
-            )
+            self._set_aside[(event, language)] = note
         rendered = self._render(builtin, event, language, context, tz=tz, html=html, audience=audience)
         return dataclasses.replace(rendered, fallback=note)
 

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from .. import services
 from ..models import Notification, NotifyOutcome, NotifyRun
+from ..outbox.enqueue import TEMPLATE_FALLBACK
 
 
 class DeliveryStateFilter(admin.SimpleListFilter):
@@ -101,7 +102,7 @@ class NotificationAdmin(admin.ModelAdmin):
     change_list_template = "admin/notifications/notification/change_list.html"
     fieldsets = (
         (None, {"fields": ("recipient_link", "channel", "to", "language_name", "status_in_words", "why_sent")}),
-        (_("The message"), {"fields": ("subject", "message_body", "attachment_names")}),
+        (_("The message"), {"fields": ("subject", "message_body", "template_fallback", "attachment_names")}),
         (_("History"), {"fields": ("history",)}),
         (
             _("Technical details"),
@@ -196,6 +197,12 @@ class NotificationAdmin(admin.ModelAdmin):
         if obj.created_by_id:
             return format_html("{} — {} {}", event, _("by"), obj.created_by.get_full_name() or obj.created_by)
         return event
+
+    @admin.display(description=_("Edited template"))
+    def template_fallback(self, obj):
+        """Issue 16: the administrator's template failed for this message and the built-in words went instead."""
+        note = (obj.context or {}).get(TEMPLATE_FALLBACK) if isinstance(obj.context, dict) else None
+        return note or "—"
 
     @admin.display(description=_("Message"))
     def message_body(self, obj):

@@ -136,8 +136,10 @@ class ShapeCachedTemplates(TemplateCache):
                 "recipient_name": _MARK.format("recipient_name"),
                 **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
             }
-            urlized = self.get(event, language).html_body is None
-            proto = _Proto(super().render(event, language, marked, tz=tz), urlized=urlized)
+            rendered = super().render(event, language, marked, tz=tz)
+            # The built-in words stood in for a failing edited template: their HTML is the one to fill.
+            used = self._builtins[(event, language)] if rendered.fallback else self.get(event, language)
+            proto = _Proto(rendered, urlized=used.html_body is None)
             filled = proto.fill(values)
             kind = (event, language, flags)
             if kind not in self._kinds:
