@@ -73,8 +73,7 @@ def missing_training():
     group.programs.add(Program.objects.create(title="Workplace safety"))
     now = timezone.now()
     learners = Learner.objects.bulk_create(
-        Learner(email=f"l{i}@example.com", first_name=f"Ada{i}", last_name="L", consent_given_at=now)
-        for i in range(30)
+        Learner(email=f"l{i}@example.com", first_name=f"Ada{i}", last_name="L", consent_given_at=now) for i in range(30)
     )
     GroupMembership.objects.bulk_create(GroupMembership(learner=learner, group=group) for learner in learners)
     return learners
@@ -134,7 +133,9 @@ def test_two_loops_that_would_run_a_minute_with_the_sample_are_refused_on_save_w
 
 
 def test_a_template_writing_megabytes_is_refused_on_save_as_soon_as_it_passes_the_size_of_a_message(admin_client):
-    body = "{% for a in 'LONG' %}{% for b in 'LONG' %}{{ a }}{{ b }}{% endfor %}{% endfor %}".replace("LONG", "x" * 3000)
+    body = "{% for a in 'LONG' %}{% for b in 'LONG' %}{{ a }}{{ b }}{% endfor %}{% endfor %}".replace(
+        "LONG", "x" * 3000
+    )
     response, elapsed = save(admin_client, body=body)
     assert "is longer than 200000 characters" in words(response)
     assert not MessageTemplate.objects.exists()
@@ -149,9 +150,7 @@ def test_a_filter_chain_cannot_grow_a_value_past_the_size_of_a_message(admin_cli
     assert elapsed < 2
 
 
-def test_a_template_slow_only_for_real_learners_costs_notify_all_at_most_about_a_second(
-    admin_client, missing_training
-):
+def test_a_template_slow_only_for_real_learners_costs_notify_all_at_most_about_a_second(admin_client, missing_training):
     response, _elapsed = save(admin_client, body=NOT_THE_SAMPLE + SLOW + "{% endif %}Dear {{ learner.first_name }}")
     assert response.status_code == 302, words(response)  # the sample learner never enters the condition
 
