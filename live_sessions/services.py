@@ -17,16 +17,16 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce
-from django.template import Context, Template, TemplateSyntaxError
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from notifications.event_rules import apply_rules
 from notifications.models import Event
-from notifications.services import OutgoingMessage, Recipient, enqueue
+from notifications.services import OutgoingMessage, Recipient, compile_written, enqueue, render_written_part
 from notifications.templating import TemplateCache
 
 from . import flow, ical, messages
@@ -706,20 +706,26 @@ def _template_source(event, language):
     return rows.get(language) or rows.get("en") or catalogue.default_template(event, language)
 
 
-def _compile_override(text, what):
-    if text is None:
-        return None
+def _compile_written(event, *, subject, body, language="en"):
+    """(subject, body) the administrator wrote for this sending, compiled (None: the built-in words), once they
+    pass the checks every message template passes (issue 16: the same restricted engine, never Django's
+    default one); a LiveSessionError names each refused part otherwise."""
+    parts = {name: text for name, text in (("subject", subject), ("body", body)) if text is not None}
     try:
-        return Template(text)
-    except TemplateSyntaxError as exc:
+        compiled = compile_written(event=event, language=language, parts=parts)
+    except ValidationError as exc:
+        what = {"subject": gettext("subject"), "body": gettext("body")}
         raise LiveSessionError(
-            gettext("The %(what)s does not compile: %(error)s") % {"what": what, "error": exc}
+            [
+                gettext("The %(what)s is refused: %(error)s") % {"what": what[part], "error": " ".join(errors)}
+                for part, errors in exc.message_dict.items()
+            ]
         ) from exc
+    return compiled.get("subject"), compiled.get("body")
 
 
 def _render_override(template, context, learner):
-    with translation.override(learner.language), timezone.override(learner.timezone):
-        return template.render(Context(context, autoescape=False)).strip()
+    return render_written_part(template, context, language=learner.language, tz=learner.timezone)
 
 
 def _load_session_learners(session_learners):
@@ -753,8 +759,9 @@ def _preview(session, session_learners, email_type, rule, *, subject, body, lang
     source = _template_source(rule.event, language)
     subject_template = subject if subject is not None else source.subject
     body_template = body if body is not None else source.body
-    compiled_subject = _compile_override(subject_template, gettext("subject"))
-    compiled_body = _compile_override(body_template, gettext("body"))
+    compiled_subject, compiled_body = _compile_written(
+        rule.event, subject=subject_template, body=body_template, language=language
+    )
     lifetime = messages.link_lifetime(session)
     rendered = []
     for sl in eligible[:samples]:
@@ -808,8 +815,7 @@ def send_email(session, session_learners, email_type, *, actor, subject=None, bo
 
 def _send(session, session_learners, email_type, rule, *, actor, subject, body, send_id, calendar=False):
     """Queue one administrator's email to each eligible learner; the EmailResult lists sent and skipped."""
-    compiled_subject = _compile_override(subject, gettext("subject"))
-    compiled_body = _compile_override(body, gettext("body"))
+    compiled_subject, compiled_body = _compile_written(rule.event, subject=subject, body=body)
     send_id = send_id or uuid.uuid4().hex
     rows = _load_session_learners(session_learners)
     eligible, skipped = _skip_reasons(session, rows, email_type, rule)

@@ -170,6 +170,13 @@ GO_SHOW_SEARCHES_PER_MINUTE = env.int("GO_SHOW_SEARCHES_PER_MINUTE", default=30)
 # Seed 002 §III-B: the confirmation of a chosen date carries the calendar invitation unless switched off here.
 DATE_CHOICE_CALENDAR_INVITATION = env.bool("DATE_CHOICE_CALENDAR_INVITATION", default=True)
 
+# Message templates an administrator edits (issue 16): loops inside loops at most this deep (refused on save),
+# and each message's rendering stops past this time or size; the message then goes with the built-in words.
+MESSAGE_TEMPLATE_MAX_LOOP_NESTING = env.int("MESSAGE_TEMPLATE_MAX_LOOP_NESTING", default=2)
+MESSAGE_TEMPLATE_MAX_CHARS = env.int("MESSAGE_TEMPLATE_MAX_CHARS", default=20_000)
+MESSAGE_RENDER_SECONDS = env.float("MESSAGE_RENDER_SECONDS", default=1.0)
+MESSAGE_RENDER_MAX_CHARS = env.int("MESSAGE_RENDER_MAX_CHARS", default=200_000)
+
 # Notify buttons: scopes larger than this run in a django-q2 task.
 NOTIFY_SYNC_LIMIT = env.int("NOTIFY_SYNC_LIMIT", default=300)
 # Scopes of several chunks are shared between this many processes (PostgreSQL only),

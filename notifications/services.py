@@ -7,6 +7,7 @@ It only re-exports; each name lives where its concern does:
 - from an event to messages through the rules: `notifications.events`; date-based triggers:
   `notifications.triggers`
 - the Notify buttons (seed 000): `notifications.notify`
+- the one check and engine of every text an administrator writes for messages: `notifications.templating`
 """
 
 from .events import messages_for_rules, notify_event, recipients_for_rule
@@ -16,6 +17,7 @@ from .outbox.enqueue import OutgoingMessage, build_notification, confirm, enqueu
 from .outbox.sendchecks import register_send_check
 from .outbox.wakeup import request_dispatch
 from .recipients import Reason, Recipient
+from .templating import check_template, compile_written, render_written_part
 from .triggers import register_scanner, scan_triggers
 
 # The name omitted rows' reasons had before Recipient owned them.
@@ -28,6 +30,8 @@ __all__ = [
     "Recipient",
     "build_notification",
     "cancel",
+    "check_template",
+    "compile_written",
     "confirm",
     "dispatch_outbox",
     "enqueue",
@@ -37,6 +41,7 @@ __all__ = [
     "recipients_for_rule",
     "register_scanner",
     "register_send_check",
+    "render_written_part",
     "request_dispatch",
     "retry_now",
     "scan_triggers",

@@ -9,18 +9,26 @@ recipient). Every HTML email is laid out by `messages/base_email.html`
 (header, sign-off, footer saying why the recipient gets it), and every text
 part ends with the same sign-off and footer (notifications.closing). Dates are
 rendered in the recipient's time zone and language.
+
+An administrator's template that fails for one message (a value it divides by zero, a limit of
+notifications.render_limits exceeded) never fails the action that sends it: that message goes with the
+built-in words, says so (`RenderedMessage.fallback`, kept on the outbox row) and is logged with the template
+and the error (issue 16). One set of checks refuses a template before it is saved or sent, whoever wrote
+it: `check_template`, for message templates and the texts written for one sending alike.
 """
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
-from . import catalogue, closing, template_engine, variables, wording
+from . import catalogue, closing, render_limits, template_engine, variables, wording
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +41,8 @@ class RenderedMessage:
     sms_body: str
     # The last paragraph of `body`: why the reader gets this email (an inbox message goes without it).
     footer: str = ""
+    # Why the built-in words went instead of the administrator's template, when they did.
+    fallback: str = ""
 
 
 # The values that differ from one message of a shape to the next (notifications.notify.shapes), in the
@@ -68,6 +78,8 @@ class _Compiled:
     # True when html_body is a whole page (a file extending the base layout), False when it is content
     # the base layout wraps (an administrator's HTML).
     html_is_page: bool = False
+    # The MessageTemplate row an administrator edited, when these are its words (they may fail on real data).
+    edited: object = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,9 @@ class TemplateCache:
         self._rows = None
         self._layout = None
         self._footers = {}
+        # (event, language) of edited templates set aside for this batch: they exceeded a render limit.
+        self._set_aside = {}
+        self._builtins = {}
 
     def _load_rows(self):
         from .models import MessageTemplate
@@ -107,11 +122,14 @@ class TemplateCache:
         row = self._rows.get((event, language)) or self._rows.get((event, "en"))
         if row is not None:
             try:
-                return self._compile_source(row, event, language)
+                return dataclasses.replace(self._compile_source(row, event, language), edited=row)
             except TemplateRenderError:
                 # Saved before templates were checked (e.g. an {% include %}): the built-in words go out instead of
                 # the action that sends the message failing; the row is refused as soon as it is edited.
                 logger.exception("Message template %s [%s] no longer compiles; built-in words used", event, language)
+        return self._builtin(event, language)
+
+    def _builtin(self, event, language):
         words = wording.builtin_words(event, language)
         if words.found != (event, language):
             registered = catalogue.registered_words(event, language)
@@ -151,6 +169,45 @@ class TemplateCache:
         except TypeError as exc:
             raise TemplateRenderError(f"Message {event} refused: {exc}") from exc
         compiled = self.get(event, language)
+        try:
+            with render_limits.message_budget():
+                return self._render(compiled, event, language, context, tz=tz, html=html, audience=audience)
+        except Exception as exc:
+            if compiled.edited is None:
+                raise  # the built-in words are ours: their failure is a bug to see, not to hide
+            return self._fall_back(compiled, event, language, context, exc, tz=tz, html=html, audience=audience)
+
+    def _fall_back(self, compiled, event, language, context, exc, *, tz, html, audience):
+        """This message with the built-in words, saying why: the administrator's template failed for it."""
+        row = compiled.edited
+        limit = isinstance(exc, render_limits.RenderLimitExceeded)
+        note = (
+            f"The edited template “{row.event} [{row.language}]” "
+            + (f"exceeded a limit of one message ({exc})" if limit else f"failed ({type(exc).__name__}: {exc})")
+            + "; the built-in words were used instead."
+        )
+        logger.warning(
+            "Message template %s [%s] (pk %s) failed for a message of %s [%s]; built-in words used: %s: %s",
+            row.event,
+            row.language,
+            row.pk,
+            event,
+            language,
+            type(exc).__name__,
+            exc,
+        )
+        if (event, language) not in self._builtins:
+            self._builtins[(event, language)] = self._builtin(event, language)
+        builtin = self._builtins[(event, language)]
+        if limit:
+            # Too slow or too long once: the rest of the batch does not try it again (a Notify run stays fast),
+            # and its messages say the same.
+            self._compiled[(event, language)] = builtin
+            self._set_aside[(event, language)] = note
+        rendered = self._render(builtin, event, language, context, tz=tz, html=html, audience=audience)
+        return dataclasses.replace(rendered, fallback=note)
+
+    def _render(self, compiled, event, language, context, *, tz, html, audience):
         # Every email signs off with the organisation's name (a setting, so the same for every message); the
         # words speak to the learner or about them, as `reader` says (set here, from who receives this copy).
         context = {
@@ -163,9 +220,11 @@ class TemplateCache:
             subject = " ".join(compiled.subject.render(ctx).split())
             body = compiled.body.render(ctx).strip()
             sms_body = compiled.sms_body.render(ctx).strip() if compiled.sms_body else subject
-            return self._close(
+            rendered = self._close(
                 event, language, context, subject, body, sms_body, compiled=compiled, html=html, audience=audience
             )
+        note = self._set_aside.get((event, language))
+        return dataclasses.replace(rendered, fallback=note) if note else rendered
 
     def render_written(self, event, language, context, *, subject, body, tz="UTC", audience=closing.LEARNER):
         """An email an administrator wrote for this send (a convocation, a custom email), laid out as every
@@ -230,14 +289,20 @@ def sample_context(event, *, language="en", now=None) -> dict:
 
 
 def template_errors(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE) -> dict:
-    """{part: error message} for the parts that do not compile, read what the event does not offer,
-    or do not render with sample data."""
+    """{part: error message} for the parts that are too long, do not compile (a refused tag or filter, loops
+    nested too deep), read what the event does not offer, or do not render with sample data within the limits
+    of one message (notifications.render_limits)."""
     context = sample_context(event, language=language)
     offered = variables.offered_paths(event)
     errors = {}
     for name in TEMPLATE_PARTS:
         source = parts.get(name) or ""
         if not source:
+            continue
+        if len(source) > settings.MESSAGE_TEMPLATE_MAX_CHARS:
+            errors[name] = (
+                f"This template is {len(source)} characters long: at most {settings.MESSAGE_TEMPLATE_MAX_CHARS}."
+            )
             continue
         try:
             template = template_engine.compile_template(source)
@@ -252,11 +317,34 @@ def template_errors(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE) -> dict
             errors[name] = " ".join(problems)
             continue
         try:
-            with translation.override(language), timezone.override(tz):
+            with render_limits.message_budget(), translation.override(language), timezone.override(tz):
                 template_engine.render(template, context, autoescape=name == "html_body")
         except Exception as exc:  # any render failure must block the save, not surface later as a failed send
             errors[name] = f"This template fails to render with sample data: {type(exc).__name__}: {exc}"
     return errors
+
+
+def check_template(*, event, language, parts: dict) -> None:
+    """Raise ValidationError({part: message}) unless every non-empty part of `parts` ("subject", "body",
+    "html_body", "sms_body") passes the checks of a message template of `event`: the one check of every text
+    an administrator writes for messages, saved as a MessageTemplate or written for one sending (issue 16)."""
+    errors = template_errors(event, language, parts)
+    if errors:
+        raise ValidationError({part: ValidationError(error, code="template") for part, error in errors.items()})
+
+
+def compile_written(*, event, language, parts: dict) -> dict:
+    """{part: compiled template} of texts an administrator wrote for one sending, once `check_template` passed
+    (ValidationError otherwise); render each for a recipient with `render_written_part`."""
+    check_template(event=event, language=language, parts=parts)
+    return {name: template_engine.compile_template(source or "") for name, source in parts.items()}
+
+
+def render_written_part(template, context: dict, *, language, tz) -> str:
+    """One part compiled by `compile_written`, rendered as text for one recipient within the limits of one
+    message (render_limits.RenderLimitExceeded past them)."""
+    with render_limits.message_budget(), translation.override(language), timezone.override(tz):
+        return template_engine.render(template, context, autoescape=False).strip()
 
 
 def builtin_parts(event, language) -> dict:

@@ -17,6 +17,7 @@ from lms_notify.parsing import parse_id
 from .. import services
 from ..links import mask_links
 from ..models import Notification, NotifyOutcome, NotifyRun
+from ..outbox.enqueue import TEMPLATE_FALLBACK
 
 
 class DeliveryStateFilter(admin.SimpleListFilter):
@@ -106,7 +107,7 @@ class NotificationAdmin(admin.ModelAdmin):
     change_list_template = "admin/notifications/notification/change_list.html"
     fieldsets = (
         (None, {"fields": ("recipient_link", "channel", "to", "language_name", "status_in_words", "why_sent")}),
-        (_("The message"), {"fields": ("subject_text", "message_body", "attachment_names")}),
+        (_("The message"), {"fields": ("subject_text", "message_body", "template_fallback", "attachment_names")}),
         (_("History"), {"fields": ("history",)}),
         (
             _("Technical details"),
@@ -211,12 +212,18 @@ class NotificationAdmin(admin.ModelAdmin):
             return format_html("{} — {} {}", event, _("by"), obj.created_by.get_full_name() or obj.created_by)
         return event
 
-    # Every part of a message staff can read shows its links masked (mask_links, issue 16): a link is the
+    # Every part of a message staff can read shows its links masked (mask_links): a link is the
     # recipient's bearer token, and anyone who may view messages (the Notifier group too) is not its recipient.
 
     @admin.display(description=_("Subject"))
     def subject_text(self, obj):
         return mask_links(obj.subject)
+
+    @admin.display(description=_("Edited template"))
+    def template_fallback(self, obj):
+        """The administrator's template failed for this message and the built-in words went instead."""
+        note = (obj.context or {}).get(TEMPLATE_FALLBACK) if isinstance(obj.context, dict) else None
+        return note or "—"
 
     @admin.display(description=_("Message"))
     def message_body(self, obj):

@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,9 +21,9 @@ from ..templating import (
     TEMPLATE_PARTS,
     TemplateCache,
     builtin_parts,
+    check_template,
     render_parts,
     sample_context,
-    template_errors,
 )
 from ..triggers import date_trigger
 
@@ -47,9 +47,12 @@ class MessageTemplateForm(forms.ModelForm):
         if not event or not language:
             return cleaned
         # Rendered against sample data now, so a broken template is refused
-        # here instead of failing every message of the event later.
-        for part, error in template_errors(event, language, cleaned).items():
-            self.add_error(part, error)
+        # here instead of failing every message of the event later: the one
+        # check of every text written for messages (live-session emails too).
+        try:
+            check_template(event=event, language=language, parts=cleaned)
+        except ValidationError as refused:
+            self.add_error(None, refused)
         return cleaned
 
 

@@ -136,8 +136,10 @@ class ShapeCachedTemplates(TemplateCache):
                 "recipient_name": _MARK.format("recipient_name"),
                 **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
             }
-            urlized = self.get(event, language).html_body is None
-            proto = _Proto(super().render(event, language, marked, tz=tz), urlized=urlized)
+            rendered = super().render(event, language, marked, tz=tz)
+            # The built-in words stood in for a failing edited template: their HTML is the one to fill.
+            used = self._builtins[(event, language)] if rendered.fallback else self.get(event, language)
+            proto = _Proto(rendered, urlized=used.html_body is None)
             filled = proto.fill(values)
             kind = (event, language, flags)
             if kind not in self._kinds:
@@ -187,6 +189,8 @@ class _Proto:
         self.html_value = _html_value if urlized else _escape
         # Why the learner gets it: the same for every learner of the shape (it names no one).
         self.footer = rendered.footer
+        # The built-in words stood in for a failing edited template: every message of the shape says so.
+        self.fallback = rendered.fallback
         self.parts = tuple(
             _MARK_RE.split(text) for text in (rendered.subject, rendered.body, rendered.html_body, rendered.sms_body)
         )
@@ -244,4 +248,5 @@ class _Proto:
             html_body=join(html_body, html=True),
             sms_body=join(sms_body),
             footer=self.footer,
+            fallback=self.fallback,
         )

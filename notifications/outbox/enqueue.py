@@ -50,6 +50,8 @@ class OutgoingMessage:
 
 
 _EVENT_LABELS = dict(Event.choices)
+# The key of an outbox row's references (its `context`) saying the built-in words replaced a failing template.
+TEMPLATE_FALLBACK = "template_fallback"
 
 
 # The fields `_notification_values` gives, in its order; every other column of the outbox takes its default.
@@ -120,8 +122,14 @@ def _notification_values(message: OutgoingMessage, *, templates: TemplateCache, 
             shape = found
     if rendered is not None:
         subject, body, rendered_html, sms_body = rendered.subject, rendered.body, rendered.html_body, rendered.sms_body
+        fallback = rendered.fallback
     else:
         subject, body, rendered_html, sms_body = shape.subject, None, None, None
+        fallback = shape.shape.fallback
+    refs = message.refs
+    if fallback:
+        # Shown on the message's page: the administrator's template failed for it, the built-in words went.
+        refs = {**refs, TEMPLATE_FALLBACK: fallback}
     if channel == Channel.SMS:
         body, rendered_html = sms_body, ""
     elif channel == Channel.INBOX and rendered is not None and rendered.footer:
@@ -147,7 +155,7 @@ def _notification_values(message: OutgoingMessage, *, templates: TemplateCache, 
         body,
         rendered_html if is_email else "",
         message.attachments if is_email else [],
-        message.refs,
+        refs,
         status,
         reason,
         message.dedupe_key[:255],
