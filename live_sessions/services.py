@@ -24,9 +24,8 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
-from notifications.event_rules import apply_rules
 from notifications.models import Event
-from notifications.services import OutgoingMessage, Recipient, enqueue
+from notifications.services import Origin, OutgoingMessage, Recipient, enqueue, send_all
 from notifications.templating import TemplateCache
 
 from . import flow, ical, messages
@@ -1051,7 +1050,7 @@ def request_participation(learner, sessions, *, actor=None, training_request=Non
             learner=learner, created_by=actor, training_request=training_request
         )
         request.sessions.set(sessions)
-        enqueue(apply_rules([messages.participation_request_message(request, sessions, actor=actor)]))
+        send_all([messages.participation_request_message(request, sessions, actor=actor)], origin=Origin.ADMIN)
     return request
 
 
@@ -1088,7 +1087,7 @@ def choose_date(participation_request, *, session) -> SessionLearner:
         ParticipationRequest.objects.filter(pk=request.pk).update(
             status=ParticipationRequest.Status.CHOSEN, chosen_session=session, responded_at=timezone.now()
         )
-        enqueue(apply_rules([messages.participation_confirmed_message(locked, session_learner)]))
+        send_all([messages.participation_confirmed_message(locked, session_learner)], origin=Origin.ANSWER)
     participation_request.refresh_from_db()
     return session_learner
 

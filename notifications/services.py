@@ -4,12 +4,14 @@ It only re-exports; each name lives where its concern does:
 
 - the outbox door and dispatcher: `notifications.outbox` (enqueue, confirm, dispatch_outbox, ...)
 - who receives a message and whether they may: `notifications.recipients`
-- from an event to messages through the rules: `notifications.events`; date-based triggers:
+- the one door from an event to its messages (rules or default rule, recipients, confirmation per
+  channel): `notifications.door` (`send`, `send_all`; `notify_event` wraps it); date-based triggers:
   `notifications.triggers`
 - the Notify buttons (seed 000): `notifications.notify`
 """
 
-from .events import messages_for_rules, notify_event, recipients_for_rule
+from .door import Origin, awaiting_confirmation_count, compose, draft, send, send_all, set_channel_confirmation
+from .events import notify_event
 from .notify.engine import notify_learners
 from .outbox.dispatch import cancel, dispatch_outbox, retry_now
 from .outbox.enqueue import OutgoingMessage, build_notification, confirm, enqueue
@@ -18,11 +20,8 @@ from .outbox.wakeup import request_dispatch
 from .recipients import Reason, Recipient
 from .triggers import register_scanner, scan_triggers
 
-# The name omitted rows' reasons had before Recipient owned them.
-OmitReason = Reason
-
 __all__ = [
-    "OmitReason",
+    "Origin",
     "OutgoingMessage",
     "Reason",
     "Recipient",
@@ -31,13 +30,17 @@ __all__ = [
     "confirm",
     "dispatch_outbox",
     "enqueue",
-    "messages_for_rules",
+    "awaiting_confirmation_count",
+    "compose",
+    "draft",
     "notify_event",
     "notify_learners",
-    "recipients_for_rule",
     "register_scanner",
     "register_send_check",
     "request_dispatch",
     "retry_now",
     "scan_triggers",
+    "send",
+    "send_all",
+    "set_channel_confirmation",
 ]

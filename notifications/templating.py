@@ -1,9 +1,11 @@
 """Turning an event and its context into the words a recipient reads.
 
-A MessageTemplate row for (event, language) wins; then the English row;
-then the built-in words: template files `messages/<event>/<language>/...`
-found by Django's template loaders (notifications.wording), English, then
-the generic words. The words speak to the learner, or about the learner to
+A MessageTemplate row for (event, language) wins, part by part (a part left
+empty or as built keeps the built-in one); the English row only stands in for a
+language that has no built-in words of its own; then the built-in words:
+template files `messages/<event>/<language>/...` found by Django's template
+loaders (notifications.wording), English, then the generic words. The words
+speak to the learner, or about the learner to
 the manager, guardian or staff member who reads a copy (`reader`, from the
 recipient). Every HTML email is laid out by `messages/base_email.html`
 (header, sign-off, footer saying why the recipient gets it), and every text
@@ -20,7 +22,7 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
-from . import catalogue, closing, template_engine, variables, wording
+from . import closing, template_engine, variables, wording
 
 logger = logging.getLogger(__name__)
 
@@ -104,25 +106,54 @@ class TemplateCache:
     def _compile(self, event, language):
         if self._rows is None:
             self._load_rows()
-        row = self._rows.get((event, language)) or self._rows.get((event, "en"))
+        words = wording.builtin_words(event, language)
+        # Languages stay independent (issue 17): the row of this language, else (only when the language has no
+        # built-in words of its own) the English row; never an English edit over French or Polish words.
+        row = self._rows.get((event, language))
+        if row is None and words.found != (event, language):
+            row = self._rows.get((event, "en"))
         if row is not None:
             try:
-                return self._compile_source(row, event, language)
+                return self._compile_row(row, words, event, language)
             except TemplateRenderError:
                 # Saved before templates were checked (e.g. an {% include %}): the built-in words go out instead of
                 # the action that sends the message failing; the row is refused as soon as it is edited.
                 logger.exception("Message template %s [%s] no longer compiles; built-in words used", event, language)
-        words = wording.builtin_words(event, language)
-        if words.found != (event, language):
-            registered = catalogue.registered_words(event, language)
-            if registered is not None:
-                return self._compile_source(registered, event, language)
+        return self._compile_builtin(words)
+
+    @staticmethod
+    def _compile_builtin(words):
         return _Compiled(
             subject=words.templates["subject"],
             body=words.templates["body"] or template_engine.compile_template(""),
             html_body=words.templates["html_body"],
             sms_body=words.templates["sms_body"],
             html_is_page=words.html_is_page,
+        )
+
+    def _compile_row(self, row, words, event, language):
+        """An administrator's row over the built-in words: a part left empty or as built keeps the built-in
+        part, so editing only a subject keeps the built-in body and its HTML (button included)."""
+        builtin = self._compile_builtin(words)
+        edited = self._compile_source(row, event, language)
+
+        def changed(part):
+            value = getattr(row, part) or ""
+            return bool(value) and value.strip() != words.source(part).strip()
+
+        body_changed = changed("body")
+        if row.html_body:
+            html_body, html_is_page = edited.html_body, False
+        elif body_changed:
+            html_body, html_is_page = None, False  # the base layout makes it from the edited text
+        else:
+            html_body, html_is_page = builtin.html_body, builtin.html_is_page
+        return _Compiled(
+            subject=edited.subject if changed("subject") else builtin.subject,
+            body=edited.body if body_changed else builtin.body,
+            html_body=html_body,
+            sms_body=edited.sms_body if changed("sms_body") else builtin.sms_body,
+            html_is_page=html_is_page,
         )
 
     def _compile_source(self, source, event, language):
@@ -280,5 +311,6 @@ def render_parts(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE, context=No
         html_body=parts.get("html_body") or "",
         sms_body=parts.get("sms_body") or "",
     )
-    cache._compiled[(event, language)] = cache._compile_source(source, event, language)
+    words = wording.builtin_words(event, language)
+    cache._compiled[(event, language)] = cache._compile_row(source, words, event, language)
     return cache.render(event, language, context or sample_context(event, language=language), tz=tz)
