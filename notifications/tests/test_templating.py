@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from learners.models import Learner
 from notifications import wording
-from notifications.admin.templates import MessageTemplateForm, NotificationRuleForm
+from notifications.admin.rules import NotificationRuleForm
+from notifications.admin.templates import MessageTemplateForm
 from notifications.models import MessageTemplate, Notification, NotificationRule
 from notifications.services import OutgoingMessage, Recipient, enqueue
 from notifications.templating import (
