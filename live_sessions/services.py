@@ -695,12 +695,10 @@ def _skip_reasons(session, session_learners, email_type, rule=None) -> tuple[lis
 
 
 def _template_source(event, language):
-    """The words an administrator edits: the edited template in the language, else in English, else built-in."""
-    from notifications import catalogue
-    from notifications.models import MessageTemplate
+    """The words an administrator edits: the edited template of the language over the built-in words."""
+    from notifications.templating import source_parts
 
-    rows = {row.language: row for row in MessageTemplate.objects.filter(event=event, language__in=[language, "en"])}
-    return rows.get(language) or rows.get("en") or catalogue.default_template(event, language)
+    return source_parts(event, language)
 
 
 def _compile_override(text, what):

@@ -290,6 +290,29 @@ def template_errors(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE) -> dict
     return errors
 
 
+def source_parts(event, language):
+    """The sources of (event, language) as TemplateCache picks them, each part with `.subject`, `.body`,
+    `.html_body`, `.sms_body`: the edited row of that language over the built-in words (part by part),
+    the English row only for a language without words of its own (issue 17)."""
+    from .models import MessageTemplate
+
+    words = wording.builtin_words(event, language)
+    builtin = {part: words.source(part) for part in ("subject", "body", "html_body", "sms_body")}
+    languages = [language] if words.found == (event, language) else [language, "en"]
+    rows = {row.language: row for row in MessageTemplate.objects.filter(event=event, language__in=languages)}
+    row = next((rows[lang] for lang in languages if lang in rows), None)
+    if row is None:
+        return _Parts(**builtin)
+
+    def pick(part):
+        value = getattr(row, part) or ""
+        return value if value.strip() and value.strip() != builtin[part].strip() else builtin[part]
+
+    body = pick("body")
+    html_body = row.html_body or (builtin["html_body"] if body == builtin["body"] else "")
+    return _Parts(subject=pick("subject"), body=body, html_body=html_body, sms_body=pick("sms_body"))
+
+
 def builtin_parts(event, language) -> dict:
     """The sources an administrator starts from when editing the words of (event, language): the
     built-in subject, text and SMS. The HTML starts empty: the base layout makes it from the text."""

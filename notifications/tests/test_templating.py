@@ -124,9 +124,11 @@ class TestLanguageFallback:
     def render(self, event, language):
         return TemplateCache().render(event, language, sample_context(event, language=language))
 
-    def test_french_row_missing_uses_the_english_row(self):
+    def test_an_english_row_does_not_replace_the_french_built_in_words(self):
+        """Issue 17: languages stay independent; editing English changes English only."""
         MessageTemplate.objects.create(event="program.due", language="en", subject="EN row", body="english row")
-        assert self.render("program.due", "fr").subject == "EN row"
+        assert self.render("program.due", "fr").subject == "Échéance : Workplace safety"
+        assert self.render("program.due", "en").subject == "EN row"
 
     def test_french_row_wins_over_the_english_row(self):
         MessageTemplate.objects.create(event="program.due", language="en", subject="EN row", body="x")
@@ -139,7 +141,9 @@ class TestLanguageFallback:
     def test_no_words_at_all_falls_back_to_the_generic_text_in_the_learners_language(self):
         # Issue 17: every declared event has its words (notifications.checks); an old row of an event no longer
         # declared still renders, with the generic words in the learner's language.
-        rendered = TemplateCache().render("retired.event", "pl", {"recipient_name": "Ada", "learner": {}})
+        rendered = TemplateCache().render(
+            "retired.event", "pl", {"recipient_name": "Ada", "learner": {}, "event_label": "retired.event"}
+        )
         assert rendered.subject == "retired.event"
         assert rendered.body.startswith("Dzień dobry ")
 
