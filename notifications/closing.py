@@ -19,6 +19,7 @@ MANAGER = "manager"
 GUARDIAN = "guardian"
 STAFF = "staff"
 
+
 def _declaration(event):
     from . import registry
 

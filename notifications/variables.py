@@ -80,6 +80,7 @@ DESCRIPTIONS = {
     "message_subject": _("Subject of the message waiting in the inbox."),
 }
 
+
 def _declared(event):
     from . import registry
 
