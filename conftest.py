@@ -33,3 +33,16 @@ def chromium(monkeypatch):
             # The ORM calls made while Playwright's loop ran used their own connection: close it, or the test
             # database cannot be dropped at the end of the run.
             connections.close_all()
+
+
+@pytest.fixture
+def automatic_channels(db):
+    """Seed 004 says the system's own messages of an event without a rule wait for confirmation, per channel
+    (notifications.door). Tests written about what those messages say, or when they go, switch email and SMS
+    to automatic so the messages are queued at once: they opt in with
+    `pytestmark = pytest.mark.usefixtures("automatic_channels")`. notifications/tests/test_door.py proves
+    the default holds them."""
+    from notifications.services import set_channel_confirmation
+
+    for channel in ("email", "sms"):
+        set_channel_confirmation(channel, required=False)

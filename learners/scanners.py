@@ -14,9 +14,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from notifications.event_rules import apply_rules
 from notifications.models import Event
-from notifications.services import enqueue
+from notifications.services import Origin, send_all
 from notifications.triggers import register_scanner
 
 from .models import Invitation
@@ -58,4 +57,4 @@ def scan_invitation_reminders() -> int:
             )
     if not messages:
         return 0
-    return len(enqueue(apply_rules(messages), return_rows=False))
+    return len(send_all(messages, origin=Origin.SYSTEM, return_rows=False))

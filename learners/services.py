@@ -3,8 +3,9 @@
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.door import Origin, send_all
 from notifications.links import make_action_url
-from notifications.outbox import OutgoingMessage, enqueue
+from notifications.outbox import OutgoingMessage
 from notifications.recipients import Recipient
 from notifications.variables import person_values
 
@@ -21,7 +22,8 @@ def invite(learner, *, actor=None, source=Invitation.Source.MANUAL, send_email=T
         invitation = Invitation.objects.create(learner=learner, source=source, created_by=actor)
         if not send_email or source != Invitation.Source.MANUAL:
             return invitation
-        rows = enqueue([invitation_message(invitation, event="invitation.sent", actor=actor)])
+        # An administrator's invitation, sent by hand: not held for confirmation unless a rule says so.
+        rows = send_all([invitation_message(invitation, event="invitation.sent", actor=actor)], origin=Origin.ADMIN)
         if any(row.status != row.Status.OMITTED for row in rows):
             invitation.sent_at = timezone.now()
             invitation.save(update_fields=["sent_at"])

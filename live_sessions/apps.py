@@ -12,6 +12,3 @@ class LiveSessionsConfig(AppConfig):
 
     def ready(self):
         from . import scanners  # noqa: F401  (registers the date-choice reminder scan)
-        from .messages import declare_template_variables
-
-        declare_template_variables()

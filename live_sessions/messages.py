@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from notifications import variables
 from notifications.links import make_action_url
@@ -30,52 +29,6 @@ ATTENDANCE_PURPOSE = "session_attendance"
 PLACE_PURPOSE = "session_place"
 PARTICIPATION_PURPOSE = "participation_choice"
 SURVEY_PURPOSE = "session_survey"
-
-
-# What the templates of each live-session event read beyond the learner and the session (declared with
-# notifications.variables, which checks every edited template against it). All are plain values; dates render
-# in the reader's time zone.
-_SAMPLE_URL = f"{settings.SITE_URL}/a/sample-token/"
-EXTRA_VARIABLES = {
-    Event.SESSION_INVITATION: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL, "from_waiting_list": False},
-    Event.SESSION_APPROVAL_REQUEST: {
-        "approver_name": "Pierre Martin",
-        "approve_url": _SAMPLE_URL,
-        "decline_url": _SAMPLE_URL,
-    },
-    Event.SESSION_ATTENDANCE_REMINDER: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
-    Event.SESSION_WAITING_LEARNERS_INVITATION: {"take_place_url": _SAMPLE_URL},
-    Event.SESSION_CONVOCATION: {"confirm_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL},
-    Event.SESSION_RESCHEDULED: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL, "admin_message": ""},
-    Event.SESSION_FEEDBACK_FORM: {"survey_url": _SAMPLE_URL},
-    Event.PARTICIPATION_CONFIRMED: {"calendar_attached": True},
-    Event.SESSION_FEEDBACK_FORM_REMINDER: {"survey_url": _SAMPLE_URL},
-    Event.PARTICIPATION_REQUEST: {"course": "First aid", "after_training_request": False},
-    Event.PARTICIPATION_REQUEST_AFTER_APPROVAL: {"course": "First aid", "after_training_request": True},
-    Event.PARTICIPATION_REMINDER: {"course": "First aid", "after_training_request": False},
-}
-DESCRIPTIONS = {
-    "accept_url": _("Link to accept the invitation."),
-    "decline_url": _("Link to decline."),
-    "from_waiting_list": _("True when the place was freed for a learner of the waiting list."),
-    "approver_name": _("Name of the approver reading the request."),
-    "approve_url": _("Link to approve the registration."),
-    "confirm_url": _("Link to confirm attendance."),
-    "take_place_url": _("Link to take the freed place."),
-    "admin_message": _("The administrator's extra message sent with the new date (may be empty)."),
-    "course": _("Title of the course."),
-    "calendar_attached": _("True when the calendar invitation is attached."),
-    "survey_url": _("Link to the satisfaction survey: it opens the form and records that the learner answered."),
-    "after_training_request": _("True when the dates follow an approved training request."),
-}
-
-
-def declare_template_variables():
-    """Offer each event's extra values to its templates (called once, from the app's ready())."""
-    # A new event starts from the learner alone: the date choice after an approved request lists sessions too.
-    variables.offer(Event.PARTICIPATION_REQUEST_AFTER_APPROVAL, "sessions")
-    for event, samples in EXTRA_VARIABLES.items():
-        variables.offer(event, samples=samples, descriptions={name: DESCRIPTIONS[name] for name in samples})
 
 
 session_context = variables.session_values

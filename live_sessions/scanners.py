@@ -11,9 +11,8 @@ from datetime import timedelta
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from notifications.event_rules import apply_rules
 from notifications.models import Event
-from notifications.services import enqueue
+from notifications.services import Origin, send_all
 from notifications.triggers import register_scanner
 
 from . import messages
@@ -61,4 +60,4 @@ def scan_participation_reminders() -> int:
         )
     if not reminders:
         return 0
-    return len(enqueue(apply_rules(reminders), return_rows=False))
+    return len(send_all(reminders, origin=Origin.SYSTEM, return_rows=False))

@@ -24,9 +24,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from notifications.event_rules import apply_rules
 from notifications.models import Event
-from notifications.services import OutgoingMessage, Recipient, compile_written, enqueue, render_written_part
+from notifications.services import (
+    Origin,
+    OutgoingMessage,
+    Recipient,
+    compile_written,
+    enqueue,
+    render_written_part,
+    send_all,
+)
 from notifications.templating import TemplateCache
 
 from . import flow, ical, messages
@@ -698,12 +705,10 @@ def _skip_reasons(session, session_learners, email_type, rule=None) -> tuple[lis
 
 
 def _template_source(event, language):
-    """The words an administrator edits: the edited template in the language, else in English, else built-in."""
-    from notifications import catalogue
-    from notifications.models import MessageTemplate
+    """The words an administrator edits: the edited template of the language over the built-in words."""
+    from notifications.templating import source_parts
 
-    rows = {row.language: row for row in MessageTemplate.objects.filter(event=event, language__in=[language, "en"])}
-    return rows.get(language) or rows.get("en") or catalogue.default_template(event, language)
+    return source_parts(event, language)
 
 
 def _compile_written(event, *, subject, body, language="en"):
@@ -1059,7 +1064,7 @@ def request_participation(learner, sessions, *, actor=None, training_request=Non
             learner=learner, created_by=actor, training_request=training_request
         )
         request.sessions.set(sessions)
-        enqueue(apply_rules([messages.participation_request_message(request, sessions, actor=actor)]))
+        send_all([messages.participation_request_message(request, sessions, actor=actor)], origin=Origin.ADMIN)
     return request
 
 
@@ -1097,7 +1102,7 @@ def choose_date(participation_request, *, session) -> SessionLearner:
         ParticipationRequest.objects.filter(pk=request.pk).update(
             status=ParticipationRequest.Status.CHOSEN, chosen_session=session, responded_at=timezone.now()
         )
-        enqueue(apply_rules([messages.participation_confirmed_message(locked, session_learner)]))
+        send_all([messages.participation_confirmed_message(locked, session_learner)], origin=Origin.ANSWER)
     participation_request.refresh_from_db()
     return session_learner
 

@@ -26,6 +26,17 @@ class AdminSite(admin.AdminSite):
     def site_title(self):
         return settings.ORGANISATION_NAME
 
+    def index(self, request, extra_context=None):
+        # Seed 004: the home page says how many messages wait for an administrator's confirmation.
+        extra_context = dict(extra_context or {})
+        if request.user.has_perm("notifications.view_notification"):
+            from notifications.models import Notification
+
+            extra_context["awaiting_confirmation"] = Notification.objects.filter(
+                status=Notification.Status.AWAITING_CONFIRMATION
+            ).count()
+        return super().index(request, extra_context)
+
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
         for app in apps:

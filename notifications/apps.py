@@ -8,7 +8,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self):
-        # Each app plugs its features in from its own modules, found here once the models are
-        # loaded: `actions` (handlers of signed links), `sendchecks` (send-time checks) and
-        # `scanners` (date-based triggers). See docs/architecture.md.
+        # Each app plugs its features in from its own modules, found here once the models are loaded:
+        # `notifications` (its events, declared once: notifications.registry), `actions` (handlers of signed
+        # links), `sendchecks` (send-time checks) and `scanners` (date-based triggers). See docs/architecture.md.
+        from . import checks, registry  # noqa: F401 (checks registers the catalogue's system check)
+
+        registry.discover()
         autodiscover_modules("actions", "sendchecks", "scanners")

@@ -19,51 +19,28 @@ MANAGER = "manager"
 GUARDIAN = "guardian"
 STAFF = "staff"
 
-_TRAINING = frozenset(
-    (
-        "program.assigned",
-        "program.completed",
-        "program.course_set_completed",
-        "program.course_set_due",
-        "program.due",
-        "certification.expiry",
-        "certification.recertification_failed",
-        "certification.window_open",
-        "notify.renewal",
-        "elearning.reminder",
-    )
-)
-# The Notify reminders (seed 000) list several trainings.
-_TRAININGS = frozenset(("notify.training_reminder", "notify.missing_training"))
-_INVITATION = frozenset(("invitation.sent", "invitation.reminder", "notify.invitation"))
-_DATE_CHOICE = frozenset(("participation.request", "participation.request_after_approval", "participation.reminder"))
+
+def _declaration(event):
+    from . import registry
+
+    return registry.declaration(event)
 
 
-# Events only ever read by one kind of reader, whoever the caller says reads them.
-_ONLY_READER = {"session.approval_request": STAFF, "training_request.manager_confirmation": MANAGER}
+# Whom an event's addressee is, as the footer tells it (notifications.registry: `addressee`).
+_ADDRESSEE_READER = {"approver": STAFF, "manager": MANAGER}
 
 
 def reader(event, audience) -> str:
-    """Who reads a message of `event` said to be read by `audience`."""
-    return _ONLY_READER.get(event, audience)
+    """Who reads a message of `event` said to be read by `audience`: an event addressed to the approver or to
+    the manager is read by them, whoever the caller says reads it."""
+    declaration = _declaration(event)
+    return _ADDRESSEE_READER.get(declaration.addressee, audience) if declaration is not None else audience
 
 
 def _family(event) -> str:
-    if event in _TRAINING:
-        return "training"
-    if event in _TRAININGS:
-        return "trainings"
-    if event in _INVITATION:
-        return "invitation"
-    if event in _DATE_CHOICE:
-        return "date_choice"
-    if event.startswith("session.") or event == "participation.confirmed":
-        return "session"
-    if event.startswith("training_request."):
-        return "training_request"
-    if event == "inbox.new_message":
-        return "inbox"
-    return ""
+    """The family its declaration names (training, session, invitation...): the reason its footer gives."""
+    declaration = _declaration(event)
+    return declaration.family if declaration is not None else ""
 
 
 def signoff() -> str:
@@ -106,7 +83,8 @@ def _reason(event, audience, learner_name) -> str:
     if audience in (MANAGER, GUARDIAN) and learner_name:
         return audience
     if audience == STAFF:
-        return "approver" if event == "session.approval_request" else STAFF
+        declaration = _declaration(event)
+        return "approver" if declaration is not None and declaration.addressee == "approver" else STAFF
     return family
 
 

@@ -5,62 +5,81 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import registry
 
-class Event(models.TextChoices):
-    """The catalogue of everything LMS Notify can say; features add their codes here."""
 
-    # Seed 001: program and certification triggers.
-    PROGRAM_ASSIGNED = "program.assigned", _("Learner assigned in program or certification")
-    PROGRAM_COMPLETED = "program.completed", _("Program or certification completed")
-    PROGRAM_COURSE_SET_COMPLETED = "program.course_set_completed", _("Course set completed")
-    PROGRAM_COURSE_SET_DUE = "program.course_set_due", _("Course set due date")
-    PROGRAM_DUE = "program.due", _("Program or certification due date")
-    PROGRAM_EXCEPTION = "program.exception", _("New exception reported")
-    PROGRAM_UNASSIGNED = "program.unassigned", _("Learner unassigned from program or certification")
-    CERTIFICATION_EXPIRY = "certification.expiry", _("Certification expiry date")
-    CERTIFICATION_RECERTIFICATION_FAILED = "certification.recertification_failed", _("Failure to recertify")
-    CERTIFICATION_WINDOW_OPEN = "certification.window_open", _("Recertification window open date")
-    # Seed 000: the Notify buttons.
-    NOTIFY_INVITATION = "notify.invitation", _("Notify: invitation sent again")
-    NOTIFY_TRAINING_REMINDER = "notify.training_reminder", _("Notify: incomplete training reminder")
-    NOTIFY_MISSING_TRAINING = "notify.missing_training", _("Notify: missing training assigned")
-    NOTIFY_RENEWAL = "notify.renewal", _("Notify: certification renewal")
-    # Seed 002: invitations, requests, convocations, date choices, e-learning.
-    INVITATION_SENT = "invitation.sent", _("Invitation to sign in")
-    INVITATION_REMINDER = "invitation.reminder", _("Invitation reminder (D+7, D+45)")
-    TRAINING_REQUEST_SUBMITTED = "training_request.submitted", _("Training request recorded")
-    TRAINING_REQUEST_SUBMITTED_BY_MANAGER = (
-        "training_request.submitted_by_manager",
-        _("Training request recorded: made by the manager (to the learner)"),
-    )
-    TRAINING_REQUEST_MANAGER_CONFIRMATION = (
-        "training_request.manager_confirmation",
-        _("Training request recorded: confirmation to the manager who made it"),
-    )
-    TRAINING_REQUEST_REFUSED = "training_request.refused", _("Training request refused")
-    SESSION_CONVOCATION = "session.convocation", _("Convocation to a session")
-    SESSION_INVITATION = "session.invitation", _("Calendar invitation to a session")
-    SESSION_RESCHEDULED = "session.rescheduled", _("Session date changed")
-    SESSION_CANCELLED = "session.cancelled", _("Session cancelled")
-    PARTICIPATION_REQUEST = "participation.request", _("Choose a date (after a confirmed session)")
-    PARTICIPATION_REQUEST_AFTER_APPROVAL = (
-        "participation.request_after_approval",
-        _("Choose a date (after an approved training request)"),
-    )
-    PARTICIPATION_REMINDER = "participation.reminder", _("Choose a date: reminder (D+7, D+14)")
-    PARTICIPATION_CONFIRMED = "participation.confirmed", _("Participation confirmed")
-    ELEARNING_REMINDER = "elearning.reminder", _("E-learning end reminder")
-    # Seed 003: live-session emails.
-    SESSION_REGISTRATION_FORM = "session.registration_form", _("Registration form")
-    SESSION_ATTENDANCE_REMINDER = "session.attendance_reminder", _("Attendance reminder")
-    SESSION_FOLLOW_UP = "session.follow_up", _("Follow-up")
-    SESSION_FEEDBACK_FORM = "session.feedback_form", _("Feedback form")
-    SESSION_FEEDBACK_FORM_REMINDER = "session.feedback_form_reminder", _("Feedback form reminder")
-    SESSION_CUSTOM = "session.custom", _("Custom notification")
-    SESSION_WAITING_LEARNERS_INVITATION = "session.waiting_learners_invitation", _("Waiting learners invitation")
-    SESSION_APPROVAL_REQUEST = "session.approval_request", _("Approval request to the approver")
-    # Seed 004: a new system message waits in the inbox.
-    INBOX_NEW_MESSAGE = "inbox.new_message", _("New message in your inbox")
+class EventCode(str):
+    """An event code ("program.due") that knows its label, as a TextChoices member would."""
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def label(self):
+        declaration = registry.declaration(self)
+        return declaration.label if declaration is not None else self.value
+
+    def __str__(self):
+        return self.value
+
+
+class _Catalogue(type):
+    """`Event.PROGRAM_DUE`, `Event.choices`, `Event("program.due")`: the enumeration of the declared events
+    (notifications.registry), so adding an event is one declaration, with no list to extend here."""
+
+    def __getattr__(cls, name):
+        code = registry.code_of_constant(name) if name.isupper() else None
+        if code is None:
+            raise AttributeError(f"No event is declared as Event.{name} (notifications.registry).")
+        return EventCode(code)
+
+    def __call__(cls, value):
+        if registry.declaration(value) is None:
+            raise ValueError(f"{value!r} is not a declared event")
+        return EventCode(value)
+
+    def __iter__(cls):
+        return iter([EventCode(code) for code in registry.declarations()])
+
+    def __contains__(cls, value):
+        return registry.declaration(value) is not None
+
+    @property
+    def choices(cls):
+        return registry.choices()
+
+    @property
+    def values(cls):
+        return list(registry.declarations())
+
+    @property
+    def labels(cls):
+        return [label for _, label in registry.choices()]
+
+
+class Event(metaclass=_Catalogue):
+    """The catalogue of everything LMS Notify can say. Each event is declared once in its app's
+    `<app>/notifications.py` (notifications.registry); `Event.PROGRAM_DUE` is its code."""
+
+
+def event_choices():
+    return registry.choices()
+
+
+class EventField(models.CharField):
+    """An event code: its choices are the declared events, read when used, and left out of migrations so
+    that declaring an event needs none."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("choices", event_choices)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("choices", None)
+        return name, "django.db.models.CharField", args, kwargs
 
 
 class Channel(models.TextChoices):
@@ -84,7 +103,7 @@ class Notification(models.Model):
         OMITTED = "omitted", _("Omitted")
         CANCELLED = "cancelled", _("Cancelled")
 
-    event = models.CharField(max_length=64, choices=Event.choices)
+    event = EventField()
     channel = models.CharField(max_length=5, choices=Channel.choices)
     # Indexed by notification_learner_event, which starts with it: a second index would only slow inserts.
     recipient_learner = models.ForeignKey(
@@ -209,6 +228,35 @@ class Notification(models.Model):
         return hashlib.sha1(self.dedupe_key.encode()).hexdigest()[:12]
 
 
+class ChannelSetting(models.Model):
+    """Seed 004: whether the messages the system sends on its own on a channel wait for an administrator's
+    confirmation. A channel without a row requires it (the default); `set_channel_confirmation` writes it."""
+
+    channel = models.CharField(max_length=5, choices=Channel.choices, unique=True)
+    requires_confirmation = models.BooleanField(
+        default=True,
+        help_text=_(
+            "Messages the system sends on its own for an event without a rule wait for an administrator's "
+            "confirmation. Off: they go out automatically."
+        ),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The channels an administrator may switch (an inbox message is read in the app: nothing leaves).
+    SWITCHABLE = (Channel.EMAIL, Channel.SMS)
+
+    class Meta:
+        verbose_name = _("channel confirmation setting")
+        verbose_name_plural = _("channel confirmation settings")
+        ordering = ["channel"]
+
+    def __str__(self):
+        return f"{self.get_channel_display()}: {'confirmation' if self.requires_confirmation else 'automatic'}"
+
+
 # Ten years either side of a date: any real reminder fits, and every moment it gives stays a valid date.
 MAX_OFFSET_DAYS = 3650
 
@@ -222,7 +270,7 @@ class NotificationRule(models.Model):
         AFTER = "after", _("Days after")
 
     name = models.CharField(max_length=200, blank=True)
-    event = models.CharField(max_length=64, choices=Event.choices)
+    event = EventField()
     is_enabled = models.BooleanField(default=True)
     channels = models.JSONField(default=list, help_text=_("Any of email, sms, inbox; none means the event is silent."))
     notify_learner = models.BooleanField(default=True)
@@ -230,6 +278,9 @@ class NotificationRule(models.Model):
     notify_site_admins = models.BooleanField(default=False)
     notify_guardians = models.BooleanField(
         default=True, help_text=_("Enabled guardians with contact details get a copy (seed 004).")
+    )
+    notify_trainers = models.BooleanField(
+        default=False, help_text=_("The session's trainers get a copy (live-session events, seed 004).")
     )
     timing = models.CharField(max_length=8, choices=Timing.choices, default=Timing.ON_EVENT)
     offset_days = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(MAX_OFFSET_DAYS)])
@@ -270,7 +321,7 @@ class NotificationRule(models.Model):
 class MessageTemplate(models.Model):
     """The words of one event in one language; editable, validated on save."""
 
-    event = models.CharField(max_length=64, choices=Event.choices)
+    event = EventField()
     language = models.CharField(max_length=2, choices=settings.LANGUAGES, default="en")
     subject = models.CharField(max_length=300)
     body = models.TextField(help_text=_("Plain text, Django template syntax."))

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .models import Channel, Event, NotificationRule
+from . import registry
+from .models import Channel, NotificationRule
 from .triggers import date_trigger
 
 # Changing any of these moves the moments the rule fires at.
@@ -53,6 +54,7 @@ _RECIPIENT_WORDS = {
     "guardians": _("their guardians"),
     "manager": _("their manager"),
     "site_admins": _("site administrators"),
+    "trainers": _("the session's trainers"),
 }
 
 
@@ -92,6 +94,8 @@ def describe_rule(rule: NotificationRule) -> str:
             recipients.append(_RECIPIENT_WORDS["guardians"])
     if rule.notify_manager:
         recipients.append(_RECIPIENT_WORDS["manager"])
+    if rule.notify_trainers:
+        recipients.append(_RECIPIENT_WORDS["trainers"])
     if rule.notify_site_admins:
         recipients.append(_RECIPIENT_WORDS["site_admins"])
     labels = dict(Channel.choices)
@@ -104,10 +108,6 @@ def describe_rule(rule: NotificationRule) -> str:
     if rule.program_id:
         text += str(_(" (%(program)s only)") % {"program": rule.program})
     return text
-
-
-# Events whose messages only exist when a rule says so (seed 001); others have built-in behaviour.
-RULE_DRIVEN_PREFIXES = ("program.", "certification.")
 
 
 @dataclass
@@ -130,11 +130,12 @@ def event_states() -> list[EventState]:
     return [
         EventState(
             code=code,
-            label=str(label),
+            label=str(declaration.label),
             rules=by_event.get(code, []),
-            needs_rule=code.startswith(RULE_DRIVEN_PREFIXES) or date_trigger(code) is not None,
+            # Its declaration's default rule is silent: only a rule makes it speak (seed 001).
+            needs_rule=declaration.default.silent,
         )
-        for code, label in Event.choices
+        for code, declaration in registry.declarations().items()
     ]
 
 

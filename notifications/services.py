@@ -4,13 +4,15 @@ It only re-exports; each name lives where its concern does:
 
 - the outbox door and dispatcher: `notifications.outbox` (enqueue, confirm, dispatch_outbox, ...)
 - who receives a message and whether they may: `notifications.recipients`
-- from an event to messages through the rules: `notifications.events`; date-based triggers:
+- the one door from an event to its messages (rules or default rule, recipients, confirmation per
+  channel): `notifications.door` (`send`, `send_all`; `notify_event` wraps it); date-based triggers:
   `notifications.triggers`
 - the Notify buttons (seed 000): `notifications.notify`
 - the one check and engine of every text an administrator writes for messages: `notifications.templating`
 """
 
-from .events import messages_for_rules, notify_event, recipients_for_rule
+from .door import Origin, awaiting_confirmation_count, compose, draft, send, send_all, set_channel_confirmation
+from .events import notify_event
 from .notify.engine import notify_learners
 from .outbox.dispatch import cancel, dispatch_outbox, retry_now
 from .outbox.enqueue import OutgoingMessage, build_notification, confirm, enqueue
@@ -20,11 +22,8 @@ from .recipients import Reason, Recipient
 from .templating import check_template, compile_written, render_written_part
 from .triggers import register_scanner, scan_triggers
 
-# The name omitted rows' reasons had before Recipient owned them.
-OmitReason = Reason
-
 __all__ = [
-    "OmitReason",
+    "Origin",
     "OutgoingMessage",
     "Reason",
     "Recipient",
@@ -35,14 +34,18 @@ __all__ = [
     "confirm",
     "dispatch_outbox",
     "enqueue",
-    "messages_for_rules",
+    "awaiting_confirmation_count",
+    "compose",
+    "draft",
     "notify_event",
     "notify_learners",
-    "recipients_for_rule",
     "register_scanner",
     "register_send_check",
     "render_written_part",
     "request_dispatch",
     "retry_now",
     "scan_triggers",
+    "send",
+    "send_all",
+    "set_channel_confirmation",
 ]

@@ -1,9 +1,11 @@
 """Turning an event and its context into the words a recipient reads.
 
-A MessageTemplate row for (event, language) wins; then the English row;
-then the built-in words: template files `messages/<event>/<language>/...`
-found by Django's template loaders (notifications.wording), English, then
-the generic words. The words speak to the learner, or about the learner to
+A MessageTemplate row for (event, language) wins, part by part (a part left
+empty or as built keeps the built-in one); the English row only stands in for a
+language that has no built-in words of its own; then the built-in words:
+template files `messages/<event>/<language>/...` found by Django's template
+loaders (notifications.wording), English, then the generic words. The words
+speak to the learner, or about the learner to
 the manager, guardian or staff member who reads a copy (`reader`, from the
 recipient). Every HTML email is laid out by `messages/base_email.html`
 (header, sign-off, footer saying why the recipient gets it), and every text
@@ -28,7 +30,7 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
-from . import catalogue, closing, render_limits, template_engine, variables, wording
+from . import closing, render_limits, template_engine, variables, wording
 
 logger = logging.getLogger(__name__)
 
@@ -119,28 +121,57 @@ class TemplateCache:
     def _compile(self, event, language):
         if self._rows is None:
             self._load_rows()
-        row = self._rows.get((event, language)) or self._rows.get((event, "en"))
+        words = wording.builtin_words(event, language)
+        # Languages stay independent: the row of this language, else (only when the language has no
+        # built-in words of its own) the English row; never an English edit over French or Polish words.
+        row = self._rows.get((event, language))
+        if row is None and words.found != (event, language):
+            row = self._rows.get((event, "en"))
         if row is not None:
             try:
-                return dataclasses.replace(self._compile_source(row, event, language), edited=row)
+                return dataclasses.replace(self._compile_row(row, words, event, language), edited=row)
             except TemplateRenderError:
                 # Saved before templates were checked (e.g. an {% include %}): the built-in words go out instead of
                 # the action that sends the message failing; the row is refused as soon as it is edited.
                 logger.exception("Message template %s [%s] no longer compiles; built-in words used", event, language)
-        return self._builtin(event, language)
+        return self._compile_builtin(words)
 
     def _builtin(self, event, language):
-        words = wording.builtin_words(event, language)
-        if words.found != (event, language):
-            registered = catalogue.registered_words(event, language)
-            if registered is not None:
-                return self._compile_source(registered, event, language)
+        return self._compile_builtin(wording.builtin_words(event, language))
+
+    @staticmethod
+    def _compile_builtin(words):
         return _Compiled(
             subject=words.templates["subject"],
             body=words.templates["body"] or template_engine.compile_template(""),
             html_body=words.templates["html_body"],
             sms_body=words.templates["sms_body"],
             html_is_page=words.html_is_page,
+        )
+
+    def _compile_row(self, row, words, event, language):
+        """An administrator's row over the built-in words: a part left empty or as built keeps the built-in
+        part, so editing only a subject keeps the built-in body and its HTML (button included)."""
+        builtin = self._compile_builtin(words)
+        edited = self._compile_source(row, event, language)
+
+        def changed(part):
+            value = getattr(row, part) or ""
+            return bool(value) and value.strip() != words.source(part).strip()
+
+        body_changed = changed("body")
+        if row.html_body:
+            html_body, html_is_page = edited.html_body, False
+        elif body_changed:
+            html_body, html_is_page = None, False  # the base layout makes it from the edited text
+        else:
+            html_body, html_is_page = builtin.html_body, builtin.html_is_page
+        return _Compiled(
+            subject=edited.subject if changed("subject") else builtin.subject,
+            body=edited.body if body_changed else builtin.body,
+            html_body=html_body,
+            sms_body=edited.sms_body if changed("sms_body") else builtin.sms_body,
+            html_is_page=html_is_page,
         )
 
     def _compile_source(self, source, event, language):
@@ -327,7 +358,7 @@ def template_errors(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE) -> dict
 def check_template(*, event, language, parts: dict) -> None:
     """Raise ValidationError({part: message}) unless every non-empty part of `parts` ("subject", "body",
     "html_body", "sms_body") passes the checks of a message template of `event`: the one check of every text
-    an administrator writes for messages, saved as a MessageTemplate or written for one sending (issue 16)."""
+    an administrator writes for messages, saved as a MessageTemplate or written for one sending."""
     errors = template_errors(event, language, parts)
     if errors:
         raise ValidationError({part: ValidationError(error, code="template") for part, error in errors.items()})
@@ -345,6 +376,29 @@ def render_written_part(template, context: dict, *, language, tz) -> str:
     message (render_limits.RenderLimitExceeded past them)."""
     with render_limits.message_budget(), translation.override(language), timezone.override(tz):
         return template_engine.render(template, context, autoescape=False).strip()
+
+
+def source_parts(event, language):
+    """The sources of (event, language) as TemplateCache picks them, each part with `.subject`, `.body`,
+    `.html_body`, `.sms_body`: the edited row of that language over the built-in words (part by part),
+    the English row only for a language without words of its own."""
+    from .models import MessageTemplate
+
+    words = wording.builtin_words(event, language)
+    builtin = {part: words.source(part) for part in ("subject", "body", "html_body", "sms_body")}
+    languages = [language] if words.found == (event, language) else [language, "en"]
+    rows = {row.language: row for row in MessageTemplate.objects.filter(event=event, language__in=languages)}
+    row = next((rows[lang] for lang in languages if lang in rows), None)
+    if row is None:
+        return _Parts(**builtin)
+
+    def pick(part):
+        value = getattr(row, part) or ""
+        return value if value.strip() and value.strip() != builtin[part].strip() else builtin[part]
+
+    body = pick("body")
+    html_body = row.html_body or (builtin["html_body"] if body == builtin["body"] else "")
+    return _Parts(subject=pick("subject"), body=body, html_body=html_body, sms_body=pick("sms_body"))
 
 
 def builtin_parts(event, language) -> dict:
@@ -368,5 +422,6 @@ def render_parts(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE, context=No
         html_body=parts.get("html_body") or "",
         sms_body=parts.get("sms_body") or "",
     )
-    cache._compiled[(event, language)] = cache._compile_source(source, event, language)
+    words = wording.builtin_words(event, language)
+    cache._compiled[(event, language)] = cache._compile_row(source, words, event, language)
     return cache.render(event, language, context or sample_context(event, language=language), tz=tz)

@@ -5,7 +5,8 @@ those), never a model instance: an editable template could otherwise walk
 from a learner to their user's password hash. `person_values` turns a learner
 (or a manager) into the dict templates read as `learner.first_name`.
 
-Each event offers a set of top-level names (`EVENT_NAMES`); every template
+Each event's declaration (`<app>/notifications.py`, notifications.registry) offers a set of
+top-level names, with samples and descriptions of its own names; every template
 also gets `recipient_name`, `reader`, `event_label` and `action_url`. `reader`
 says who reads this copy (the renderer sets it from the recipient): a template
 speaks to the learner when it is "learner", and about the learner to their
@@ -79,64 +80,39 @@ DESCRIPTIONS = {
     "message_subject": _("Subject of the message waiting in the inbox."),
 }
 
-_PROGRAM = ("learner", "program", "due_at", "expires_at", "completed_at")
-_SESSION = ("learner", "session")
 
-EVENT_NAMES = {
-    "invitation.sent": ("learner",),
-    "invitation.reminder": ("learner",),
-    "notify.invitation": ("learner",),
-    "notify.training_reminder": ("learner", "complete", "incomplete"),
-    "notify.missing_training": ("learner", "programs"),
-    "notify.renewal": ("learner", "program", "expires_at", "programs"),
-    "program.assigned": (*_PROGRAM, "group"),
-    "program.completed": _PROGRAM,
-    "program.course_set_completed": (*_PROGRAM, "course_set"),
-    "program.course_set_due": (*_PROGRAM, "course_set"),
-    "program.due": _PROGRAM,
-    "program.exception": (*_PROGRAM, "kind"),
-    "program.unassigned": _PROGRAM,
-    "certification.expiry": _PROGRAM,
-    "certification.recertification_failed": _PROGRAM,
-    "certification.window_open": _PROGRAM,
-    "training_request.submitted": ("learner", "course", "requested_by_manager", "manager"),
-    "training_request.refused": ("learner", "course"),
-    "session.convocation": _SESSION,
-    "session.invitation": _SESSION,
-    "session.rescheduled": _SESSION,
-    "session.cancelled": _SESSION,
-    "session.registration_form": _SESSION,
-    "session.attendance_reminder": _SESSION,
-    "session.follow_up": _SESSION,
-    "session.feedback_form": _SESSION,
-    "session.feedback_form_reminder": _SESSION,
-    "session.custom": _SESSION,
-    "session.waiting_learners_invitation": _SESSION,
-    "session.approval_request": _SESSION,
-    "participation.request": ("learner", "sessions"),
-    "participation.reminder": ("learner", "sessions"),
-    "participation.confirmed": _SESSION,
-    "elearning.reminder": ("learner", "course", "ends_on"),
-    "inbox.new_message": ("inbox_url", "message_subject"),
-}
+def _declared(event):
+    from . import registry
 
-
-_EXTRA_SAMPLES = {}
-
-
-def offer(event, *names, samples=None, descriptions=None):
-    """Let the templates of `event` read more top-level names (a feature declares what its producers pass).
-
-    `samples` gives a realistic plain value (or a function of now) for each name not offered
-    anywhere yet; `descriptions` describes each path a template may print ("room.name": "...").
-    """
-    _EXTRA_SAMPLES.update(samples or {})
-    DESCRIPTIONS.update(descriptions or {})
-    EVENT_NAMES[event] = tuple(dict.fromkeys((*EVENT_NAMES.get(event, ("learner",)), *names, *(samples or {}))))
+    return registry.declaration(event)
 
 
 def names_of(event) -> tuple[str, ...]:
-    return (*COMMON, *EVENT_NAMES.get(event, ("learner",)))
+    """COMMON and the names the event's declaration (`<app>/notifications.py`) offers its templates."""
+    declaration = _declared(event)
+    return (*COMMON, *(declaration.variables if declaration is not None else ("learner",)))
+
+
+def description(path) -> str:
+    """What `path` holds, from this module or from the declaration of an event offering it."""
+    if path in DESCRIPTIONS:
+        return DESCRIPTIONS[path]
+    from . import registry
+
+    for declaration in registry.declarations().values():
+        if path in declaration.descriptions:
+            return declaration.descriptions[path]
+    return ""
+
+
+def _declared_samples(now) -> dict:
+    from . import registry
+
+    samples = {}
+    for declaration in registry.declarations().values():
+        for name, value in declaration.samples.items():
+            samples.setdefault(name, value(now) if callable(value) else value)
+    return samples
 
 
 # --- Plain values from the domain ----------------------------------------------------------------
@@ -165,8 +141,6 @@ def session_values(session) -> dict:
 
 
 def _samples(event, now):
-    from .models import Event
-
     site = settings.SITE_URL
     due_at, expires_at = now + timedelta(days=30), now + timedelta(days=45)
     session = {
@@ -182,7 +156,7 @@ def _samples(event, now):
         "recipient_name": "Marie Curie",
         "reader": "learner",
         "organisation_name": settings.ORGANISATION_NAME,
-        "event_label": Event(event).label if event in Event.values else event,
+        "event_label": _declared(event).label if _declared(event) is not None else event,
         "action_url": f"{site}/a/sample-token/",
         "learner": {
             "first_name": "Marie",
@@ -219,7 +193,7 @@ def _samples(event, now):
         "ends_on": (now + timedelta(days=10)).date(),
         "inbox_url": f"{site}/inbox/open/sample-token/",
         "message_subject": "Your timetable for next week",
-        **{name: value(now) if callable(value) else value for name, value in _EXTRA_SAMPLES.items()},
+        **_declared_samples(now),
     }
 
 
@@ -253,4 +227,4 @@ def offered_paths(event) -> dict[str, bool]:
 
 def variables_of(event) -> list[tuple[str, str]]:
     """(name, description) of each value the templates of `event` may print or loop over."""
-    return [(path, DESCRIPTIONS.get(path, "")) for path, group in offered_paths(event).items() if not group]
+    return [(path, description(path)) for path, group in offered_paths(event).items() if not group]

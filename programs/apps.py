@@ -7,14 +7,13 @@ class ProgramsConfig(AppConfig):
     verbose_name = "Programs and training"
 
     def ready(self):
-        from . import elearning  # registers the e-learning reminder scan (seed 002) and its send check
-
-        elearning.declare_template_variables()
-
         # Date-based triggers of seed 001: the scan schedule runs them, the rule screen describes them.
         from notifications.triggers import DateTrigger, register_date_trigger, register_scanner
 
-        from . import scanners, wording  # noqa: F401 (wording declares what the templates read)
+        from . import (
+            elearning,  # noqa: F401 (registers the e-learning reminder scan (seed 002) and its send check)
+            scanners,
+        )
 
         register_scanner(scanners.scan_program_triggers)
         for trigger in scanners.TRIGGERS.values():

@@ -15,13 +15,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from notifications import variables
-from notifications.event_rules import apply_rules
 from notifications.models import Channel, Event
 from notifications.sendchecks import register_send_check
-from notifications.services import OutgoingMessage, Recipient, enqueue
+from notifications.services import Origin, OutgoingMessage, Recipient, send_all
 from notifications.triggers import register_scanner
 
 from .models import Course, ELearningEnrollment
@@ -99,7 +97,7 @@ def scan_elearning_reminders() -> int:
             messages.append(reminder_message(enrollment, days, today))
     if not messages:
         return 0
-    return len(enqueue(apply_rules(messages), return_rows=False))
+    return len(send_all(messages, origin=Origin.SYSTEM, return_rows=False))
 
 
 @register_send_check(Event.ELEARNING_REMINDER)
@@ -118,13 +116,3 @@ def elearning_still_unfinished(notifications) -> dict[int, str]:
         )
     )
     return {pk: "course_completed" for pk, enrollment_pk in wanted.items() if enrollment_pk not in unfinished}
-
-
-def declare_template_variables():
-    variables.offer(
-        Event.ELEARNING_REMINDER,
-        samples={"days_left": 7},
-        descriptions={"days_left": _("Days left before the end of the course.")},
-    )
-    variables.offer(Event.TRAINING_REQUEST_SUBMITTED_BY_MANAGER, "course", "manager")
-    variables.offer(Event.TRAINING_REQUEST_MANAGER_CONFIRMATION, "course", "manager")

@@ -1,8 +1,9 @@
 """State changes of programs, certifications and training requests (seeds 001, 002).
 
-Each service changes the database inside one transaction and then asks the
-notification rules what to say about it (`notify_event`), so an event with no
-enabled rule is silent. Invalid calls raise ValidationError and change nothing.
+Each service changes the database inside one transaction and then tells the
+notifications door what happened (`notifications.door.send`): the event's rules,
+or its declared default rule (silent for program events, seed 001), decide.
+Invalid calls raise ValidationError and change nothing.
 """
 
 from datetime import timedelta
@@ -13,10 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
-from notifications.event_rules import apply_rules
-from notifications.events import enabled_rules, messages_for_rules, notify_event
-from notifications.models import Channel, Event, Notification
-from notifications.outbox import OutgoingMessage, enqueue
+from notifications.door import Origin, Plans, draft, send, send_all
+from notifications.models import Event, Notification
 from notifications.recipients import Recipient
 from notifications.variables import person_values
 
@@ -36,9 +35,9 @@ def _program_context(assignment):
 
 def _notify_assignment(event, assignment, *, actor, occurrence="", context=None, refs=None):
     """Queue what the rules of `event` say about this assignment (seed 001)."""
-    notify_event(
-        event=event,
-        learner=assignment.learner,
+    send(
+        event,
+        about=assignment.learner,
         occurrence=f"a{assignment.pk}{occurrence}",
         program=assignment.program,
         context={**_program_context(assignment), **(context or {})},
@@ -145,26 +144,28 @@ def assign_many(rows, *, actor=None, announce=True, now=None) -> list[int]:
 
 
 def _announce_assigned(pks, *, actor):
-    """program.assigned for each of these new assignments: one query for the rules, one enqueue."""
-    rules = enabled_rules(Event.PROGRAM_ASSIGNED)
-    if not rules:
+    """program.assigned for each of these new assignments: one query for the rules, a fixed number for the
+    recipients, one enqueue (notifications.door)."""
+    plans = Plans()
+    plan = plans[Event.PROGRAM_ASSIGNED]
+    if not plan.rules and plan.declaration.default.silent:
         return
-    assignments = Assignment.objects.filter(pk__in=pks).select_related("learner__manager", "program", "group")
-    messages = []
-    for assignment in assignments.prefetch_related("learner__guardians").order_by("pk"):
-        messages.extend(
-            messages_for_rules(
-                event=Event.PROGRAM_ASSIGNED,
-                learner=assignment.learner,
+    assignments = Assignment.objects.filter(pk__in=pks).select_related("learner", "program", "group")
+    send_all(
+        (
+            draft(
+                Event.PROGRAM_ASSIGNED,
+                about=assignment.learner,
                 occurrence=f"a{assignment.pk}",
                 program=assignment.program,
                 context={**_program_context(assignment), "group": assignment.group.name if assignment.group else ""},
                 refs={"assignment": assignment.pk},
                 actor=actor,
-                rules=rules,
             )
-        )
-    enqueue(messages)
+            for assignment in assignments.order_by("pk")
+        ),
+        plans=plans,
+    )
 
 
 def complete_course_set(assignment, course_set, *, actor=None) -> CourseSetCompletion:
@@ -232,9 +233,9 @@ def report_exception(assignment, *, kind, actor=None) -> AssignmentException:
         if locked.unassigned_at is not None:
             raise ValidationError(f"Cannot report an exception: {locked.learner.full_name} was unassigned.")
         exception = AssignmentException.objects.create(assignment=locked, kind=kind, reported_at=timezone.now())
-        notify_event(
-            event=Event.PROGRAM_EXCEPTION,
-            learner=locked.learner,
+        send(
+            Event.PROGRAM_EXCEPTION,
+            about=locked.learner,
             occurrence=f"x{exception.pk}",
             program=locked.program,
             context={**_program_context(locked), "kind": str(exception.get_kind_display())},
@@ -282,17 +283,16 @@ def request_training(learner, course, *, requested_by) -> TrainingRequest:
             learner=learner, course=course, requested_by=requested_by, created_at=timezone.now()
         )
         context = {
-            "learner": person_values(learner),
             "course": course.title,
             "requested_by_manager": by_manager,
             "manager": person_values(learner.manager if by_manager else None),
         }
 
-        def message(event, recipient):
-            return OutgoingMessage(
-                event=event,
-                channel=Channel.EMAIL,
-                recipient=recipient,
+        def message(event, to):
+            return draft(
+                event,
+                about=learner,
+                to=to,
                 occurrence=f"tr{request.pk}",
                 context=context,
                 refs={"training_request": request.pk},
@@ -301,14 +301,15 @@ def request_training(learner, course, *, requested_by) -> TrainingRequest:
 
         if by_manager:
             outgoing = [
-                message(Event.TRAINING_REQUEST_SUBMITTED_BY_MANAGER, Recipient(learner=learner)),
+                message(Event.TRAINING_REQUEST_SUBMITTED_BY_MANAGER, None),
                 message(
                     Event.TRAINING_REQUEST_MANAGER_CONFIRMATION, Recipient(learner=learner.manager, as_manager=True)
                 ),
             ]
         else:
-            outgoing = [message(Event.TRAINING_REQUEST_SUBMITTED, Recipient(learner=learner))]
-        enqueue(apply_rules(outgoing))
+            outgoing = [message(Event.TRAINING_REQUEST_SUBMITTED, None)]
+        # The answer to the person who asked: not held for confirmation when no rule says so (seed 004).
+        send_all(outgoing, origin=Origin.ANSWER)
     return request
 
 
@@ -335,19 +336,21 @@ def refuse_training_request(request, *, actor, notify_learner, notify_manager) -
             recipients.append(Recipient(learner=learner))
         if notify_manager:
             recipients.append(Recipient(learner=learner.manager, as_manager=True))
-        enqueue(
-            apply_rules(
-                OutgoingMessage(
-                    event=Event.TRAINING_REQUEST_REFUSED,
-                    channel=Channel.EMAIL,
-                    recipient=recipient,
+        # The administrator chose whom to tell: sent by hand, not held when no rule says so (seed 004).
+        send_all(
+            (
+                draft(
+                    Event.TRAINING_REQUEST_REFUSED,
+                    about=learner,
+                    to=recipient,
                     occurrence=f"tr{locked.pk}",
-                    context={"learner": person_values(learner), "course": locked.course.title},
+                    context={"course": locked.course.title},
                     refs={"training_request": locked.pk},
                     actor=actor,
                 )
                 for recipient in recipients
-            )
+            ),
+            origin=Origin.ADMIN,
         )
     request.status, request.decided_at, request.decided_by = locked.status, locked.decided_at, locked.decided_by
     return request

@@ -8,7 +8,7 @@ from django.template import Context, Template
 from live_sessions import messages, services
 from live_sessions.apps import MESSAGES_DIR
 from live_sessions.models import LiveSession
-from notifications import catalogue, variables
+from notifications import variables, wording
 from notifications.templating import render_message
 
 from .conftest import make_learner, make_session
@@ -24,10 +24,10 @@ def test_seed_003_each_session_event_has_words_in_each_language_from_its_templat
     folder = MESSAGES_DIR / event / language
     for name in ("subject.txt", "body.txt", "body.html", "sms.txt"):
         assert (folder / name).is_file(), name
-    registered = catalogue.default_template(event, language)
-    assert registered.subject == (folder / "subject.txt").read_text(encoding="utf-8").rstrip("\n")
-    for part in (registered.subject, registered.body, registered.html_body, registered.sms_body):
-        Template(part)  # compiles
+    words = wording.builtin_words(event, language)
+    assert words.source("subject") == (folder / "subject.txt").read_text(encoding="utf-8").rstrip("\n")
+    for part in ("subject", "body", "html_body", "sms_body"):
+        Template(words.source(part))  # compiles
 
 
 def plain(value):

@@ -4,7 +4,7 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -12,10 +12,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from .. import rules, variables, wording
-from ..models import Channel, Event, MessageTemplate, NotificationRule
+from .. import variables, wording
+from ..models import Event, MessageTemplate
 from ..templating import (
     SAMPLE_TIMEZONE,
     TEMPLATE_PARTS,
@@ -25,7 +24,6 @@ from ..templating import (
     render_parts,
     sample_context,
 )
-from ..triggers import date_trigger
 
 PREVIEW_TIMEZONES = ["Europe/Paris", "Europe/Warsaw", "Europe/London", "UTC", "America/New_York", "Asia/Tokyo"]
 
@@ -202,179 +200,15 @@ def _builtin_subject(event, language):
 def _effective_parts(event, language):
     """The words TemplateCache would pick for (event, language), and where they come from; None for the
     parts of built-in words (template files, rendered as they are)."""
-    for lang in dict.fromkeys([language, "en"]):
+    words = wording.builtin_words(event, language)
+    # As TemplateCache picks them: this language's row, the English row only for a language without words.
+    for lang in [language] if words.found == (event, language) else dict.fromkeys([language, "en"]):
         row = MessageTemplate.objects.filter(event=event, language=lang).first()
         if row is not None:
             return {p: getattr(row, p) for p in TEMPLATE_PARTS}, _("edited template [%(lang)s]") % {"lang": lang}
-    words = wording.builtin_words(event, language)
     if words.is_generic:
         return None, _("generic built-in words")
     return None, _("built-in words [%(lang)s]") % {"lang": words.found[1]}
-
-
-class NotificationRuleForm(forms.ModelForm):
-    channels = forms.MultipleChoiceField(
-        choices=Channel.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text=_("No channel: the event stays silent."),
-    )
-
-    class Meta:
-        model = NotificationRule
-        fields = [
-            "name",
-            "event",
-            "program",
-            "is_enabled",
-            "channels",
-            "notify_learner",
-            "notify_manager",
-            "notify_site_admins",
-            "notify_guardians",
-            "timing",
-            "offset_days",
-            "requires_confirmation",
-        ]
-
-    def clean_channels(self):
-        chosen = set(self.cleaned_data.get("channels") or [])
-        unknown = chosen - set(Channel.values)
-        if unknown:
-            raise forms.ValidationError(_("Unknown channel: %(c)s.") % {"c": ", ".join(sorted(unknown))})
-        return [c for c in Channel.values if c in chosen]
-
-    def clean(self):
-        cleaned = super().clean()
-        timing, offset = cleaned.get("timing"), cleaned.get("offset_days")
-        if timing is None or offset is None:
-            return cleaned
-        if timing == NotificationRule.Timing.ON_EVENT and offset > 0:
-            self.add_error("offset_days", _("A number of days only applies to “days before” or “days after”."))
-        if timing != NotificationRule.Timing.ON_EVENT and offset == 0:
-            self.add_error("offset_days", _("Give a number of days (1 or more) before or after the event."))
-        trigger = date_trigger(cleaned.get("event") or "")
-        if trigger is not None and timing not in trigger.timings:
-            labels = dict(NotificationRule.Timing.choices)
-            self.add_error(
-                "timing",
-                _("“%(timing)s” is not possible for this event; choose %(allowed)s.")
-                % {"timing": labels.get(timing, timing), "allowed": ", ".join(str(labels[t]) for t in trigger.timings)},
-            )
-        return cleaned
-
-
-@admin.register(NotificationRule)
-class NotificationRuleAdmin(admin.ModelAdmin):
-    form = NotificationRuleForm
-    # "When, to whom, how" says timing, recipients, channels and confirmation in one sentence: no column each.
-    list_display = ("event", "is_enabled", "in_words", "program", "preview_link", "active_since")
-    list_display_links = ("event",)
-    list_editable = ("is_enabled",)
-    list_filter = ("is_enabled", "event", "timing", "requires_confirmation", "notify_manager", "program")
-    search_fields = ("name", "event", "program__title")
-    list_select_related = ("program",)
-    readonly_fields = ("active_since", "created_at", "updated_at")
-    actions = ["enable_rules", "disable_rules"]
-    fieldsets = (
-        (None, {"fields": ("name", "event", "program", "is_enabled", "channels")}),
-        (_("Recipients"), {"fields": ("notify_learner", "notify_manager", "notify_site_admins", "notify_guardians")}),
-        (_("Timing"), {"fields": ("timing", "offset_days", "requires_confirmation")}),
-        (_("History"), {"fields": ("active_since", "created_at", "updated_at")}),
-    )
-
-    change_list_template = "admin/notifications/notificationrule/change_list.html"
-
-    @admin.display(description=_("When, to whom, how"))
-    def in_words(self, obj):
-        return rules.describe_rule(obj)
-
-    @admin.display(description=_("Preview"))
-    def preview_link(self, obj):
-        if date_trigger(obj.event) is None:
-            return "—"
-        url = reverse("admin:notifications_notificationrule_preview", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("next 30 days"))
-
-    def get_urls(self):
-        own = [
-            path(
-                "events/",
-                self.admin_site.admin_view(self.events_view),
-                name="notifications_notificationrule_events",
-            ),
-            path(
-                "<int:pk>/preview/",
-                self.admin_site.admin_view(self.preview_view),
-                name="notifications_notificationrule_preview",
-            ),
-        ]
-        return own + super().get_urls()
-
-    def events_view(self, request):
-        """Every event of the catalogue with its rules, or "no rule: not sent"."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        states = rules.event_states()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Events and their rules"),
-            "opts": self.model._meta,
-            "states": [
-                {"state": state, "rules": [(rule, rules.describe_rule(rule)) for rule in state.rules]}
-                for state in states
-            ],
-            "can_add": self.has_add_permission(request),
-        }
-        return TemplateResponse(request, "admin/notifications/notificationrule/events.html", context)
-
-    def preview_view(self, request, pk):
-        """What a rule would create in the next 30 days, and for whom; nothing is written."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        rule = get_object_or_404(NotificationRule.objects.select_related("program"), pk=pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Preview: %(rule)s") % {"rule": rule},
-            "opts": self.model._meta,
-            "rule": rule,
-            "in_words": rules.describe_rule(rule),
-            "problem": rule.timing_problem(),
-        }
-        context["preview"] = None if context["problem"] else rules.preview_rule(rule)
-        return TemplateResponse(request, "admin/notifications/notificationrule/preview.html", context)
-
-    @admin.display(description=_("Channels"))
-    def channel_list(self, obj):
-        labels = dict(Channel.choices)
-        return ", ".join(str(labels.get(c, c)) for c in obj.channels) or "—"
-
-    def save_model(self, request, obj, form, change):
-        was = obj.active_since
-        rules.save_rule(obj, actor=request.user)
-        if change and obj.active_since != was:
-            self.message_user(
-                request,
-                _("“%(rule)s” only fires for dates from now on: past occurrences are not sent.") % {"rule": obj},
-                messages.INFO,
-            )
-
-    @admin.action(description=_("Enable selected rules (from now on)"), permissions=["change"])
-    def enable_rules(self, request, queryset):
-        count = rules.set_rules_enabled(queryset, enabled=True, actor=request.user)
-        self.message_user(
-            request,
-            ngettext(
-                "%d rule enabled; it fires for dates from now on.", "%d rules enabled; they fire from now on.", count
-            )
-            % count,
-            messages.SUCCESS,
-        )
-
-    @admin.action(description=_("Disable selected rules"), permissions=["change"])
-    def disable_rules(self, request, queryset):
-        count = rules.set_rules_enabled(queryset, enabled=False, actor=request.user)
-        self.message_user(request, ngettext("%d rule disabled.", "%d rules disabled.", count) % count, messages.SUCCESS)
 
 
 def preview_url(event, language="en", tz=SAMPLE_TIMEZONE):

@@ -25,6 +25,7 @@ from django.utils import timezone
 from lms_notify.bulk import is_postgresql
 from programs.services import assign_many
 
+from ..door import Origin, Plans, compose
 from ..models import NotifyOutcome, NotifyRun
 from ..outbox.enqueue import enqueue
 from .checklist import Action, decide, new_assignment_rows, notify_messages
@@ -152,7 +153,7 @@ def _write_outcomes(run, decisions, notification_of, *, now):
     )
 
 
-def _process_chunk(run, chunk, *, actor, templates) -> Counter:
+def _process_chunk(run, chunk, *, actor, templates, plans=None) -> Counter:
     """Decide and act for one chunk of learners in one transaction; returns seconds per phase."""
     clock = time.perf_counter
     own_transaction = not connection.in_atomic_block
@@ -172,10 +173,16 @@ def _process_chunk(run, chunk, *, actor, templates) -> Counter:
             if rows:
                 assigned[action] = len(assign_many(rows, actor=actor, announce=False, now=now))
         t3 = clock()
-        messages = notify_messages(decisions, run=run, actor=actor)
+        # The same door as every event: the rules of the Notify events (or their default rule: an email to
+        # the learner), their recipients; sent by an administrator's click, so not held unless a rule says so.
+        messages = compose(notify_messages(decisions, run=run, actor=actor), origin=Origin.ADMIN, plans=plans)
         created = enqueue(messages, templates=templates, return_rows=False) if messages else {}
         t4 = clock()
-        notification_of = {m.recipient.learner.pk: created.get(m.dedupe_key[:255]) for m in messages}
+        notification_of = {}
+        for m in messages:
+            own = m.recipient.learner
+            if own is not None and not m.recipient.as_manager and notification_of.get(own.pk) is None:
+                notification_of[own.pk] = created.get(m.dedupe_key[:255])
         _write_outcomes(run, decisions, notification_of, now=now)
         chunk_summary = {"sent": Counter(), "omitted": Counter(), "assigned": assigned}
         for d in decisions:
@@ -246,9 +253,10 @@ def _record_progress(run, *, processed, chunk_summary):
 def _process_chunks(run, chunks) -> Counter:
     phases = Counter()
     templates = ShapeCachedTemplates()
+    plans = Plans()
     for chunk in chunks:
         with _cycles_collected_after():
-            phases.update(_process_chunk(run, chunk, actor=run.actor, templates=templates))
+            phases.update(_process_chunk(run, chunk, actor=run.actor, templates=templates, plans=plans))
     return phases
 
 

@@ -15,7 +15,9 @@ from notifications.services import dispatch_outbox
 from programs.elearning import reminder_days, scan_elearning_reminders
 from programs.models import Course, ELearningEnrollment
 
-pytestmark = pytest.mark.django_db
+# These tests are about when reminders go and when they are cancelled at sending time: email is switched to
+# automatic (seed 004's default holds them for confirmation: notifications/tests/test_door.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("automatic_channels")]
 
 ENDS = date(2026, 6, 30)
 _n = iter(range(10_000))

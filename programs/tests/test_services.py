@@ -79,7 +79,8 @@ def test_assigning_queues_program_assigned_for_learner_and_manager_when_a_rule_s
     rows = outbox("program.assigned")
     assert {row.recipient_learner for row in rows} == {learner, manager}
     assert {row.status for row in rows} == {Notification.Status.QUEUED}
-    assert all(row.context == {"assignment": assignment.pk} for row in rows)
+    # The door keeps the program a rule may be limited to beside the assignment (issue 17).
+    assert all(row.context == {"assignment": assignment.pk, "program": program.pk} for row in rows)
 
 
 def test_assigning_twice_returns_the_open_assignment_and_notifies_once(learner, program, assigned_rule):
@@ -254,14 +255,14 @@ def test_a_request_made_by_the_manager_says_so(learner, manager, course, monkeyp
     manager.user = get_user_model().objects.create_user("maria", "maria.manager@example.com", "x")
     manager.save()
     seen = {}
-    real_enqueue = services.enqueue
+    real_send_all = services.send_all
 
     def spy(messages, **kwargs):
         messages = list(messages)
         seen.update(messages[0].context)
-        return real_enqueue(messages, **kwargs)
+        return real_send_all(messages, **kwargs)
 
-    monkeypatch.setattr(services, "enqueue", spy)
+    monkeypatch.setattr(services, "send_all", spy)
 
     services.request_training(learner, course, requested_by=manager.user)
 
