@@ -27,6 +27,7 @@ from ..models import NotifyOutcome, NotifyRun
 from ..notify import selectors as notify_selectors
 from ..notify.engine import notify_learners, preview_ids, start_run
 from ..notify.summary import ACTION_WORDS, ASSIGNMENT_WORDS, REASON_WORDS, counts_text, describe_run
+from ..reasons import reason_in_words
 
 Scope = NotifyRun.Scope
 
@@ -81,7 +82,7 @@ class NotifyOutcomeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("reason"), ordering="reason")
     def reason_words(self, obj):
-        return obj.get_reason_display() if obj.reason else ""
+        return reason_in_words(obj.reason)
 
     @admin.display(description=_("message"))
     def message_link(self, obj):
