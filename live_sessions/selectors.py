@@ -1,5 +1,7 @@
 """Queries about live sessions and their learners (seed 003): counts, fill rate, waiting list order."""
 
+from datetime import datetime, time, timedelta
+
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -178,3 +180,48 @@ def timeline_date_choices(*, learner, filters, limit):
 
     entries = two_step_entries(rows, filters=filters, limit=limit, first=made, second=answered)
     return counts["made"] + counts["answered"], entries
+
+
+# --- What needs attention (issue 20 home page) -----------------------------------------------------------------
+
+
+def period_bounds(period, *, now=None):
+    """(start, end) of "today" or "week" (Monday to Sunday) in the current time zone; None for another word."""
+    today = timezone.localdate(now)
+    if period == "today":
+        first, days = today, 1
+    elif period == "week":
+        first, days = today - timedelta(days=today.weekday()), 7
+    else:
+        return None
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    return start, timezone.make_aware(datetime.combine(first + timedelta(days=days), time.min))
+
+
+def sessions_figures(*, now=None) -> dict:
+    """For today and this week: sessions (not cancelled), places taken over capacity, learners on waiting lists.
+
+    One query: the week's sessions with their counts, summed here (a week holds tens of sessions)."""
+    week_start, week_end = period_bounds("week", now=now)
+    today_start, today_end = period_bounds("today", now=now)
+    rows = (
+        LiveSession.objects.exclude(status=LiveSession.Status.CANCELLED)
+        .filter(starts_at__gte=week_start, starts_at__lt=week_end)
+        .annotate(
+            filled=Count("session_learners", filter=Q(session_learners__status__in=FILLING_STATUSES)),
+            waiting=Count("session_learners", filter=Q(session_learners__status=Status.WAITING_LIST)),
+        )
+        .values_list("starts_at", "capacity", "filled", "waiting")
+    )
+    figures = {period: {"sessions": 0, "capacity": 0, "filled": 0, "waiting": 0} for period in ("today", "week")}
+    for starts_at, capacity, filled, waiting in rows:
+        periods = ["week"] + (["today"] if today_start <= starts_at < today_end else [])
+        for period in periods:
+            figure = figures[period]
+            figure["sessions"] += 1
+            figure["capacity"] += capacity
+            figure["filled"] += filled
+            figure["waiting"] += waiting
+    for figure in figures.values():
+        figure["fill_rate"] = round(100 * figure["filled"] / figure["capacity"]) if figure["capacity"] else None
+    return figures

@@ -26,6 +26,13 @@ class AdminSite(admin.AdminSite):
     def site_title(self):
         return settings.ORGANISATION_NAME
 
+    def index(self, request, extra_context=None):
+        from .attention import attention_rows
+
+        # Issue 20: the home page starts with what needs attention, as far as this user may see it.
+        extra_context = {"attention": attention_rows(request.user), **(extra_context or {})}
+        return super().index(request, extra_context)
+
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
         for app in apps:

@@ -149,3 +149,14 @@ def test_the_timeline_shows_only_the_records_the_user_may_view(client, chloe):
 def test_an_unknown_learner_number_is_a_404_not_a_500(admin_client):
     assert admin_client.get("/admin/learners/learner/99999999/timeline/").status_code == 404
     assert admin_client.get("/admin/learners/learner/abc/timeline/").status_code == 404
+
+
+def test_a_notify_runs_omitted_learners_link_to_their_timelines(admin_client, chloe):
+    """Issue 20: "A Notify run's omitted learners link to their timelines" (run page and outcomes list)."""
+    history(chloe, each=1)
+    run = chloe.notify_outcomes.get().run
+    run_page = admin_client.get(reverse("admin:notifications_notifyrun_change", args=[run.pk])).content.decode()
+    outcomes = admin_client.get(reverse("admin:notifications_notifyoutcome_changelist")).content.decode()
+
+    assert timeline_url(chloe) in run_page and "already notified recently" in run_page
+    assert timeline_url(chloe) in outcomes
