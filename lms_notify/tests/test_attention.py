@@ -2,8 +2,8 @@
 figure links to the filtered list, only what the user may view is shown, in a fixed number of queries."""
 
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.contrib.auth import get_user_model
