@@ -10,12 +10,10 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from learners.tests.timeline_data import history, learner
+from lms_notify.bench_data import ENTRIES_PER_EACH, history, learner
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
-
-ENTRIES_PER_EACH = 9  # history(): 2 messages, 1 Notify outcome, 1 status change, 2 + 2 request steps, 1 date choice
 
 
 def timeline_url(someone, **query):

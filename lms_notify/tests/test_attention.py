@@ -11,8 +11,8 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from learners.models import Learner
-from learners.tests.timeline_data import learner
 from live_sessions.models import LiveSession, SessionLearner
+from lms_notify.bench_data import learner
 from notifications.models import Notification, TriggerScan
 
 pytestmark = pytest.mark.django_db

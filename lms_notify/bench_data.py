@@ -1,4 +1,4 @@
-"""A learner's history as the product records it, for the timeline's tests and the admin bench (issue 20)."""
+"""A learner's history as the product records it: for the timeline's tests and `manage.py bench_admin` (issue 20)."""
 
 from datetime import timedelta
 
@@ -8,6 +8,10 @@ from learners.models import Guardian, Invitation, Learner
 from live_sessions.models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 from notifications.models import Notification, NotifyOutcome, NotifyRun
 from programs.models import Course, TrainingRequest
+
+# history() gives this many timeline entries for each `each`: 2 messages (to her and to her guardian), 1 Notify
+# outcome, 1 session status change, 2 training request steps, 2 invitation steps, 1 date choice.
+ENTRIES_PER_EACH = 9
 
 
 def learner(email="chloe@example.com", **fields):
