@@ -24,6 +24,7 @@ from programs.models import Assignment
 
 from . import selectors, services
 from .admin_import import LearnerImportMixin
+from .admin_timeline import LearnerTimelineMixin
 from .imports import LearnerResource
 from .models import GroupMembership, Guardian, Invitation, Learner, LearnerGroup
 
@@ -133,7 +134,7 @@ class InviteForm(forms.Form):
 
 
 @admin.register(Learner)
-class LearnerAdmin(LearnerImportMixin, admin.ModelAdmin):
+class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
     # Import from a file (seed 002 §I): CSV or XLSX, a preview, and nothing imported while any row is bad.
     resource_classes = [LearnerResource]
     import_formats = [CSV, XLSX]

@@ -1,9 +1,13 @@
 """Read-side queries for learners, each a fixed number of queries whatever the number of learners."""
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from .models import GroupMembership, Learner, LearnerGroup
+from lms_notify.timeline import Entry, Link, latest_moment, two_step_entries, who
+
+from .models import GroupMembership, Invitation, Learner, LearnerGroup
 
 
 def learners_for_admin(queryset=None):
@@ -44,3 +48,49 @@ def training_to_start(learner) -> list[dict]:
         for e in ELearningEnrollment.objects.filter(learner=learner, completed_at__isnull=True).select_related("course")
     ]
     return sorted(items, key=lambda item: (item["due"] is None, str(item["due"] or "")))
+
+
+def timeline_invitations(*, learner, filters, limit):
+    """The learner's invitations to the platform and her answers (issue 20 timeline): two queries."""
+    if filters.kind not in ("", "invitation") or filters.names_a_message_state:
+        return 0, []
+    created, responded = filters.range_lookups("created_at"), filters.range_lookups("responded_at")
+    rows = Invitation.objects.filter(learner_id=learner.pk).filter(filters.either_in_range(created, responded))
+    counts = rows.aggregate(
+        made=Count("pk", filter=Q(**created)),
+        answered=Count("pk", filter=Q(responded_at__isnull=False, **responded)),
+    )
+    rows = rows.select_related("created_by").order_by(latest_moment("created_at", "responded_at").desc(), "-pk")[:limit]
+
+    def entry(row, at, status, why, problem=False):
+        url = reverse("admin:learners_invitation_change", args=[row.pk])
+        return Entry(
+            at=at,
+            kind="invitation",
+            what=_("Invitation to the platform (%(source)s)") % {"source": row.get_source_display().lower()},
+            status=str(status),
+            why=str(why),
+            problem=problem,
+            links=(Link(_("invitation"), url),),
+            order=(row.pk, at == row.created_at),
+        )
+
+    def made(row):
+        status = _("Emailed") if row.sent_at else _("Recorded, not emailed")
+        return entry(
+            row, row.created_at, status, _("by %(name)s") % {"name": who(row.created_by)} if row.created_by_id else ""
+        )
+
+    def answered(row):
+        if row.responded_at is None:
+            return None
+        declined = row.status == Invitation.Status.DECLINED
+        return entry(row, row.responded_at, row.get_status_display(), _("answered by the learner"), problem=declined)
+
+    entries = two_step_entries(rows, filters=filters, limit=limit, first=made, second=answered)
+    return counts["made"] + counts["answered"], entries
+
+
+def without_consent_count() -> int:
+    """Active learners who have not consented: nothing reaches them (one query)."""
+    return Learner.objects.filter(is_active=True, consent_given_at__isnull=True).count()

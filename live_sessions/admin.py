@@ -225,11 +225,34 @@ class LiveSessionForm(forms.ModelForm):
         return data
 
 
+class SessionPeriodFilter(admin.SimpleListFilter):
+    """Today's and this week's sessions, in the administrator's time zone (the home page links here, issue 20)."""
+
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("today", _("Today")), ("week", _("This week"))]
+
+    def queryset(self, request, queryset):
+        bounds = selectors.period_bounds(self.value())
+        if bounds is None:
+            return queryset
+        return queryset.filter(starts_at__gte=bounds[0], starts_at__lt=bounds[1])
+
+
 @admin.register(LiveSession)
 class LiveSessionAdmin(admin.ModelAdmin):
     form = LiveSessionForm
     list_display = ["title", "starts_at", "status", "capacity", "fill_rate", "waiting_count", "learners_link"]
-    list_filter = ["status", "course", "requires_approval", "waiting_list_enabled", "calendar_integration"]
+    list_filter = [
+        SessionPeriodFilter,
+        "status",
+        "course",
+        "requires_approval",
+        "waiting_list_enabled",
+        "calendar_integration",
+    ]
     search_fields = ["title", "location", "course__title"]
     date_hierarchy = "starts_at"
     autocomplete_fields = ["course", "approver"]

@@ -1,11 +1,17 @@
 """Queries about live sessions and their learners (seed 003): counts, fill rate, waiting list order."""
 
-from django.db.models import Count, Q
+from datetime import datetime, time, timedelta
 
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from lms_notify.timeline import Entry, Link, latest_moment, two_step_entries, who
 from notifications.models import Event, Notification
 
-from .flow import FILLING_STATUSES
-from .models import LiveSession, SessionLearner, StatusChange
+from .flow import FILLING_STATUSES, Trigger
+from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 
 Status = SessionLearner.Status
 
@@ -91,3 +97,131 @@ def feedback_form_sent_ids(session_learner_ids) -> set[int]:
 
 def sessions_trained_by(user):
     return LiveSession.objects.filter(trainers=user)
+
+
+# --- A learner's timeline (issue 20) ---------------------------------------------------------------------------
+
+# A place lost or refused: the timeline marks these so the eye finds them.
+_SETBACKS = {Status.DECLINED, Status.APPROVAL_DECLINED, Status.CANCELLED, Status.ABSENT}
+
+
+def timeline_status_changes(*, learner, filters, limit):
+    """Every change of the learner's place in a session, who or what made it: two queries."""
+    if filters.kind not in ("", "session") or filters.names_a_message_state:
+        return 0, []
+    rows = StatusChange.objects.filter(session_learner__learner_id=learner.pk, **filters.range_lookups("at"))
+    total = rows.count()
+    rows = rows.select_related("session_learner__session", "actor").order_by("-at", "-pk")[:limit]
+    entries = []
+    for row in rows:
+        session = row.session_learner.session
+        before = Status(row.from_status).label if row.from_status in Status.values else "—"
+        trigger = Trigger(row.trigger).label if row.trigger in Trigger.values else row.trigger
+        entries.append(
+            Entry(
+                at=row.at,
+                kind="session",
+                what=_("Session “%(title)s”") % {"title": session.title},
+                status=f"{before} → {row.get_to_status_display()}",
+                why=" · ".join(filter(None, [str(trigger), who(row.actor)])),
+                detail=formats.date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT"),
+                problem=row.to_status in _SETBACKS,
+                links=(Link(_("session"), reverse("admin:live_sessions_livesession_change", args=[session.pk])),),
+                order=(row.pk,),
+            )
+        )
+    return total, entries
+
+
+def timeline_date_choices(*, learner, filters, limit):
+    """The learner's date choice requests and her answers: two queries."""
+    if filters.kind not in ("", "request") or filters.names_a_message_state:
+        return 0, []
+    created, responded = filters.range_lookups("created_at"), filters.range_lookups("responded_at")
+    rows = ParticipationRequest.objects.filter(learner_id=learner.pk).filter(
+        filters.either_in_range(created, responded)
+    )
+    counts = rows.aggregate(
+        made=Count("pk", filter=Q(**created)),
+        answered=Count("pk", filter=Q(responded_at__isnull=False, **responded)),
+    )
+    rows = rows.select_related("created_by", "chosen_session").order_by(
+        latest_moment("created_at", "responded_at").desc(), "-pk"
+    )[:limit]
+
+    def entry(row, at, status, why, problem=False):
+        links = [Link(_("date choice"), reverse("admin:live_sessions_participationrequest_change", args=[row.pk]))]
+        if row.chosen_session_id and at != row.created_at:
+            url = reverse("admin:live_sessions_livesession_change", args=[row.chosen_session_id])
+            links.append(Link(_("session"), url))
+        return Entry(
+            at=at,
+            kind="request",
+            what=_("Date choice request"),
+            status=str(status),
+            why=str(why),
+            problem=problem,
+            links=tuple(links),
+            order=(row.pk, at == row.created_at),
+        )
+
+    def made(row):
+        by = _("by %(name)s") % {"name": who(row.created_by)} if row.created_by_id else ""
+        return entry(row, row.created_at, ParticipationRequest.Status.PENDING.label, by)
+
+    def answered(row):
+        if row.responded_at is None:
+            return None
+        status = row.get_status_display()
+        if row.chosen_session_id:
+            status = f"{status}: {row.chosen_session.title}"
+        declined = row.status == ParticipationRequest.Status.DECLINED
+        return entry(row, row.responded_at, status, "", problem=declined)
+
+    entries = two_step_entries(rows, filters=filters, limit=limit, first=made, second=answered)
+    return counts["made"] + counts["answered"], entries
+
+
+# --- What needs attention (issue 20 home page) -----------------------------------------------------------------
+
+
+def period_bounds(period, *, now=None):
+    """(start, end) of "today" or "week" (Monday to Sunday) in the current time zone; None for another word."""
+    today = timezone.localdate(now)
+    if period == "today":
+        first, days = today, 1
+    elif period == "week":
+        first, days = today - timedelta(days=today.weekday()), 7
+    else:
+        return None
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    return start, timezone.make_aware(datetime.combine(first + timedelta(days=days), time.min))
+
+
+def sessions_figures(*, now=None) -> dict:
+    """For today and this week: sessions (not cancelled), places taken over capacity, learners on waiting lists.
+
+    One query: the week's sessions with their counts, summed here (a week holds tens of sessions)."""
+    week_start, week_end = period_bounds("week", now=now)
+    today_start, today_end = period_bounds("today", now=now)
+    rows = (
+        LiveSession.objects.exclude(status=LiveSession.Status.CANCELLED)
+        .filter(starts_at__gte=week_start, starts_at__lt=week_end)
+        .annotate(
+            filled=Count("session_learners", filter=Q(session_learners__status__in=FILLING_STATUSES)),
+            waiting=Count("session_learners", filter=Q(session_learners__status=Status.WAITING_LIST)),
+        )
+        .values_list("starts_at", "capacity", "filled", "waiting")
+    )
+    figures = {period: {"sessions": 0, "capacity": 0, "filled": 0, "waiting": 0} for period in ("today", "week")}
+    for starts_at, capacity, filled, waiting in rows:
+        periods = ["week"] + (["today"] if today_start <= starts_at < today_end else [])
+        for period in periods:
+            figure = figures[period]
+            figure["sessions"] += 1
+            figure["capacity"] += capacity
+            figure["filled"] += filled
+            figure["waiting"] += waiting
+    for figure in figures.values():
+        figure["fill_rate"] = round(100 * figure["filled"] / figure["capacity"]) if figure["capacity"] else None
+    return figures

@@ -27,14 +27,10 @@ class AdminSite(admin.AdminSite):
         return settings.ORGANISATION_NAME
 
     def index(self, request, extra_context=None):
-        # Seed 004: the home page says how many messages wait for an administrator's confirmation.
-        extra_context = dict(extra_context or {})
-        if request.user.has_perm("notifications.view_notification"):
-            from notifications.models import Notification
+        from .attention import attention_rows
 
-            extra_context["awaiting_confirmation"] = Notification.objects.filter(
-                status=Notification.Status.AWAITING_CONFIRMATION
-            ).count()
+        # The home page starts with what needs attention, as far as this user may see it.
+        extra_context = {"attention": attention_rows(request.user), **(extra_context or {})}
         return super().index(request, extra_context)
 
     def get_app_list(self, request, app_label=None):

@@ -3,13 +3,13 @@
 What the Notify checklist reads is in notifications.notify.selectors.
 """
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from learners.models import GroupMembership, LearnerGroup
 from programs.models import Assignment
 
-from .models import NotifyOutcome
+from .models import Notification, NotifyOutcome
 
 
 class _SubqueryCount(Subquery):
@@ -59,4 +59,16 @@ def learner_notify_history(learner, *, limit=20):
         NotifyOutcome.objects.filter(learner=learner)
         .select_related("run", "run__actor", "notification")
         .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def messages_needing_attention() -> dict:
+    """Messages waiting for an administrator's confirmation, and failed messages (one query; issue 20 home page).
+
+    Bounced addresses (issue 19) join this panel once the outbox records them: a count here and a row in
+    lms_notify.attention."""
+    Status = Notification.Status
+    return Notification.objects.filter(status__in=[Status.AWAITING_CONFIRMATION, Status.FAILED]).aggregate(
+        awaiting_confirmation=Count("pk", filter=Q(status=Status.AWAITING_CONFIRMATION)),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
     )

@@ -14,7 +14,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +27,7 @@ from ..models import NotifyOutcome, NotifyRun
 from ..notify import selectors as notify_selectors
 from ..notify.engine import notify_learners, preview_ids, start_run
 from ..notify.summary import ACTION_WORDS, ASSIGNMENT_WORDS, REASON_WORDS, counts_text, describe_run
+from ..reasons import reason_in_words
 
 Scope = NotifyRun.Scope
 
@@ -72,16 +73,21 @@ class OutcomeActionFilter(admin.SimpleListFilter):
 
 @admin.register(NotifyOutcome)
 class NotifyOutcomeAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "learner", "action", "reason_words", "message_link", "run_link")
+    list_display = ("created_at", "learner_link", "action", "reason_words", "message_link", "run_link")
     list_filter = ("action", "reason", OutcomeActionFilter, "run__scope", "created_at")
     search_fields = ("learner__email", "learner__first_name", "learner__last_name")
     list_select_related = ("learner", "run")
     raw_id_fields = ("run", "learner", "notification")
     date_hierarchy = "created_at"
 
+    @admin.display(description=_("learner"), ordering="learner")
+    def learner_link(self, obj):
+        # Issue 20: from an outcome straight to everything else that happened to this learner.
+        return format_html('<a href="{}">{}</a>', _timeline_url(obj.learner_id), obj.learner.full_name)
+
     @admin.display(description=_("reason"), ordering="reason")
     def reason_words(self, obj):
-        return obj.get_reason_display() if obj.reason else ""
+        return reason_in_words(obj.reason)
 
     @admin.display(description=_("message"))
     def message_link(self, obj):
@@ -123,6 +129,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
         "omitted_counts",
         "assigned_counts",
         "outcomes_link",
+        "omitted_learners",
         "error",
     )
     readonly_fields = fields
@@ -159,6 +166,30 @@ class NotifyRunAdmin(ReadOnlyAdmin):
     def outcomes_link(self, obj):
         url = reverse("admin:notifications_notifyoutcome_changelist") + f"?run__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("See each learner's outcome"))
+
+    @admin.display(description=_("omitted learners"))
+    def omitted_learners(self, obj):
+        """The first omitted learners, each linked to her timeline (issue 20); the outcomes list has them all."""
+        omitted = list(
+            NotifyOutcome.objects.filter(run=obj, action=NotifyOutcome.Action.OMITTED)
+            .select_related("learner")
+            .order_by("pk")[: OMITTED_SHOWN + 1]
+        )
+        if not omitted:
+            return "—"
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>: {}</li>',
+            (
+                (_timeline_url(o.learner_id), o.learner.full_name, reason_in_words(o.reason))
+                for o in omitted[:OMITTED_SHOWN]
+            ),
+        )
+        more = ""
+        if len(omitted) > OMITTED_SHOWN:
+            url = reverse("admin:notifications_notifyoutcome_changelist") + f"?run__id__exact={obj.pk}&sent=no"
+            more = format_html('<li><a href="{}">{}</a></li>', url, _("all omitted learners"))
+        return format_html("<ul style='margin:0;padding-left:1.2em'>{}{}</ul>", items, more)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -305,6 +336,14 @@ class NotifyRunAdmin(ReadOnlyAdmin):
                 "text": describe_run(summary),
             }
         )
+
+
+# The run's page lists this many omitted learners; the outcomes list has all of them.
+OMITTED_SHOWN = 20
+
+
+def _timeline_url(learner_id):
+    return reverse("admin:learners_learner_timeline", args=[learner_id])
 
 
 def _counts_text(counts, words):

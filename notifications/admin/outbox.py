@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator, capfirst
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -18,6 +18,7 @@ from .. import services
 from ..links import mask_links
 from ..models import Notification, NotifyOutcome, NotifyRun
 from ..outbox.enqueue import TEMPLATE_FALLBACK
+from ..reasons import reason_in_words
 
 
 class DeliveryStateFilter(admin.SimpleListFilter):
@@ -33,33 +34,6 @@ class DeliveryStateFilter(admin.SimpleListFilter):
         if self.value() == "in_flight":
             return queryset.filter(status=Notification.Status.QUEUED, claimed_until__gt=timezone.now())
         return queryset
-
-
-# Reasons are stored as short codes (they are matched by code); administrators read them in words.
-REASON_WORDS = {
-    "no_consent": _("the learner has not consented to receive messages"),
-    "no_contact": _("no address for this channel (email or phone number missing)"),
-    "inactive": _("the learner is deactivated"),
-    "guardian_disabled": _("this guardian no longer receives copies"),
-    "cancelled_by_admin": _("cancelled by an administrator"),
-    "invitation_accepted": _("the invitation was accepted in the meantime"),
-    "invitation_declined": _("the invitation was declined in the meantime"),
-    "invitation_deleted": _("the invitation was deleted"),
-    "completed": _("the training was completed in the meantime"),
-    "unassigned": _("the learner was unassigned"),
-    "due_date_moved": _("the due date was moved"),
-    "expiry_date_moved": _("the expiry date was moved"),
-    "recertified": _("the learner was recertified in the meantime"),
-    "course_set_deleted": _("the course set was deleted"),
-    "removed_from_session": _("the learner was removed from the session"),
-    "session_cancelled": _("the session was cancelled"),
-}
-
-
-def reason_in_words(code) -> str:
-    if not code:
-        return ""
-    return str(REASON_WORDS.get(code) or capfirst(code.replace("_", " ")))
 
 
 class NotifyRunFilter(admin.SimpleListFilter):

@@ -151,7 +151,8 @@ def test_notify_learner_button_and_history_on_the_learner_page(admin_client, tea
 
     page = admin_client.get(url).content.decode()
     assert "Notify history" in page
-    assert "Omitted" in page and "No consent to receive messages" in page
+    # Issue 20: the reason in the one vocabulary the messages list and the timeline use too.
+    assert "Omitted" in page and "the learner has not consented to receive messages" in page
     assert NotifyRun.objects.get().learner == silent
 
 
