@@ -11,7 +11,7 @@ It only re-exports; each name lives where its concern does:
 
 from .events import messages_for_rules, notify_event, recipients_for_rule
 from .notify.engine import notify_learners
-from .outbox.dispatch import cancel, dispatch_outbox, retry_now
+from .outbox.dispatch import cancel, cancel_waiting_for_learners, dispatch_outbox, retry_now
 from .outbox.enqueue import OutgoingMessage, build_notification, confirm, enqueue
 from .outbox.sendchecks import register_send_check
 from .outbox.wakeup import request_dispatch
@@ -28,6 +28,7 @@ __all__ = [
     "Recipient",
     "build_notification",
     "cancel",
+    "cancel_waiting_for_learners",
     "confirm",
     "dispatch_outbox",
     "enqueue",

@@ -37,6 +37,7 @@ class DeliveryStateFilter(admin.SimpleListFilter):
 # Reasons are stored as short codes (they are matched by code); administrators read them in words.
 REASON_WORDS = {
     "no_consent": _("the learner has not consented to receive messages"),
+    "consent_withdrawn": _("the learner withdrew her consent"),
     "no_contact": _("no address for this channel (email or phone number missing)"),
     "inactive": _("the learner is deactivated"),
     "guardian_disabled": _("this guardian no longer receives copies"),

@@ -54,6 +54,7 @@ def test_reasons_in_order_disabled_guardian_inactive_no_consent_no_contact(learn
 
 def test_enqueue_and_the_send_time_check_give_the_same_reason(learner):
     """Issue 8: one vocabulary, whether consent is missing when queued or withdrawn before sending."""
+
     def message(recipient_learner, occurrence):
         recipient = Recipient(learner=recipient_learner)
         return OutgoingMessage(event="program.due", channel="email", recipient=recipient, occurrence=occurrence)
