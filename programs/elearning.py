@@ -13,12 +13,12 @@ queued before the completion is cancelled at send time.
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications import variables
 from notifications.event_rules import apply_rules
+from notifications.links import learner_home_url
 from notifications.models import Channel, Event
 from notifications.sendchecks import register_send_check
 from notifications.services import OutgoingMessage, Recipient, enqueue
@@ -72,7 +72,7 @@ def reminder_message(enrollment, days, today) -> OutgoingMessage:
             "course": enrollment.course.title,
             "ends_on": enrollment.ends_on,
             "days_left": (enrollment.ends_on - today).days,
-            "action_url": f"{settings.SITE_URL}/",
+            "action_url": learner_home_url(),
         },
         refs={"elearning_enrollment": enrollment.pk},
     )

@@ -7,7 +7,6 @@ enabled rule is silent. Invalid calls raise ValidationError and change nothing.
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils import timezone
 from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
 from notifications.event_rules import apply_rules
 from notifications.events import enabled_rules, messages_for_rules, notify_event
+from notifications.links import learner_home_url
 from notifications.models import Channel, Event, Notification
 from notifications.outbox import OutgoingMessage, enqueue
 from notifications.recipients import Recipient
@@ -30,7 +30,7 @@ def _program_context(assignment):
         "due_at": assignment.due_at,
         "expires_at": assignment.expires_at,
         "completed_at": assignment.completed_at,
-        "action_url": f"{settings.SITE_URL}/",
+        "action_url": learner_home_url(),
     }
 
 

@@ -6,9 +6,7 @@ from lms_notify.import_contracts import AcyclicModulesContract
 
 
 def _contract():
-    return AcyclicModulesContract(
-        name="no cycles", session_options={}, contract_options={"packages": ["app", "other"]}
-    )
+    return AcyclicModulesContract(name="no cycles", session_options={}, contract_options={"packages": ["app", "other"]})
 
 
 def _graph(*imports):
