@@ -28,7 +28,16 @@ from programs.models import Assignment
 from . import selectors, services
 from .admin_import import LearnerImportMixin
 from .imports import LearnerResource
-from .models import ConsentRecord, GroupMembership, Guardian, Invitation, Learner, LearnerGroup
+from .models import (
+    ConsentRecord,
+    GroupMembership,
+    Guardian,
+    Invitation,
+    Learner,
+    LearnerGroup,
+    organisation_timezone,
+    timezone_choices,
+)
 
 
 class ConsentFilter(admin.SimpleListFilter):
@@ -218,6 +227,16 @@ class LearnerAdmin(LearnerImportMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.learners_for_admin(super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "timezone":
+            # Chosen from the list, never typed (issue 20); the organisation's zone for a new learner.
+            return forms.ChoiceField(
+                label=db_field.verbose_name.capitalize(),
+                choices=timezone_choices(),
+                initial=organisation_timezone(),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_inlines(self, request, obj):
         # A learner being added has no consent history yet: the form's consent date starts it.
@@ -445,7 +464,7 @@ class InvitationAddForm(forms.ModelForm):
         label=_("Email the invitation now"),
         required=False,
         initial=True,
-        help_text=_("Only manual invitations are emailed (seed 002): imported learners are never emailed."),
+        help_text=_("Only invitations added by hand are emailed: imported learners are never emailed."),
     )
 
     class Meta:

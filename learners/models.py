@@ -15,6 +15,16 @@ def validate_timezone(value):
         raise ValidationError(_("%(value)s is not a known IANA time zone."), params={"value": value})
 
 
+def organisation_timezone():
+    """A new learner's time zone: the organisation's (settings.ORGANISATION_TIMEZONE)."""
+    return settings.ORGANISATION_TIMEZONE
+
+
+def timezone_choices():
+    """Every IANA zone as (name, "Europe/Paris"-style label), for a select instead of free text (issue 20)."""
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
 class Language(models.TextChoices):
     EN = "en", "English"
     FR = "fr", "Français"
@@ -27,7 +37,7 @@ class Learner(models.Model):
     last_name = models.CharField(max_length=150)
     phone = PhoneNumberField()
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    timezone = models.CharField(max_length=64, default=organisation_timezone, validators=[validate_timezone])
     manager = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
     consent_given_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Without consent nothing is sent to this learner.")

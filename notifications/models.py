@@ -229,7 +229,8 @@ class NotificationRule(models.Model):
     notify_manager = models.BooleanField(default=False)
     notify_site_admins = models.BooleanField(default=False)
     notify_guardians = models.BooleanField(
-        default=True, help_text=_("Enabled guardians with contact details get a copy (seed 004).")
+        default=True,
+        help_text=_("Each guardian who still receives copies and has an email address or phone number gets one."),
     )
     timing = models.CharField(max_length=8, choices=Timing.choices, default=Timing.ON_EVENT)
     offset_days = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(MAX_OFFSET_DAYS)])
