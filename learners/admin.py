@@ -6,8 +6,6 @@ fixed number of queries. The Notify buttons are added by template overrides
 under templates/admin/learners/ and by appending to LearnerGroupAdmin.actions.
 """
 
-from datetime import datetime, time
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -15,7 +13,6 @@ from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +23,7 @@ from lms_notify.parsing import parse_id
 from programs.models import Assignment
 
 from . import selectors, services
+from .admin_consent import LearnerConsentInline, record_consent
 from .admin_import import LearnerImportMixin
 from .imports import LearnerResource
 from .models import (
@@ -126,45 +124,6 @@ class LearnerInvitationInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("created_by", "learner")
 
 
-class LearnerConsentInline(ReadOnlyInlineMixin, admin.TabularInline):
-    """When and how consent was given or withdrawn (seed 004); recorded with the "Record consent" action."""
-
-    model = ConsentRecord
-    show_change_link = False
-    fields = readonly_fields = ["at", "given", "source", "note", "recorded_by", "recorded_at"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_by", "learner")
-
-
-class ConsentForm(forms.Form):
-    given = forms.TypedChoiceField(
-        label=_("Consent"),
-        choices=[("yes", _("Given")), ("no", _("Withdrawn"))],
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-        initial="yes",
-        help_text=_("Withdrawing it cancels the messages still waiting to be sent to these learners."),
-    )
-    on = forms.DateField(
-        label=_("Date"),
-        help_text=_("The day the learner signed or said so."),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    source = forms.ChoiceField(label=_("How"), choices=ConsentRecord.Source.choices, initial="paper_form")
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
-
-    def clean_on(self):
-        on = self.cleaned_data["on"]
-        if on > timezone.localdate():
-            raise forms.ValidationError(_("The date cannot be in the future."))
-        return on
-
-    def moment(self):
-        """The chosen day at noon in the user's time zone: the same calendar day wherever it is read."""
-        return timezone.make_aware(datetime.combine(self.cleaned_data["on"], time(12)))
-
-
 class LearnerAddForm(forms.ModelForm):
     send_invitation = forms.BooleanField(
         label=_("Send the invitation"),
@@ -193,7 +152,7 @@ class LearnerAdmin(LearnerImportMixin, admin.ModelAdmin):
     change_list_template = "admin/learners/learner/change_list.html"
     import_export_change_list_template = None
     add_form = LearnerAddForm
-    actions = ["invite", "record_consent"]
+    actions = ["invite", record_consent]
     list_display = [
         "full_name",
         "email",
@@ -322,48 +281,6 @@ class LearnerAdmin(LearnerImportMixin, admin.ModelAdmin):
             ngettext("%d learner invited.", "%d learners invited.", len(invited)) % len(invited),
             messages.SUCCESS,
         )
-        return None
-
-    @admin.action(description=_("Record consent"), permissions=["change"])
-    def record_consent(self, request, queryset):
-        """Seed 004: consent given or withdrawn, with its date and how we know, for one or many learners."""
-        form = ConsentForm(request.POST if "confirm" in request.POST else None, initial={"on": timezone.localdate()})
-        if "confirm" not in request.POST or not form.is_valid():
-            return TemplateResponse(
-                request,
-                "admin/learners/learner/record_consent.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": _("Record consent"),
-                    "opts": self.model._meta,
-                    "learners": queryset[:50],
-                    "count": queryset.count(),
-                    "form": form,
-                    "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-                    "select_across": request.POST.get("select_across", "0"),
-                },
-            )
-        given = form.cleaned_data["given"]
-        count = services.record_consent(
-            queryset,
-            given=given,
-            at=form.moment(),
-            source=form.cleaned_data["source"],
-            actor=request.user,
-            note=form.cleaned_data["note"],
-        )
-        if given:
-            message = ngettext("Consent recorded for %d learner.", "Consent recorded for %d learners.", count) % count
-        else:
-            message = (
-                ngettext(
-                    "Consent withdrawn for %d learner: what was waiting for them is cancelled.",
-                    "Consent withdrawn for %d learners: what was waiting for them is cancelled.",
-                    count,
-                )
-                % count
-            )
-        self.message_user(request, message, messages.SUCCESS)
         return None
 
 

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from import_export import resources
 from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
@@ -32,6 +33,27 @@ from .models import GroupMembership, Invitation, Language, Learner, LearnerGroup
 from .phones import normalise_phone
 
 COLUMNS = ["email", "first_name", "last_name", "phone", "language", "timezone", "manager_email", "groups", "consent"]
+# Each column in the words of the import page (issue 20): its readable name, what it holds, and the example row of
+# the template file offered for download.
+COLUMN_HELP = {
+    "email": (_lazy("Email"), _lazy("Identifies the learner (required)."), "ada.lovelace@example.com"),
+    "first_name": (_lazy("First name"), _lazy("Required for a new learner."), "Ada"),
+    "last_name": (_lazy("Last name"), _lazy("Required for a new learner."), "Lovelace"),
+    "phone": (_lazy("Phone"), _lazy("As people dial it, e.g. 06 12 34 56 78 or +48 601 234 567."), "06 12 34 56 78"),
+    "language": (_lazy("Language"), _lazy("en, fr or pl."), "fr"),
+    "timezone": (_lazy("Time zone"), _lazy("e.g. Europe/Paris or Europe/Warsaw."), "Europe/Paris"),
+    "manager_email": (
+        _lazy("Manager's email"),
+        _lazy("A learner already known or in the same file."),
+        "maria.manager@example.com",
+    ),
+    "groups": (_lazy("Groups"), _lazy("Existing group names separated by “;”."), "Warehouse;Office"),
+    "consent": (
+        _lazy("Consent"),
+        _lazy("Consent to the processing of personal data: yes, no, or the date it was given (2026-03-14)."),
+        "2026-03-14",
+    ),
+}
 OPTIONAL = ("first_name", "last_name", "phone", "language", "timezone")
 GROUP_SEPARATOR = ";"
 # No name, address or code holds a line break, a tab or NUL (which PostgreSQL refuses outright): such a
@@ -323,6 +345,13 @@ class LearnerResource(resources.ModelResource):
             actor=self.actor,
             consents=self.consents,
         )
+
+
+def template_dataset():
+    """The template file offered on the import page: the columns and one example row."""
+    import tablib
+
+    return tablib.Dataset([example for _name, _help, example in COLUMN_HELP.values()], headers=list(COLUMN_HELP))
 
 
 def import_learners(dataset, *, dry_run=False, actor=None, source=Invitation.Source.BULK_IMPORT, **options):

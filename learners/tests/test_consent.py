@@ -223,5 +223,47 @@ def test_the_import_preview_shows_the_consent_before_and_after(admin_client):
         {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("l.csv", upload, "text/csv")},
     )
     content = response.content.decode()
-    assert response.status_code == 200 and "consent" in content and "14 Mar 2025" in content
+    assert response.status_code == 200 and ">Consent</th>" in content and "14 Mar 2025" in content
     assert not ConsentRecord.objects.exists()
+
+
+# --- The import page (issue 20: one field list, readable headers, a template file) -------------------------------
+
+
+def test_the_import_page_lists_each_column_once_with_its_meaning_and_offers_a_template(admin_client):
+    page = admin_client.get(reverse("admin:learners_learner_import")).content.decode()
+    assert "This importer will import the following fields" not in page
+    assert page.count("<code>manager_email</code>") == 1 and "Manager&#x27;s email" in page
+    assert "learners/learner/import/template.csv" in page and "import/template.xlsx" in page
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_template_file_imports_as_it_is_with_the_consent_column(admin_client, file_format):
+    from learners.models import LearnerGroup
+
+    LearnerGroup.objects.create(name="Warehouse")
+    LearnerGroup.objects.create(name="Office")
+    Learner.objects.create(email="maria.manager@example.com", first_name="Maria", last_name="M")
+    response = admin_client.get(reverse("admin:learners_learner_import_template", args=[file_format]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    dataset = tablib.Dataset().load(
+        response.content if file_format == "xlsx" else response.content.decode(), format=file_format
+    )
+    assert dataset.headers[-1] == "consent"
+    assert not import_learners(dataset).has_validation_errors()
+    assert Learner.objects.get(email="ada.lovelace@example.com").consent_given_at is not None
+
+
+def test_a_clerk_without_the_import_permission_cannot_download_the_template(client):
+    client.force_login(staff("view_learner"))
+    assert client.get(reverse("admin:learners_learner_import_template", args=["csv"])).status_code == 403
+
+
+def test_the_import_preview_headers_are_readable_names(admin_client):
+    upload = b"email,first_name,last_name\nada@example.com,Ada,Lovelace\n"
+    response = admin_client.post(
+        reverse("admin:learners_learner_import"),
+        {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("l.csv", upload, "text/csv")},
+    )
+    content = response.content.decode()
+    assert ">First name</th>" in content and ">first_name</th>" not in content
