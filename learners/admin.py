@@ -23,10 +23,20 @@ from lms_notify.parsing import parse_id
 from programs.models import Assignment
 
 from . import selectors, services
+from .admin_consent import LearnerConsentInline, record_consent
 from .admin_import import LearnerImportMixin
 from .admin_timeline import LearnerTimelineMixin
 from .imports import LearnerResource
-from .models import GroupMembership, Guardian, Invitation, Learner, LearnerGroup
+from .models import (
+    ConsentRecord,
+    GroupMembership,
+    Guardian,
+    Invitation,
+    Learner,
+    LearnerGroup,
+    organisation_timezone,
+    timezone_choices,
+)
 
 
 class ConsentFilter(admin.SimpleListFilter):
@@ -143,7 +153,7 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
     change_list_template = "admin/learners/learner/change_list.html"
     import_export_change_list_template = None
     add_form = LearnerAddForm
-    actions = ["invite"]
+    actions = ["invite", record_consent]
     list_display = [
         "full_name",
         "email",
@@ -167,10 +177,30 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
         (_("Organisation"), {"fields": ["manager", "user", "is_active"]}),
         (_("Consent and audit"), {"fields": ["consent_given_at", "created_at"]}),
     ]
-    inlines = [GuardianInline, LearnerMembershipInline, LearnerAssignmentInline, LearnerInvitationInline]
+    inlines = [
+        GuardianInline,
+        LearnerMembershipInline,
+        LearnerAssignmentInline,
+        LearnerInvitationInline,
+        LearnerConsentInline,
+    ]
 
     def get_queryset(self, request):
         return selectors.learners_for_admin(super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "timezone":
+            # Chosen from the list, never typed (issue 20); the organisation's zone for a new learner.
+            return forms.ChoiceField(
+                label=db_field.verbose_name.capitalize(),
+                choices=timezone_choices(),
+                initial=organisation_timezone(),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_inlines(self, request, obj):
+        # A learner being added has no consent history yet: the form's consent date starts it.
+        return self.inlines if obj is not None else [i for i in self.inlines if i is not LearnerConsentInline]
 
     @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, obj):
@@ -217,6 +247,12 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if "consent_given_at" in form.changed_data:
+            # Typed on the learner's form: recorded like any other consent, so its history stays whole.
+            given = obj.consent_given_at is not None
+            services.record_consent(
+                [obj], given=given, at=obj.consent_given_at, source=ConsentRecord.Source.ADMIN, actor=request.user
+            )
         if not change:
             # Seed 002 §I: adding a learner invites them; the toggle (on by default) says whether it is emailed.
             services.invite(obj, actor=request.user, send_email=form.cleaned_data.get("send_invitation", False))
@@ -346,7 +382,7 @@ class InvitationAddForm(forms.ModelForm):
         label=_("Email the invitation now"),
         required=False,
         initial=True,
-        help_text=_("Only manual invitations are emailed (seed 002): imported learners are never emailed."),
+        help_text=_("Only invitations added by hand are emailed: imported learners are never emailed."),
     )
 
     class Meta:

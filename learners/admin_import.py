@@ -11,8 +11,10 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -21,9 +23,14 @@ from import_export.forms import ConfirmImportForm, ImportForm
 
 from . import uploads
 from .import_files import AUTOMATIC, ENCODINGS, ImportFileRefused, check_upload_size, read_import_file
-from .imports import import_learners
+from .imports import COLUMN_HELP, COLUMNS, import_learners, template_dataset
 
 logger = logging.getLogger(__name__)
+
+TEMPLATE_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 class LearnerImportForm(ImportForm):
@@ -59,12 +66,11 @@ class LearnerImportMixin(ImportMixin):
         form = context.get("form")
         if form is not None:
             context["media"] = self.media + form.media
-        resource = self.get_import_resource_classes(request)[0](**self.get_import_resource_kwargs(request))
-        context["fields_list"] = [
-            (resource.get_display_name(), [f.column_name for f in resource.get_user_visible_fields()])
-        ]
+        # One list of the columns, each with its readable name and what it holds (issue 20).
+        context["columns"] = [(column, *COLUMN_HELP[column][:2]) for column in COLUMNS]
         result = context.get("result")
         if result is not None:
+            context["preview_headers"] = [COLUMN_HELP.get(h, (h,))[0] for h in result.diff_headers]
             shown = self.preview_limit()
             valid = result.valid_rows()
             context.update(
@@ -79,6 +85,27 @@ class LearnerImportMixin(ImportMixin):
                     logger.error("Learner import failed: %s\n%s", error.error, error.traceback)
         request.current_app = self.admin_site.name
         return TemplateResponse(request, [self.import_template_name], context)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        template = path(
+            "import/template.<str:file_format>",
+            self.admin_site.admin_view(self.import_template),
+            name=f"{info[0]}_{info[1]}_import_template",
+        )
+        return [template, *super().get_urls()]
+
+    def import_template(self, request, file_format):
+        """The template file of the import: the columns and one example row, as CSV or XLSX."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if file_format not in TEMPLATE_TYPES:
+            raise Http404
+        dataset = template_dataset()
+        content = dataset.export(file_format)
+        response = HttpResponse(content, content_type=TEMPLATE_TYPES[file_format])
+        response["Content-Disposition"] = f'attachment; filename="learners-template.{file_format}"'
+        return response
 
     def preview_limit(self):
         return settings.IMPORT_PREVIEW_ROWS

@@ -3,7 +3,8 @@
 Columns: email (required: it identifies the learner, case-insensitive), first_name, last_name
 (required for a new learner), phone (E.164), language (en, fr, pl), timezone (IANA name),
 manager_email (a learner already known or in the same file), groups (existing group names
-separated by ";").
+separated by ";"), consent (yes, no or the date it was given: see consent_cells; recorded with the source
+"import").
 
 A blank cell leaves an existing learner's value as it is. New learners get an invitation
 recorded with source "bulk_import" and are never emailed (nor reminded). Any bad row and
@@ -21,15 +22,38 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from import_export import resources
 from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
 
 from . import services
+from .consent_cells import ConsentCellError, changes_consent, consent_in_words, read_consent
 from .models import GroupMembership, Invitation, Language, Learner, LearnerGroup
 from .phones import normalise_phone
 
-COLUMNS = ["email", "first_name", "last_name", "phone", "language", "timezone", "manager_email", "groups"]
+COLUMNS = ["email", "first_name", "last_name", "phone", "language", "timezone", "manager_email", "groups", "consent"]
+# Each column in the words of the import page (issue 20): its readable name, what it holds, and the example row of
+# the template file offered for download.
+COLUMN_HELP = {
+    "email": (_lazy("Email"), _lazy("Identifies the learner (required)."), "ada.lovelace@example.com"),
+    "first_name": (_lazy("First name"), _lazy("Required for a new learner."), "Ada"),
+    "last_name": (_lazy("Last name"), _lazy("Required for a new learner."), "Lovelace"),
+    "phone": (_lazy("Phone"), _lazy("As people dial it, e.g. 06 12 34 56 78 or +48 601 234 567."), "06 12 34 56 78"),
+    "language": (_lazy("Language"), _lazy("en, fr or pl."), "fr"),
+    "timezone": (_lazy("Time zone"), _lazy("e.g. Europe/Paris or Europe/Warsaw."), "Europe/Paris"),
+    "manager_email": (
+        _lazy("Manager's email"),
+        _lazy("A learner already known or in the same file."),
+        "maria.manager@example.com",
+    ),
+    "groups": (_lazy("Groups"), _lazy("Existing group names separated by “;”."), "Warehouse;Office"),
+    "consent": (
+        _lazy("Consent"),
+        _lazy("Consent to the processing of personal data: yes, no, or the date it was given (2026-03-14)."),
+        "2026-03-14",
+    ),
+}
 OPTIONAL = ("first_name", "last_name", "phone", "language", "timezone")
 GROUP_SEPARATOR = ";"
 # No name, address or code holds a line break, a tab or NUL (which PostgreSQL refuses outright): such a
@@ -76,13 +100,19 @@ class _PreloadedLearners(BaseInstanceLoader):
             # The "before" of the preview, read once in before_import.
             learner.imported_manager_email = self.resource.manager_email_of.get(learner.pk, "")
             learner.imported_groups = GROUP_SEPARATOR.join(self.resource.groups_of.get(learner.pk, []))
+            learner.imported_consent = consent_in_words(learner.consent_given_at)
         return learner
+
+
+# Written after the rows (links, consents), never as columns of the learner row.
+COMPUTED_COLUMNS = ("manager_column", "groups_column", "consent_column")
 
 
 class LearnerResource(resources.ModelResource):
     # Applied after the rows (services.link_imported_learners); shown in the preview from preloaded values.
     manager_column = Field(attribute="imported_manager_email", column_name="manager_email")
     groups_column = Field(attribute="imported_groups", column_name="groups")
+    consent_column = Field(attribute="imported_consent", column_name="consent")
 
     class Meta:
         model = Learner
@@ -95,6 +125,7 @@ class LearnerResource(resources.ModelResource):
             "timezone",
             "manager_column",
             "groups_column",
+            "consent_column",
         )
         import_id_fields = ("email",)
         use_bulk = True
@@ -111,7 +142,7 @@ class LearnerResource(resources.ModelResource):
 
     def get_bulk_update_fields(self):
         # Managers and groups are written after the rows, not as columns of the learner row.
-        return [f for f in super().get_bulk_update_fields() if f not in ("manager_column", "groups_column")]
+        return [f for f in super().get_bulk_update_fields() if f not in COMPUTED_COLUMNS]
 
     def import_data(self, dataset, **kwargs):
         # All or nothing (seed 002): a file with any bad row imports nothing, whoever calls.
@@ -155,6 +186,7 @@ class LearnerResource(resources.ModelResource):
         for learner_id, name in memberships.values_list("learner_id", "group__name").order_by("group__name"):
             self.groups_of.setdefault(learner_id, []).append(name)
         self.links = []  # (email, manager email, [group names]) of each valid row
+        self.consents = {}  # email -> (given, at) of each valid row that changes the learner's consent
 
     def before_import_row(self, row, **kwargs):
         # A blank optional cell keeps the learner's value (and a new learner gets the default).
@@ -181,9 +213,17 @@ class LearnerResource(resources.ModelResource):
         # The "after" the preview shows: memberships are added, never removed; a blank manager cell keeps it.
         instance.imported_manager_email = manager or self.manager_email_of.get(instance.pk, "")
         instance.imported_groups = GROUP_SEPARATOR.join(sorted({*self.groups_of.get(instance.pk, []), *groups}))
+        current = instance.consent_given_at if instance.pk else None
+        wanted = read_consent(row.get("consent"))
+        if wanted is not None and changes_consent(current, wanted[:2], dated=wanted[2]):
+            self.consents[row["email"].lower()] = wanted[:2]
+            current = wanted[1] if wanted[0] else None
+        instance.imported_consent = consent_in_words(current)
 
     def _cell_problems(self, row, line):
         for column in COLUMNS:
+            if column == "consent":
+                continue  # a date cell of an xlsx file is a date, not text: read by _consent_problems
             value = _text(row.get(column))
             if _CONTROL_CHARACTERS.search(value):
                 yield (
@@ -274,6 +314,7 @@ class LearnerResource(resources.ModelResource):
                     _("Line %(line)s: the manager %(email)s is neither a learner nor in this file.")
                     % {"line": line, "email": manager},
                 )
+        yield from self._consent_problems(row, line)
         for group in (g.strip() for g in _text(row.get("groups")).split(GROUP_SEPARATOR)):
             if group and group not in self.group_names:
                 yield (
@@ -281,14 +322,36 @@ class LearnerResource(resources.ModelResource):
                     _("Line %(line)s: there is no group named “%(group)s”.") % {"line": line, "group": group},
                 )
 
+    def _consent_problems(self, row, line):
+        try:
+            read_consent(row.get("consent"))
+        except ConsentCellError as exc:
+            value = row.get("consent")
+            yield (
+                "consent",
+                _("Line %(line)s: the consent “%(value)s” cannot be read: %(why)s.")
+                % {"line": line, "value": _text(value)[:40], "why": exc},
+            )
+
     # --- After the rows: managers, groups, invitations ------------------------------------------------------
 
     def after_import(self, dataset, result, **kwargs):
         if result.has_errors() or result.has_validation_errors():
             return
         services.link_imported_learners(
-            self.links, new_emails=set(self.line_of_email) - set(self.existing), source=self.source, actor=self.actor
+            self.links,
+            new_emails=set(self.line_of_email) - set(self.existing),
+            source=self.source,
+            actor=self.actor,
+            consents=self.consents,
         )
+
+
+def template_dataset():
+    """The template file offered on the import page: the columns and one example row."""
+    import tablib
+
+    return tablib.Dataset([example for _name, _help, example in COLUMN_HELP.values()], headers=list(COLUMN_HELP))
 
 
 def import_learners(dataset, *, dry_run=False, actor=None, source=Invitation.Source.BULK_IMPORT, **options):

@@ -15,6 +15,16 @@ def validate_timezone(value):
         raise ValidationError(_("%(value)s is not a known IANA time zone."), params={"value": value})
 
 
+def organisation_timezone():
+    """A new learner's time zone: the organisation's (settings.ORGANISATION_TIMEZONE)."""
+    return settings.ORGANISATION_TIMEZONE
+
+
+def timezone_choices():
+    """Every IANA zone as (name, "Europe/Paris"-style label), for a select instead of free text (issue 20)."""
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
 class Language(models.TextChoices):
     EN = "en", "English"
     FR = "fr", "Français"
@@ -27,7 +37,7 @@ class Learner(models.Model):
     last_name = models.CharField(max_length=150)
     phone = PhoneNumberField()
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    timezone = models.CharField(max_length=64, default=organisation_timezone, validators=[validate_timezone])
     manager = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
     consent_given_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Without consent nothing is sent to this learner.")
@@ -169,3 +179,39 @@ class ImportUpload(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"
+
+
+class ConsentRecord(models.Model):
+    """One consent given or withdrawn (seed 004: "consent to the processing of personal data ... marked on
+    the platform"): when, how we know, and who recorded it. Written only by learners.services.record_consent,
+    which keeps Learner.consent_given_at in step with the latest record."""
+
+    class Source(models.TextChoices):
+        PAPER_FORM = "paper_form", _("Paper form")
+        ADMIN = "admin", _("Recorded by an administrator")
+        IMPORT = "import", _("File import")
+        INTEGRATION = "integration", _("HR integration")
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="consent_records")
+    given = models.BooleanField(_("given"), help_text=_("Off: the consent was withdrawn."))
+    at = models.DateTimeField(_("date"))
+    source = models.CharField(_("how"), max_length=12, choices=Source.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded on"), default=dj_timezone.now, editable=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent given or withdrawn")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["learner", "-at"], name="consent_learner_at")]
+
+    def __str__(self):
+        return f"{self.learner_id}: {'given' if self.given else 'withdrawn'} {self.at:%Y-%m-%d}"

@@ -6,10 +6,11 @@ from django.utils import timezone
 from notifications.door import Origin, send_all
 from notifications.links import make_action_url
 from notifications.outbox import OutgoingMessage
+from notifications.outbox.dispatch import cancel_waiting_for_learners
 from notifications.recipients import Recipient
 from notifications.variables import person_values
 
-from .models import Invitation
+from .models import ConsentRecord, Invitation, Learner
 
 
 def invite(learner, *, actor=None, source=Invitation.Source.MANUAL, send_email=True) -> Invitation:
@@ -59,10 +60,13 @@ def respond_to_invitation(invitation, *, accept: bool) -> bool:
     return True
 
 
-def link_imported_learners(links, *, new_emails, source=Invitation.Source.BULK_IMPORT, actor=None) -> None:
-    """After a file import (seed 002 §I): managers by email, group memberships, and an invitation recorded for
-    each new learner — never emailed. `links` is [(email, manager email or "", [group names])], emails in
-    lower case. A fixed number of queries per 2,000 learners."""
+def link_imported_learners(
+    links, *, new_emails, source=Invitation.Source.BULK_IMPORT, actor=None, consents=None
+) -> None:
+    """After a file import (seed 002 §I): managers by email, group memberships, an invitation recorded for
+    each new learner — never emailed — and the consents of the file (seed 004; `consents` is
+    {email: (given, at)}, recorded with the source "import"). `links` is [(email, manager email or "",
+    [group names])], emails in lower case. A fixed number of queries per 2,000 learners."""
     from django.db.models.functions import Lower
 
     from .models import GroupMembership, Learner, LearnerGroup
@@ -85,6 +89,12 @@ def link_imported_learners(links, *, new_emails, source=Invitation.Source.BULK_I
         [Invitation(learner_id=ids[email], source=source, created_by=actor, created_at=now) for email in new_emails],
         batch_size=2000,
     )
+    if consents:
+        record_consents(
+            [(ids[email], given, at) for email, (given, at) in consents.items()],
+            source=ConsentRecord.Source.IMPORT,
+            actor=actor,
+        )
 
 
 def invite_many(learners, *, actor=None, send_email=True) -> list[Invitation]:
@@ -96,3 +106,49 @@ def invite_many(learners, *, actor=None, send_email=True) -> list[Invitation]:
         )
     )
     return [invite(learner, actor=actor, send_email=send_email) for learner in learners if learner.pk not in pending]
+
+
+CONSENT_WITHDRAWN = "consent_withdrawn"
+
+
+def record_consent(learners, *, given: bool, at=None, source, actor=None, note="") -> int:
+    """Record that these learners gave (or withdrew) their consent (seed 004), `at` a moment (now by default).
+
+    Set-based: a fixed number of queries whatever the number of learners. Returns how many learners."""
+    at = at or timezone.now()
+    return record_consents(
+        [(learner, given, at) for learner in _learner_ids(learners)], source=source, actor=actor, note=note
+    )
+
+
+def record_consents(entries, *, source, actor=None, note="") -> int:
+    """Each (learner or pk, given, at) becomes a consent record; `Learner.consent_given_at` follows:
+    the date of a consent given, nothing after a withdrawal, and whatever waits for a learner who withdrew
+    (queued or awaiting confirmation, to her or to her guardians) is cancelled with the reason
+    "consent_withdrawn". A fixed number of queries per 2,000 learners."""
+    entries = [(getattr(learner, "pk", learner), bool(given), at) for learner, given, at in entries]
+    if not entries:
+        return 0
+    with transaction.atomic():
+        ConsentRecord.objects.bulk_create(
+            [
+                ConsentRecord(learner_id=pk, given=given, at=at, source=source, recorded_by=actor, note=note[:300])
+                for pk, given, at in entries
+            ],
+            batch_size=2000,
+        )
+        Learner.objects.bulk_update(
+            [Learner(pk=pk, consent_given_at=at if given else None) for pk, given, at in entries],
+            ["consent_given_at"],
+            batch_size=2000,
+        )
+        withdrawn = [pk for pk, given, _at in entries if not given]
+        if withdrawn:
+            cancel_waiting_for_learners(withdrawn, reason=CONSENT_WITHDRAWN)
+    return len(entries)
+
+
+def _learner_ids(learners) -> list[int]:
+    if hasattr(learners, "values_list"):
+        return list(learners.order_by().values_list("pk", flat=True))
+    return [getattr(learner, "pk", learner) for learner in learners]

@@ -29,6 +29,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Who speaks: the admin's site header, the header of recipients' pages and the sign-off of every email.
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="LMS Notify")
 # Phone numbers typed without a country code (06 12 34 56 78) are read in this region (ISO 3166 code).
+# The time zone of a new learner unless told otherwise (issue 20: not UTC for an organisation in Paris).
+ORGANISATION_TIMEZONE = env.str("ORGANISATION_TIMEZONE", default=env.str("TIME_ZONE", default="UTC"))
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR").upper()
 # Where learners follow their training (links of Notify reminders); empty: this site's address.
 LEARNING_PLATFORM_URL = env.str("LEARNING_PLATFORM_URL", default="")

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from notifications.views import home
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("trainer/", include("live_sessions.trainer_urls")),
     path("", include("notifications.urls")),

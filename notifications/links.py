@@ -320,6 +320,21 @@ def mask_links(text):
 # --- Inbox link (seed 004) ----------------------------------------------------
 
 
+def learner_home_url() -> str:
+    """Where a learner's "Continue my training" button leads: the learning platform when there is one, else this
+    site's home, which the outbox door turns into the learner's own signed link (`with_learner_home`) and which,
+    opened as it is, leads to a learner's page and never to the staff login (issue 20)."""
+    return settings.LEARNING_PLATFORM_URL or f"{settings.SITE_URL}/"
+
+
+def with_learner_home(context: dict, recipient, *, now) -> dict:
+    """`context` with an `action_url` of the site's home made the learner's own inbox link (her training and her
+    messages): without a learning platform it is the one page of hers a learner may open without a login."""
+    if settings.LEARNING_PLATFORM_URL or context.get("action_url") != f"{settings.SITE_URL}/":
+        return context
+    return {**context, "action_url": make_inbox_url(recipient=recipient, issued_at=now)}
+
+
 def make_inbox_url(*, recipient, issued_at=None) -> str:
     """Absolute link that signs `recipient` into their own inbox for INBOX_LINK_DAYS from `issued_at`."""
     issued_at = issued_at or timezone.now()

@@ -277,7 +277,8 @@ class NotificationRule(models.Model):
     notify_manager = models.BooleanField(default=False)
     notify_site_admins = models.BooleanField(default=False)
     notify_guardians = models.BooleanField(
-        default=True, help_text=_("Enabled guardians with contact details get a copy (seed 004).")
+        default=True,
+        help_text=_("Each guardian who still receives copies and has an email address or phone number gets one."),
     )
     notify_trainers = models.BooleanField(
         default=False, help_text=_("The session's trainers get a copy (live-session events, seed 004).")

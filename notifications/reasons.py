@@ -14,6 +14,7 @@ from live_sessions.models import SessionLearner
 REASON_WORDS = {
     # recipients.Reason: who may not receive anything now.
     "no_consent": _("the learner has not consented to receive messages"),
+    "consent_withdrawn": _("the learner withdrew her consent"),
     "no_contact": _("no address for this channel (email or phone number missing)"),
     "inactive": _("the learner is deactivated"),
     "guardian_disabled": _("this guardian no longer receives copies"),

@@ -14,7 +14,7 @@ It only re-exports; each name lives where its concern does:
 from .door import Origin, awaiting_confirmation_count, compose, draft, send, send_all, set_channel_confirmation
 from .events import notify_event
 from .notify.engine import notify_learners
-from .outbox.dispatch import cancel, dispatch_outbox, retry_now
+from .outbox.dispatch import cancel, cancel_waiting_for_learners, dispatch_outbox, retry_now
 from .outbox.enqueue import OutgoingMessage, build_notification, confirm, enqueue
 from .outbox.sendchecks import register_send_check
 from .outbox.wakeup import request_dispatch
@@ -31,6 +31,7 @@ __all__ = [
     "cancel",
     "check_template",
     "compile_written",
+    "cancel_waiting_for_learners",
     "confirm",
     "dispatch_outbox",
     "enqueue",

@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from learners.models import Learner
+from learners.selectors import training_to_start
+
 from . import access
 from . import inbox as inbox_service
 from .links import InvalidDecision, LinkError, read_inbox_grant, resolve_action
@@ -142,6 +145,14 @@ def _inactive(request, owner):
     return _page(request, owner, "notifications/link_error.html", {"message": message}, status=403)
 
 
+def home(request):
+    """The site's address (issue 20): staff go to the admin; anyone else — a learner following a button of an
+    email — to her own pages (her training and messages), never to the staff login."""
+    if request.user.is_active and request.user.is_staff:
+        return redirect("admin:index")
+    return redirect("notifications:inbox")
+
+
 @never_cache
 def inbox(request):
     key = access.current_recipient_key(request)
@@ -153,4 +164,6 @@ def inbox(request):
         return _inactive(request, owner)
     messages = inbox_service.inbox_messages(key)
     inbox_service.mark_inbox_read(messages)
-    return _page(request, owner, "notifications/inbox.html", {"owner": owner, "inbox_messages": messages})
+    training = training_to_start(owner) if isinstance(owner, Learner) else None
+    context = {"owner": owner, "inbox_messages": messages, "training": training}
+    return _page(request, owner, "notifications/inbox.html", context)

@@ -13,10 +13,10 @@ queued before the completion is cancelled at send time.
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
 from notifications import variables
+from notifications.links import learner_home_url
 from notifications.models import Channel, Event
 from notifications.sendchecks import register_send_check
 from notifications.services import Origin, OutgoingMessage, Recipient, send_all
@@ -70,7 +70,7 @@ def reminder_message(enrollment, days, today) -> OutgoingMessage:
             "course": enrollment.course.title,
             "ends_on": enrollment.ends_on,
             "days_left": (enrollment.ends_on - today).days,
-            "action_url": f"{settings.SITE_URL}/",
+            "action_url": learner_home_url(),
         },
         refs={"elearning_enrollment": enrollment.pk},
     )

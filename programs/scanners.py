@@ -52,6 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from learners.models import Guardian, Learner
+from notifications.links import learner_home_url
 from notifications.models import Event, NotificationRule
 from notifications.notify import ShapeCachedTemplates
 from notifications.outbox import OutgoingMessage, enqueue
@@ -433,8 +434,10 @@ def _context(rule, occ: Occurrence, learner, lookups) -> dict:
         "completed_at": occ.completed_at,
         "days": rule.offset_days,
         "timing": str(rule.timing),
-        # Not "action_url": that one is a per-recipient signed link; this is the same for everyone.
-        "dashboard_url": f"{settings.SITE_URL}/",
+        # The same for everyone; "action_url" becomes the learner's own link in her copy (links.with_learner_home),
+        # which the built-in words use first.
+        "dashboard_url": learner_home_url(),
+        "action_url": learner_home_url(),
     }
     if course_set is not None:
         context["course_set"] = course_set

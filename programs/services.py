@@ -8,13 +8,13 @@ Invalid calls raise ValidationError and change nothing.
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
 from notifications.door import Origin, Plans, draft, send, send_all
+from notifications.links import learner_home_url
 from notifications.models import Event, Notification
 from notifications.recipients import Recipient
 from notifications.variables import person_values
@@ -29,7 +29,7 @@ def _program_context(assignment):
         "due_at": assignment.due_at,
         "expires_at": assignment.expires_at,
         "completed_at": assignment.completed_at,
-        "action_url": f"{settings.SITE_URL}/",
+        "action_url": learner_home_url(),
     }
 
 

@@ -85,11 +85,12 @@ new1@example.com,New,Again,,en,UTC,,
 def test_seed_002_the_import_costs_a_fixed_number_of_queries(known, django_assert_max_num_queries):
     dataset = tablib.Dataset(headers=COLUMNS)
     for i in range(300):
-        dataset.append([f"p{i}@example.com", "P", f"{i}", "", "en", "UTC", "known@example.com", "Office"])
+        dataset.append([f"p{i}@example.com", "P", f"{i}", "", "en", "UTC", "known@example.com", "Office", "yes"])
     with django_assert_max_num_queries(25):
         result = import_learners(dataset)
     assert result.totals["new"] == 300
     assert Learner.objects.filter(manager=known).count() == 300
+    assert Learner.objects.filter(manager=known, consent_given_at__isnull=False).count() == 300  # issue 20
 
 
 def upload(client, content, name, fmt, **extra):

@@ -31,7 +31,7 @@ def form_errors(page):
 
 def xlsx_with_sheet(sheet_xml: bytes) -> bytes:
     """A real workbook (written by openpyxl) whose first sheet is replaced by the given XML."""
-    dataset = tablib.Dataset(["a@example.com", "A", "B", "", "en", "UTC", "", ""], headers=COLUMNS)
+    dataset = tablib.Dataset(["a@example.com", "A", "B", "", "en", "UTC", "", "", ""], headers=COLUMNS)
     source = zipfile.ZipFile(io.BytesIO(dataset.export("xlsx")))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:

@@ -69,7 +69,7 @@ def test_an_over_long_name_is_refused_with_its_line_and_the_limit(admin_client):
 def test_an_xlsx_cell_with_a_line_break_is_refused_with_its_line(admin_client):
     """Issue 16: Alt+Enter in an Excel cell is a line feed inside the name."""
     dataset = tablib.Dataset(headers=COLUMNS)
-    dataset.append(["ada@example.com", "Ada", "Love\nlace", "", "", "", "", ""])
+    dataset.append(["ada@example.com", "Ada", "Love\nlace", "", "", "", "", "", ""])
     page = upload(admin_client, dataset.export("xlsx"), "learners.xlsx", XLSX)
     assert bad_lines(page) == ["Line 2: the last_name cell holds a line break or another control character."]
 

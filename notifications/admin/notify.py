@@ -57,11 +57,11 @@ def notify_group_action(modeladmin, request, queryset):
 
 
 class OutcomeActionFilter(admin.SimpleListFilter):
-    title = _("sent or omitted")
+    title = _("queued or omitted")
     parameter_name = "sent"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Sent")), ("no", _("Omitted"))]
+        return [("yes", _("Queued")), ("no", _("Omitted"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -150,7 +150,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
             return format_html('<a href="{}">{} / {}</a>', url, obj.processed, obj.total)
         return f"{obj.processed} / {obj.total}"
 
-    @admin.display(description=_("sent"))
+    @admin.display(description=_("queued"))
     def sent_counts(self, obj):
         return _counts_text((obj.summary or {}).get("sent", {}), ACTION_WORDS)
 

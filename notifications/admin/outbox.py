@@ -19,6 +19,7 @@ from ..links import mask_links
 from ..models import Notification, NotifyOutcome, NotifyRun
 from ..outbox.enqueue import TEMPLATE_FALLBACK
 from ..reasons import reason_in_words
+from .send_errors import explain_send_error
 
 
 class DeliveryStateFilter(admin.SimpleListFilter):
@@ -80,7 +81,20 @@ class NotificationAdmin(admin.ModelAdmin):
     actions = ("retry_now", "confirm_and_send", "cancel")
     change_list_template = "admin/notifications/notification/change_list.html"
     fieldsets = (
-        (None, {"fields": ("recipient_link", "channel", "to", "language_name", "status_in_words", "why_sent")}),
+        (
+            None,
+            {
+                "fields": (
+                    "recipient_link",
+                    "channel",
+                    "to",
+                    "language_name",
+                    "status_in_words",
+                    "error_in_words",
+                    "why_sent",
+                )
+            },
+        ),
         (_("The message"), {"fields": ("subject_text", "message_body", "template_fallback", "attachment_names")}),
         (_("History"), {"fields": ("history",)}),
         (
@@ -149,7 +163,7 @@ class NotificationAdmin(admin.ModelAdmin):
         if obj.status in (Notification.Status.OMITTED, Notification.Status.CANCELLED) and obj.reason:
             return format_html("{}: {}", label, reason_in_words(obj.reason))
         if obj.status == Notification.Status.FAILED and obj.last_error:
-            error = Truncator(mask_links(obj.last_error)).chars(80)
+            error = explain_send_error(obj.last_error) or Truncator(mask_links(obj.last_error)).chars(80)
             return format_html('{}<br><span class="quiet">{}</span>', label, error)
         if obj.status == Notification.Status.QUEUED and obj.last_error:
             error = mask_links(obj.last_error)[:80]
@@ -157,6 +171,19 @@ class NotificationAdmin(admin.ModelAdmin):
         return label
 
     # --- page fields ----------------------------------------------------------------
+
+    @admin.display(description=_("Error"))
+    def error_in_words(self, obj):
+        """What went wrong, in words (issue 20), with the server's own text kept in a details section."""
+        if not obj.last_error:
+            return "—"
+        raw = mask_links(obj.last_error)
+        return format_html(
+            "{}<details><summary>{}</summary><pre style='white-space:pre-wrap'>{}</pre></details>",
+            explain_send_error(obj.last_error) or _("the server's answer is below"),
+            _("The server's exact answer"),
+            raw,
+        )
 
     @admin.display(description=_("Recipient"))
     def recipient_link(self, obj):

@@ -7,7 +7,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import BigIntegerField, Count, F, Func, Lookup, Q
 from django.db.models.base import ModelState
@@ -15,6 +14,7 @@ from django.db.models.base import ModelState
 from learners.models import Invitation, Learner, LearnerGroup
 from programs.models import Assignment, CourseSet, CourseSetCompletion, Program
 
+from ..links import learner_home_url
 from ..models import NotifyOutcome, NotifyRun
 
 # Seed 000: "1 notification allowed every 24-hour period, 3 every 14-day period".
@@ -68,8 +68,8 @@ def _among(field, ids):
 
 
 def training_url() -> str:
-    """Where the learner follows their training: the platform, else this site's address."""
-    return settings.LEARNING_PLATFORM_URL or f"{settings.SITE_URL}/"
+    """Where the learner follows their training: the platform, else her own pages (links.learner_home_url)."""
+    return learner_home_url()
 
 
 @dataclass

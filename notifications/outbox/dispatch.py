@@ -408,3 +408,18 @@ def cancel(notifications, *, actor=None, reason="cancelled_by_admin") -> int:
         .filter(_not_in_flight(now))
         .update(status=Status.CANCELLED, reason=reason[:64], claimed_until=None)
     )
+
+
+def cancel_waiting_for_learners(learners, *, reason="consent_withdrawn") -> int:
+    """What still waits for these learners (queued or awaiting confirmation, to them or to their guardians)
+    will never be sent: one statement whatever the number of learners. A row a worker holds right now is
+    left to the send-time checks, which read the learner's consent as it is when it is sent."""
+    now = timezone.now()
+    return (
+        Notification.objects.filter(
+            Q(recipient_learner__in=learners) | Q(recipient_guardian__learner__in=learners),
+            status__in=[Status.QUEUED, Status.AWAITING_CONFIRMATION],
+        )
+        .filter(_not_in_flight(now))
+        .update(status=Status.CANCELLED, reason=reason[:64], claimed_until=None)
+    )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from lms_notify.bulk import columns_sql, is_postgresql
 
 from .. import closing
-from ..links import without_links_of_others
+from ..links import with_learner_home, without_links_of_others
 from ..models import Channel, Event, Notification, NotificationRule
 from ..recipients import Recipient
 from ..templating import FILL_NAMES, RenderedMessage, TemplateCache
@@ -95,7 +95,9 @@ def _notification_values(message: OutgoingMessage, *, templates: TemplateCache, 
         "event_label": _EVENT_LABELS.get(message.event, message.event),
         **message.context,
     }
-    if recipient.audience != closing.LEARNER:
+    if recipient.audience == closing.LEARNER:
+        context = with_learner_home(context, recipient, now=now)
+    else:
         # A copy for the learner's manager, guardian or staff is built from the learner's context: never with
         # a link made for the learner (their personal answer link). A learner's own messages skip the check.
         context = without_links_of_others(context, recipient.key)

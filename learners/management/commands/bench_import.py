@@ -34,6 +34,7 @@ def build_dataset(n, *, tag, groups) -> tablib.Dataset:
                 ("Europe/Paris", "Europe/Warsaw", "UTC")[i % 3],
                 manager,
                 groups[i % len(groups)],
+                "yes",
             ]
         )
     return dataset

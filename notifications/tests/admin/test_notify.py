@@ -62,13 +62,13 @@ def test_preview_shows_counts_and_sends_nothing(admin_client, team):
 
 
 def test_confirming_sends_and_reports_sent_and_omitted(admin_client, team):
-    """Seed 000: after confirmation the administrator reads N sent (by kind), M omitted (by reason)."""
+    """Seed 000: after confirmation the administrator reads N queued (by kind), M omitted (by reason) (issue 20)."""
     next_url = reverse("admin:learners_learner_changelist")
     response = admin_client.post(reverse(PREVIEW), {"scope": "all_learners", "next": next_url})
 
     assert response.status_code == 302 and response.url == next_url
     assert messages_of(response) == [
-        "2 sent (1 invitation, 1 missing training), 1 omitted (1 no consent), "
+        "2 queued (1 invitation, 1 missing training), 1 omitted (1 no consent), "
         "1 assignment created (1 for missing required training)"
     ]
     run = NotifyRun.objects.get()
@@ -116,7 +116,7 @@ def test_notify_group_from_the_row_menu(admin_client, team):
 
     run = NotifyRun.objects.get()
     assert (run.scope, run.group) == ("group", group)
-    assert "2 sent" in messages_of(response)[0]
+    assert "2 queued" in messages_of(response)[0]
 
 
 def test_notify_group_admin_action_opens_the_preview(admin_client, team):
@@ -194,7 +194,7 @@ def test_large_scope_runs_as_a_task_with_a_progress_page(admin_client, team, set
     page = admin_client.get(response.url).content.decode()
     assert '<meta http-equiv="refresh"' not in page
     assert (
-        "2 sent (1 invitation, 1 missing training), 1 omitted (1 no consent), "
+        "2 queued (1 invitation, 1 missing training), 1 omitted (1 no consent), "
         "1 assignment created (1 for missing required training)"
     ) in page
     progress = admin_client.get(reverse("admin:notifications_notifyrun_progress_json", args=[run.pk])).json()

@@ -21,7 +21,7 @@ def test_the_benchmark_reports_phases_of_every_process_the_one_process_figure_an
     text = out.getvalue()
     assert "processes sharing the run: 2" in text
     assert "processes sharing the run: 1" in text
-    assert text.count("300 sent") == 2 and text.count("100 omitted") == 2
+    assert text.count("300 queued") == 2 and text.count("100 omitted") == 2
     assert re.search(r"Set-based, 2 processes: 400 learners decided and enqueued in \d+\.\d\d s", text)
     assert re.search(r"Set-based, 1 process: 400 learners decided and enqueued in \d+\.\d\d s", text)
     assert re.search(r"2 processes take \d+\.\d\d of the one-process time", text)

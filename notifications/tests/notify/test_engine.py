@@ -357,17 +357,18 @@ def test_preview_uses_the_same_decision_and_writes_nothing(safety):
     assert preview["samples"]["invitation"]
 
 
-def test_summary_reads_as_sent_by_kind_and_omitted_by_reason():
-    """Seed 000: the administrator reads N sent (by kind), M omitted (by reason)."""
+def test_summary_reads_as_queued_by_kind_and_omitted_by_reason():
+    """Seed 000: the administrator reads N queued (by kind), M omitted (by reason); "queued", not "sent",
+    as the messages are only in the outbox yet (issue 20)."""
     text = describe_summary({"invitation": 2, "renewal": 1}, {"no_consent": 1})
-    assert text == "3 sent (2 invitation, 1 renewal), 1 omitted (1 no consent)"
+    assert text == "3 queued (2 invitation, 1 renewal), 1 omitted (1 no consent)"
 
 
 def test_summary_says_which_assignments_the_run_created():
     """Seed 000: the result names the assignments created, in the words of the preview; none, no mention."""
     text = describe_summary({"missing_training": 3, "renewal": 1}, {}, {"missing_training": 3, "renewal": 1})
     assert text == (
-        "4 sent (3 missing training, 1 renewal), 0 omitted, "
+        "4 queued (3 missing training, 1 renewal), 0 omitted, "
         "4 assignments created (3 for missing required training, 1 to renew a certification)"
     )
     assert "assignment" not in describe_summary({"invitation": 1}, {}, {})
