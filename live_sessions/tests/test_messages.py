@@ -82,7 +82,7 @@ def test_seed_003_only_the_services_write_status_history():
         if written or "    StatusChange(" in text:
             writers.append(str(path.relative_to(root)))
     # The demo data command loads a fixture (learners already in their statuses, with their first history row).
-    assert sorted(writers) == ["learners/management/commands/seed_demo.py", "live_sessions/services.py"]
+    assert sorted(writers) == ["learners/management/commands/seed_demo.py", "live_sessions/services/status.py"]
 
 
 def test_seed_003_session_template_variables_render_without_a_model():
