@@ -82,10 +82,10 @@ def test_seed_003_only_the_services_write_status_history():
         if written or "    StatusChange(" in text:
             writers.append(str(path.relative_to(root)))
     # The demo data command loads a fixture (learners already in their statuses, with their first history row);
-    # the admin bench's data (issue 20) writes a long history at once, inside a transaction it rolls back.
+    # the admin bench's data writes a long history at once, inside a transaction it rolls back.
     assert sorted(writers) == [
         "learners/management/commands/seed_demo.py",
-        "live_sessions/services.py",
+        "live_sessions/services/status.py",
         "lms_notify/bench_data.py",
     ]
 

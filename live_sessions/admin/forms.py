@@ -1,0 +1,216 @@
+"""Forms of the live-session admin pages (seed 003 "Manage Learners", seed 002 journey)."""
+
+from django import forms
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from learners.models import Learner, LearnerGroup
+
+from ..models import LiveSession, ParticipationRequest, SessionLearner, session_dates_problem
+from .common import SessionStatus, Status
+
+
+class AddLearnersForm(forms.Form):
+    """Seed 003 "Add Learners": learners found by search, or every active member of a group, or both."""
+
+    learners = forms.ModelMultipleChoiceField(
+        queryset=Learner.objects.filter(is_active=True), required=False, label=_("Learners")
+    )
+    group = forms.ModelChoiceField(
+        queryset=LearnerGroup.objects.order_by("name"),
+        required=False,
+        label=_("or a whole group"),
+        help_text=_("Every active member of the group is added."),
+    )
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["learners"]
+        field.widget = AutocompleteSelectMultiple(SessionLearner._meta.get_field("learner"), admin_site)
+        field.widget.choices = field.choices
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("learners") and not data.get("group"):
+            raise ValidationError(_("Choose learners, a group, or both."))
+        return data
+
+    def chosen_learners(self):
+        chosen = {learner.pk: learner for learner in self.cleaned_data.get("learners") or []}
+        group = self.cleaned_data.get("group")
+        if group is not None:
+            for learner in Learner.objects.filter(memberships__group=group, is_active=True):
+                chosen.setdefault(learner.pk, learner)
+        return list(chosen.values())
+
+
+# Session status changes an administrator makes on the session form; each is carried out by a service.
+SESSION_MOVES = {
+    (SessionStatus.DRAFT, SessionStatus.READY),  # publish: every not-invited learner is invited
+    (SessionStatus.DRAFT, SessionStatus.CANCELLED),
+    (SessionStatus.READY, SessionStatus.CANCELLED),  # the learners get METHOD:CANCEL
+    (SessionStatus.READY, SessionStatus.COMPLETED),
+}
+
+
+def _https_urls(db_field, **kwargs):
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
+class LiveSessionForm(forms.ModelForm):
+    class Meta:
+        model = LiveSession
+        formfield_callback = _https_urls
+        fields = [
+            "title",
+            "course",
+            "status",
+            "starts_at",
+            "ends_at",
+            "timezone",
+            "location",
+            "capacity",
+            "waiting_list_enabled",
+            "requires_approval",
+            "approver",
+            "calendar_integration",
+            "trainers",
+            "registration_form_url",
+            "feedback_form_url",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("status")
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("The session must end after it starts."))
+        if self.instance.pk is None:
+            if status not in (SessionStatus.DRAFT, SessionStatus.READY):
+                self.add_error("status", _("A new session is a draft or ready."))
+            return data
+        before = self.initial.get("status")
+        if status and status != before and (before, status) not in SESSION_MOVES:
+            self.add_error(
+                "status",
+                _("A %(before)s session cannot become %(after)s.")
+                % {
+                    "before": SessionStatus(before).label.lower(),
+                    "after": SessionStatus(status).label.lower(),
+                },
+            )
+        moved = any(name in self.changed_data for name in ("starts_at", "ends_at"))
+        if moved and before in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
+            self.add_error("starts_at", _("A cancelled or completed session cannot be rescheduled."))
+        return data
+
+
+class UpdateStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices, label=_("New status"))
+
+
+class EmailTypeForm(forms.Form):
+    email_type = forms.ChoiceField(label=_("Email type"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, email_types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email_type"].choices = email_types
+
+
+class EmailTextForm(forms.Form):
+    # One id per preview page: a double click on Send queues nothing twice.
+    send_id = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    subject = forms.CharField(label=_("Subject"), max_length=300, widget=forms.TextInput(attrs={"size": 90}))
+    body = forms.CharField(label=_("Body"), widget=forms.Textarea(attrs={"rows": 14, "cols": 90}))
+
+
+class CopyForm(forms.Form):
+    target = forms.ModelChoiceField(
+        queryset=LiveSession.objects.none(), label=_("Copy to session"), empty_label=_("— choose a session —")
+    )
+    status = forms.ChoiceField(
+        choices=Status.choices,
+        initial=Status.NOT_INVITED,
+        label=_("With the status"),
+        help_text=_("The target session's automation still applies: a full session puts them on its waiting list."),
+    )
+
+    def __init__(self, *args, exclude_session_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = (
+            LiveSession.objects.exclude(pk__in=exclude_session_ids)
+            .exclude(status__in=[LiveSession.Status.CANCELLED, LiveSession.Status.COMPLETED])
+            .order_by("starts_at")
+        )
+
+
+class ConvocationForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 14, "cols": 90}))
+    include_calendar = forms.BooleanField(label=_("Include the calendar invitation"), required=False, initial=True)
+
+
+class DateChoiceForm(forms.Form):
+    sessions = forms.ModelMultipleChoiceField(
+        queryset=LiveSession.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Dates to offer"),
+        help_text=_("The learner chooses one; without an answer they are reminded 7 and 14 days later."),
+    )
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sessions"].queryset = sessions
+        self.fields["sessions"].label_from_instance = lambda s: (
+            f"{s.title} — {timezone.localtime(s.starts_at, timezone=_zone(s.timezone)):%Y-%m-%d %H:%M} ({s.timezone})"
+        )
+
+
+def _zone(name):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(name)
+
+
+class ParticipationRequestForm(forms.ModelForm):
+    class Meta:
+        model = ParticipationRequest
+        fields = ["learner", "sessions", "training_request", "status", "chosen_session"]
+
+    def clean_sessions(self):
+        sessions = self.cleaned_data["sessions"]
+        if self.instance.pk is None:
+            closed = [s for s in sessions if s.status != LiveSession.Status.READY]
+            if closed:
+                raise forms.ValidationError(
+                    _("Only sessions open for registration can be offered: “%(title)s” is not.")
+                    % {"title": closed[0].title}
+                )
+        return sessions
+
+
+class RescheduleForm(forms.Form):
+    """New dates for a session (seed 002 §IV), read in the session's time zone (the caller overrides it)."""
+
+    starts_at = forms.SplitDateTimeField(label=_("New start"))
+    ends_at = forms.SplitDateTimeField(label=_("New end"))
+    message = forms.CharField(
+        label=_("Extra message (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text=_("Sent with the updated calendar invitation to every invited and registered learner."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        for name, problem in session_dates_problem(data.get("starts_at"), data.get("ends_at")).items():
+            self.add_error(name, problem)
+            data.pop(name, None)
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise forms.ValidationError(_("The session must end after it starts."))
+        return data

@@ -1,0 +1,238 @@
+"""Emails an administrator sends (seed 003 "Communicate with Learners"): who gets them, who is skipped and
+why, and the words the administrator wrote, checked and rendered for each learner."""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
+
+from notifications.services import OutgoingMessage, Recipient, compile_written, enqueue, render_written_part
+from notifications.templating import TemplateCache
+
+from .. import flow, ical, messages
+from ..emails import RULES, EmailPreview, EmailResult, EmailType, RenderedEmail
+from ..flow import LiveSessionError
+from ..models import LiveSession, SessionLearner
+
+Status = SessionLearner.Status
+SessionStatus = LiveSession.Status
+
+
+_OMIT_WORDS = {
+    "no_consent": gettext_noop("No consent to receive messages."),
+    "no_contact": gettext_noop("No email address."),
+    "inactive": gettext_noop("The learner is inactive."),
+}
+
+
+def _skip_reasons(session, session_learners, email_type, rule=None) -> tuple[list, list]:
+    """(eligible, [(session learner, reason in words)]) for one email type, with at most one query."""
+    from ..selectors import feedback_form_sent_ids
+
+    rule = rule or RULES[email_type]
+    eligible, skipped = [], []
+    if rule.session_field and not getattr(session, rule.session_field):
+        reason = (
+            gettext("The session has no registration form.")
+            if rule.session_field == "registration_form_url"
+            else gettext("The session has no feedback form.")
+        )
+        return [], [(sl, reason) for sl in session_learners]
+    sent_feedback = set()
+    if email_type == EmailType.FEEDBACK_FORM_REMINDER:
+        sent_feedback = feedback_form_sent_ids([sl.pk for sl in session_learners])
+    for sl in session_learners:
+        if sl.session_id != session.pk:
+            skipped.append((sl, gettext("Not a learner of this session.")))
+        elif rule.statuses is not None and sl.status not in rule.statuses:
+            skipped.append(
+                (
+                    sl,
+                    gettext("Status is %(status)s; this email is only for %(wanted)s learners.")
+                    % {
+                        "status": flow.status_label(sl.status),
+                        "wanted": gettext(" or ").join(flow.status_label(s) for s in rule.statuses),
+                    },
+                )
+            )
+        elif email_type == EmailType.FEEDBACK_FORM_REMINDER and sl.feedback_answered_at is not None:
+            skipped.append((sl, gettext("Already answered the feedback form.")))
+        elif email_type == EmailType.FEEDBACK_FORM_REMINDER and sl.pk not in sent_feedback:
+            skipped.append((sl, gettext("The feedback form was not sent to this learner yet.")))
+        else:
+            reason = Recipient(learner=sl.learner).omit_reason("email")
+            if reason:
+                skipped.append((sl, gettext(_OMIT_WORDS.get(reason, reason))))
+            else:
+                eligible.append(sl)
+    return eligible, skipped
+
+
+def _template_source(event, language):
+    """The words an administrator edits: the edited template of the language over the built-in words."""
+    from notifications.templating import source_parts
+
+    return source_parts(event, language)
+
+
+def _compile_written(event, *, subject, body, language="en"):
+    """(subject, body) the administrator wrote for this sending, compiled (None: the built-in words), once they
+    pass the checks every message template passes (issue 16: the same restricted engine, never Django's
+    default one); a LiveSessionError names each refused part otherwise."""
+    parts = {name: text for name, text in (("subject", subject), ("body", body)) if text is not None}
+    try:
+        compiled = compile_written(event=event, language=language, parts=parts)
+    except ValidationError as exc:
+        what = {"subject": gettext("subject"), "body": gettext("body")}
+        raise LiveSessionError(
+            [
+                gettext("The %(what)s is refused: %(error)s") % {"what": what[part], "error": " ".join(errors)}
+                for part, errors in exc.message_dict.items()
+            ]
+        ) from exc
+    return compiled.get("subject"), compiled.get("body")
+
+
+def _render_override(template, context, learner):
+    return render_written_part(template, context, language=learner.language, tz=learner.timezone)
+
+
+def _load_session_learners(session_learners):
+    ids = [sl.pk if isinstance(sl, SessionLearner) else int(sl) for sl in session_learners]
+    return list(SessionLearner.objects.filter(pk__in=ids).select_related("learner").order_by("pk"))
+
+
+def _check_email_type(email_type):
+    if email_type not in RULES:
+        raise LiveSessionError(gettext("“%(type)s” is not an email type.") % {"type": email_type})
+
+
+def preview_email(session, session_learners, email_type, *, subject=None, body=None, language="en", samples=3):
+    """What `send_email` would send and skip, with the editable words and a few rendered samples."""
+    _check_email_type(email_type)
+    return _preview(
+        session,
+        session_learners,
+        email_type,
+        RULES[email_type],
+        subject=subject,
+        body=body,
+        language=language,
+        samples=samples,
+    )
+
+
+def _preview(session, session_learners, email_type, rule, *, subject, body, language, samples):
+    rows = _load_session_learners(session_learners)
+    eligible, skipped = _skip_reasons(session, rows, email_type, rule)
+    source = _template_source(rule.event, language)
+    subject_template = subject if subject is not None else source.subject
+    body_template = body if body is not None else source.body
+    compiled_subject, compiled_body = _compile_written(
+        rule.event, subject=subject_template, body=body_template, language=language
+    )
+    lifetime = messages.link_lifetime(session)
+    rendered = []
+    for sl in eligible[:samples]:
+        context = _email_context(session, sl, email_type, lifetime, rule)
+        try:
+            rendered.append(
+                RenderedEmail(
+                    sl,
+                    _render_override(compiled_subject, context, sl.learner),
+                    _render_override(compiled_body, context, sl.learner),
+                )
+            )
+        except Exception as exc:  # an edited template that fails must be refused, not sent
+            raise LiveSessionError(gettext("The email does not render: %(error)s") % {"error": exc}) from exc
+    return EmailPreview(
+        email_type=email_type,
+        language=language,
+        subject_template=subject_template,
+        body_template=body_template,
+        recipients=eligible,
+        skipped=skipped,
+        samples=rendered,
+        variables=sorted(_email_context(session, eligible[0], email_type, lifetime, rule)) if eligible else [],
+    )
+
+
+def _email_context(session, session_learner, email_type, lifetime, rule=None):
+    from notifications.models import Event
+
+    rule = rule or RULES[email_type]
+    context = messages.manual_email_context(session, session_learner, email_type, lifetime=lifetime)
+    context.setdefault("recipient_name", session_learner.learner.full_name)
+    context.setdefault("event_label", str(dict(Event.choices).get(rule.event, "")))
+    return context
+
+
+def send_email(session, session_learners, email_type, *, actor, subject=None, body=None, send_id=None) -> EmailResult:
+    """Send one of the seven email types (seed 003 "Email Types") to the selected learners.
+
+    Learners who do not meet the type's condition, or who cannot receive email (no consent, no address), are
+    skipped with the reason in words. `subject` / `body` replace the built-in words (they may use the same
+    {{ variables }}, rendered for each learner). `send_id` names this sending: the form passes one id per
+    submission so a double click sends nothing twice, while sending again on purpose (a new id) does.
+    """
+    _check_email_type(email_type)
+    rule = RULES[email_type]
+    if rule.needs_text and not ((subject or "").strip() and (body or "").strip()):
+        raise LiveSessionError(gettext("A custom notification needs a subject and a body."))
+    return _send(session, session_learners, email_type, rule, actor=actor, subject=subject, body=body, send_id=send_id)
+
+
+def _send(session, session_learners, email_type, rule, *, actor, subject, body, send_id, calendar=False):
+    """Queue one administrator's email to each eligible learner; the EmailResult lists sent and skipped."""
+    compiled_subject, compiled_body = _compile_written(rule.event, subject=subject, body=body)
+    send_id = send_id or uuid.uuid4().hex
+    rows = _load_session_learners(session_learners)
+    eligible, skipped = _skip_reasons(session, rows, email_type, rule)
+    lifetime = messages.link_lifetime(session)
+    session_calendar = ical.SessionCalendar(session) if calendar else None
+    outgoing = []
+    for sl in eligible:
+        context = _email_context(session, sl, email_type, lifetime, rule)
+        rendered_subject = rendered_body = None
+        try:
+            if compiled_subject is not None:
+                rendered_subject = _render_override(compiled_subject, context, sl.learner)
+            if compiled_body is not None:
+                rendered_body = _render_override(compiled_body, context, sl.learner)
+        except Exception as exc:  # an edited template that fails must be refused, not half sent
+            raise LiveSessionError(gettext("The email does not render: %(error)s") % {"error": exc}) from exc
+        if (rendered_subject is None) != (rendered_body is None):
+            # One part edited: the other keeps the built-in words, rendered for this learner.
+            built_in = TemplateCache().render(rule.event, sl.learner.language, context, tz=sl.learner.timezone)
+            rendered_subject = rendered_subject if rendered_subject is not None else built_in.subject
+            rendered_body = rendered_body if rendered_body is not None else built_in.body
+        outgoing.append(
+            (
+                sl,
+                OutgoingMessage(
+                    event=rule.event,
+                    channel="email",
+                    recipient=Recipient(learner=sl.learner),
+                    occurrence=f"sl{sl.pk}:send{send_id}",
+                    context=context,
+                    refs={
+                        "session": session.pk,
+                        "session_learner": sl.pk,
+                        "expect": list(rule.statuses or []),
+                        "email_type": email_type,
+                    },
+                    actor=actor,
+                    subject=rendered_subject,
+                    body=rendered_body,
+                    attachments=[session_calendar.attachment_for(sl.learner)] if session_calendar else [],
+                ),
+            )
+        )
+    created = enqueue([m for _, m in outgoing], return_rows=False) if outgoing else {}
+    result = EmailResult(email_type=email_type, send_id=send_id, skipped=skipped)
+    for sl, message in outgoing:
+        if message.dedupe_key[:255] in created:
+            result.sent.append(sl)
+        else:
+            result.skipped.append((sl, gettext("Already sent by this same request.")))
+    return result
