@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
+from notifications.models import UndeliverableAddress
 from programs.models import Assignment
 
 from . import selectors, services
@@ -113,6 +114,23 @@ class LearnerInvitationInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("created_by", "learner")
 
 
+class LearnerUndeliverableInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """Issue 19: her address bounced or she complained; ticking "Delete" clears the mark (needs
+    notifications.delete_undeliverableaddress) and messages go to her again."""
+
+    model = UndeliverableAddress
+    can_delete = True
+    fields = readonly_fields = ["address", "cause", "status_code", "diagnostic", "marked_at", "notification"]
+    verbose_name = _("undeliverable address (tick Delete and save to send to it again)")
+    verbose_name_plural = _("undeliverable address: messages to it are omitted")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("notifications.delete_undeliverableaddress")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("learner", "notification")
+
+
 class LearnerAddForm(forms.ModelForm):
     send_invitation = forms.BooleanField(
         label=_("Send the invitation"),
@@ -165,7 +183,13 @@ class LearnerAdmin(ImportMixin, admin.ModelAdmin):
         (_("Organisation"), {"fields": ["manager", "user", "is_active"]}),
         (_("Consent and audit"), {"fields": ["consent_given_at", "created_at"]}),
     ]
-    inlines = [GuardianInline, LearnerMembershipInline, LearnerAssignmentInline, LearnerInvitationInline]
+    inlines = [
+        GuardianInline,
+        LearnerMembershipInline,
+        LearnerAssignmentInline,
+        LearnerInvitationInline,
+        LearnerUndeliverableInline,
+    ]
 
     def get_queryset(self, request):
         return selectors.learners_for_admin(super().get_queryset(request))

@@ -10,5 +10,7 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         # Each app plugs its features in from its own modules, found here once the models are
         # loaded: `actions` (handlers of signed links), `sendchecks` (send-time checks) and
-        # `scanners` (date-based triggers). See docs/architecture.md.
-        autodiscover_modules("actions", "sendchecks", "scanners")
+        # `scanners` (date-based triggers), `inbound` (answers that come back by email, issue 19).
+        # See docs/architecture.md.
+        autodiscover_modules("actions", "sendchecks", "scanners", "inbound")
+        from .inbound import signals  # noqa: F401 - a learner's new address clears her old marks

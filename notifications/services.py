@@ -7,9 +7,11 @@ It only re-exports; each name lives where its concern does:
 - from an event to messages through the rules: `notifications.events`; date-based triggers:
   `notifications.triggers`
 - the Notify buttons (seed 000): `notifications.notify`
+- mail that comes back (issue 19): `notifications.inbound`
 """
 
 from .events import messages_for_rules, notify_event, recipients_for_rule
+from .inbound.receive import receive_email
 from .notify.engine import notify_learners
 from .outbox.dispatch import cancel, dispatch_outbox, retry_now
 from .outbox.enqueue import OutgoingMessage, build_notification, confirm, enqueue
@@ -34,6 +36,7 @@ __all__ = [
     "messages_for_rules",
     "notify_event",
     "notify_learners",
+    "receive_email",
     "recipients_for_rule",
     "register_scanner",
     "register_send_check",

@@ -48,6 +48,7 @@ REASON_WORDS = {
     "course_set_deleted": _("the course set was deleted"),
     "removed_from_session": _("the learner was removed from the session"),
     "session_cancelled": _("the session was cancelled"),
+    "undeliverable": _("the address is undeliverable (it bounced, or its owner reported our mail as spam)"),
 }
 
 
@@ -100,7 +101,15 @@ class NotificationAdmin(admin.ModelAdmin):
     actions = ("retry_now", "confirm_and_send", "cancel")
     change_list_template = "admin/notifications/notification/change_list.html"
     fieldsets = (
-        (None, {"fields": ("recipient_link", "channel", "to", "language_name", "status_in_words", "why_sent")}),
+        (
+            None,
+            {
+                "fields": (
+                    ("recipient_link", "channel", "to", "language_name", "status_in_words", "why_sent")
+                    + ("delivery", "delivery_at")  # what the provider or the receiving server said (issue 19)
+                )
+            },
+        ),
         (_("The message"), {"fields": ("subject", "message_body", "attachment_names")}),
         (_("History"), {"fields": ("history",)}),
         (

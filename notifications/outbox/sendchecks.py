@@ -20,7 +20,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from ..recipients import Recipient
+from ..inbound.marks import undeliverable_among
+from ..models import Channel
+from ..recipients import Reason, Recipient
 
 SendCheck = Callable[[list], dict[int, str]]
 
@@ -56,6 +58,10 @@ def recipient_reasons(notifications) -> dict[int, str]:
         reason = Recipient.of_notification(row).ineligibility()
         if reason:
             reasons[row.pk] = reason
+    # An address that bounced for good since the row was queued (issue 19): one query for the batch.
+    emails = [row for row in notifications if row.channel == Channel.EMAIL and row.pk not in reasons and row.to]
+    blocked = undeliverable_among(row.to for row in emails)
+    reasons.update((row.pk, Reason.UNDELIVERABLE) for row in emails if row.to.lower() in blocked)
     return reasons
 
 
