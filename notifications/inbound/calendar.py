@@ -6,6 +6,7 @@ the UID is not one of its own.
 """
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -38,6 +39,8 @@ def calendar_texts(message) -> list[bytes]:
         filename = (part.get_filename() or "").lower()
         if content_type in CALENDAR_TYPES or filename.endswith(".ics"):
             payload = part.get_payload(decode=True)
+            # Mail gateways sometimes double the CR of CRLF line ends; iCalendar values must not keep one.
+            payload = re.sub(rb"\r+\n", b"\r\n", payload or b"")
             if payload and payload not in found:
                 found.append(payload)
     return found
