@@ -124,6 +124,10 @@ class LearnerUndeliverableInline(ReadOnlyInlineMixin, admin.TabularInline):
     verbose_name = _("undeliverable address (tick Delete and save to send to it again)")
     verbose_name_plural = _("undeliverable address: messages to it are omitted")
 
+    def has_view_permission(self, request, obj=None):
+        # Whoever reads the learner's page must see why she gets nothing.
+        return request.user.has_perm("learners.view_learner") or request.user.has_perm("learners.change_learner")
+
     def has_delete_permission(self, request, obj=None):
         return request.user.has_perm("notifications.delete_undeliverableaddress")
 
