@@ -30,10 +30,14 @@ def answer_invitation(reply: CalendarReply) -> Verdict | None:
     if ids is None:
         return None  # not one of ours, or a guessed UID: notifications records it as unknown
     session_id, learner_id = ids
-    sl = SessionLearner.objects.select_related("learner", "session").filter(session_id=session_id, learner_id=learner_id)
+    sl = SessionLearner.objects.select_related("learner", "session").filter(
+        session_id=session_id, learner_id=learner_id
+    )
     sl = sl.first()
     if sl is None:
-        return Verdict(Kind.CALENDAR_REPLY, Result.IGNORED, "The learner is no longer in this session: nothing changed.")
+        return Verdict(
+            Kind.CALENDAR_REPLY, Result.IGNORED, "The learner is no longer in this session: nothing changed."
+        )
     learner, session = sl.learner, sl.session
 
     def verdict(result, outcome):
@@ -61,7 +65,9 @@ def answer_invitation(reply: CalendarReply) -> Verdict | None:
         )
     accept = ANSWERS.get(reply.partstat)
     if accept is None:
-        return verdict(Result.IGNORED, f"answered {reply.partstat or 'nothing'}: only accept or decline change her status.")
+        return verdict(
+            Result.IGNORED, f"answered {reply.partstat or 'nothing'}: only accept or decline change her status."
+        )
     if _newer_answer_applied(sl, reply):
         return verdict(Result.IGNORED, "an answer to a newer version of the invitation is already recorded.")
     if session.status != LiveSession.Status.READY:

@@ -8,6 +8,7 @@ INBOUND_SOFT_BOUNCE_LIMIT times within INBOUND_SOFT_BOUNCE_WINDOW_DAYS.
 """
 
 import email
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +24,9 @@ from ..models import Channel, Notification
 from . import marks
 from .models import SoftBounce, UndeliverableAddress
 from .types import Kind, Result, Verdict
+
+# flufl.bounce logs each detector it tries at INFO: thousands of lines per mailbox poll.
+logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _OUR_MESSAGE_ID = re.compile(r"<notification\.(\d{1,18})\.([0-9a-f]{12})@")
@@ -128,8 +132,10 @@ def complaint_in(message) -> str:
         return ""
     for part in message.walk():
         if part.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
-            inner = part.get_payload()[0] if part.is_multipart() else email.message_from_bytes(
-                part.get_payload(decode=True) or b""
+            inner = (
+                part.get_payload()[0]
+                if part.is_multipart()
+                else email.message_from_bytes(part.get_payload(decode=True) or b"")
             )
             return marks.normalise(email.utils.parseaddr(str(inner.get("To", "")))[1])
     return ""
@@ -204,7 +210,11 @@ def handle_report(message, compat_message, *, inbound_id) -> Verdict | None:
         )
         _delivery(notification_id, "complained")
         return Verdict(
-            Kind.COMPLAINT, Result.APPLIED, f"{complainer} complained: marked undeliverable.", learner_id, notification_id
+            Kind.COMPLAINT,
+            Result.APPLIED,
+            f"{complainer} complained: marked undeliverable.",
+            learner_id,
+            notification_id,
         )
     if not is_report(message):
         return None
@@ -240,9 +250,7 @@ def handle_report(message, compat_message, *, inbound_id) -> Verdict | None:
         _delivery(notification_id, "bounced")
         applied = True
         said.append(f"{failure.address}: {failure.status_code or 'permanent failure'}, marked undeliverable.")
-    return Verdict(
-        Kind.BOUNCE, Result.APPLIED if applied else Result.IGNORED, " ".join(said), first[0], first[1]
-    )
+    return Verdict(Kind.BOUNCE, Result.APPLIED if applied else Result.IGNORED, " ".join(said), first[0], first[1])
 
 
 def _delivery(notification_id, state):

@@ -6,7 +6,7 @@ Reads are set-based: one query for a whole batch of addresses, whatever its size
 
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from lms_notify.bulk import is_postgresql
@@ -56,8 +56,13 @@ def mark(
         "inbound_id": inbound_id,
         "marked_at": timezone.now(),
     }
-    with transaction.atomic():
-        row, _created = UndeliverableAddress.objects.update_or_create(address=normalise(address), defaults=values)
+    # One INSERT ... ON CONFLICT DO UPDATE: no lock-then-write round trips, safe between concurrent receivers.
+    (row,) = UndeliverableAddress.objects.bulk_create(
+        [UndeliverableAddress(address=normalise(address), **values)],
+        update_conflicts=True,
+        unique_fields=["address"],
+        update_fields=list(values),
+    )
     return row
 
 

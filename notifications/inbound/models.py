@@ -102,3 +102,6 @@ class SoftBounce(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["address", "at"], name="soft_bounce_address_at")]
+
+    def __str__(self):
+        return f"{self.address} {self.status_code} ({self.at:%Y-%m-%d})"

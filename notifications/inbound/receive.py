@@ -12,7 +12,9 @@ import re
 from email import policy
 from email.utils import parseaddr
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+
+from lms_notify.bulk import is_postgresql
 
 from . import bounces, calendar
 from .models import InboundMessage
@@ -54,10 +56,7 @@ def receive(message, *, source="direct") -> InboundMessage | None:
         size=len(raw),
     )
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row.save()
-        except IntegrityError:
+        if not _insert_once(row):
             return None  # the same message twice does nothing more
         try:
             with transaction.atomic():
@@ -81,6 +80,33 @@ def receive(message, *, source="direct") -> InboundMessage | None:
             ]
         )
     return row
+
+
+def _insert_once(row) -> bool:
+    """Insert the row unless its digest is known; a concurrent receiver of the same message waits on the
+    unique index and then finds it taken. One statement on PostgreSQL (no savepoint)."""
+    if is_postgresql():
+        fields = [field for field in InboundMessage._meta.concrete_fields if not field.primary_key]
+        values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+        table, columns = InboundMessage._meta.db_table, ", ".join(f'"{field.column}"' for field in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+                "ON CONFLICT (digest) DO NOTHING RETURNING id",
+                values,
+            )
+            found = cursor.fetchone()
+        if found is None:
+            return False
+        row.pk = found[0]
+        row._state.adding = False
+        return True
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        return False
+    return True
 
 
 def _header(message, name) -> str:

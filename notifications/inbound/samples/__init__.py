@@ -89,7 +89,9 @@ def bounce(
         "status": status,
         "action": "delayed" if soft else "failed",
         "smtp": status[0] + ("21" if soft else "50"),
-        "words": "Mailbox temporarily unavailable, try again later" if soft else "User unknown in virtual mailbox table",
+        "words": "Mailbox temporarily unavailable, try again later"
+        if soft
+        else "User unknown in virtual mailbox table",
         "error_kind": "temporary" if soft else "permanent",
         "message_id": f"<{bouncer}.{abs(hash((recipient, original_message_id, status)))}@mx.example.net>",
     }

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from learners.models import Learner
 from notifications.inbound import samples
-from notifications.models import InboundMessage, Notification, UndeliverableAddress
+from notifications.models import InboundMessage, UndeliverableAddress
 from notifications.services import OutgoingMessage, Recipient, dispatch_outbox, enqueue, receive_email
 
 pytestmark = pytest.mark.django_db
