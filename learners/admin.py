@@ -125,14 +125,18 @@ class LearnerUndeliverableInline(ReadOnlyInlineMixin, admin.TabularInline):
     verbose_name_plural = _("undeliverable address: messages to it are omitted")
 
     def has_view_permission(self, request, obj=None):
-        # Whoever reads the learner's page must see why she gets nothing.
+        # Whoever reads the learner's page must see why she gets nothing; a learner being added has no mark.
+        if obj is None:
+            return False
         return request.user.has_perm("learners.view_learner") or request.user.has_perm("learners.change_learner")
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.has_perm("notifications.delete_undeliverableaddress")
+        return obj is not None and request.user.has_perm("notifications.delete_undeliverableaddress")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("learner", "notification")
+        # Not filtered by has_view_permission(request) without a learner (False: the add page has no marks);
+        # the inline itself is only shown on a learner's page its reader may view.
+        return UndeliverableAddress.objects.select_related("learner", "notification")
 
 
 class LearnerAddForm(forms.ModelForm):
