@@ -143,8 +143,10 @@ class NotificationAdmin(admin.ModelAdmin):
         return request.user.has_perm("notifications.confirm_notification")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related(
-            "recipient_guardian__learner", "rule", "created_by", "confirmed_by"
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recipient_guardian__learner", "rule", "created_by", "confirmed_by")
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
