@@ -98,8 +98,9 @@ def _words_near(text, address) -> tuple[str, str]:
     return (code.group(0) if code else ""), diagnostic[:500]
 
 
-def _legacy_failures(compat_message, message) -> list[Failure]:
-    temporary, permanent = all_failures(compat_message)
+def _legacy_failures(raw, message) -> list[Failure]:
+    # flufl.bounce reads the standard library's legacy (compat32) message objects.
+    temporary, permanent = all_failures(email.message_from_bytes(raw))
     text = _text_of(message)
     failures = []
     for found, is_permanent in ((permanent, True), (temporary, False)):
@@ -122,8 +123,13 @@ def is_report(message) -> bool:
     return "mailer-daemon" in sender or "postmaster" in sender or "delivery" in subject and "fail" in subject
 
 
-def failures_in(message, compat_message) -> list[Failure]:
-    return _dsn_failures(message) or _legacy_failures(compat_message, message)
+def failures_in(message, raw) -> list[Failure]:
+    return _dsn_failures(message) or _legacy_failures(raw, message)
+
+
+def may_be_report(message) -> bool:
+    """A delivery report or a complaint, by its shape alone (no database)."""
+    return is_report(message)
 
 
 def complaint_in(message) -> str:
@@ -192,7 +198,7 @@ def _repeated_soft_bounces(address) -> bool:
     return SoftBounce.objects.filter(address=address, at__gte=since).count() >= settings.INBOUND_SOFT_BOUNCE_LIMIT
 
 
-def handle_report(message, compat_message, *, inbound_id) -> Verdict | None:
+def handle_report(message, raw, *, inbound_id) -> Verdict | None:
     """The verdict of a bounce or complaint, or None when the message is neither."""
     complainer = complaint_in(message)
     if complainer:
@@ -218,7 +224,7 @@ def handle_report(message, compat_message, *, inbound_id) -> Verdict | None:
         )
     if not is_report(message):
         return None
-    failures = failures_in(message, compat_message)
+    failures = failures_in(message, raw)
     if not failures:
         return None
     notification = original_notification(message)

@@ -37,16 +37,15 @@ def receive_email(message: bytes) -> None:
 
 def receive(message, *, source="direct") -> InboundMessage | None:
     """The InboundMessage row this call created, or None when the same message was already received."""
-    raw = message if isinstance(message, bytes | bytearray) else str(message or "").encode("utf-8", "replace")
-    parsed = compat = None
+    raw = bytes(message) if isinstance(message, bytes | bytearray) else str(message or "").encode("utf-8", "replace")
+    parsed = None
     try:
         parsed = email.message_from_bytes(raw, policy=policy.default)
-        compat = email.message_from_bytes(raw)
     except Exception:  # noqa: BLE001 - recorded as unhandled below
         logger.info("Unparseable inbound message", exc_info=True)
     message_id = _header(parsed, "Message-ID")
     # Without a Message-ID the bytes themselves name the message (a mailbox redelivers the same bytes).
-    digest = hashlib.sha256(message_id.encode() if message_id else bytes(raw)).hexdigest()
+    digest = hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()
     row = InboundMessage(
         digest=digest,
         message_id=message_id[:998],
@@ -55,31 +54,32 @@ def receive(message, *, source="direct") -> InboundMessage | None:
         subject=_header(parsed, "Subject")[:300],
         size=len(raw),
     )
-    with transaction.atomic():
-        if not _insert_once(row):
-            return None  # the same message twice does nothing more
-        try:
-            with transaction.atomic():
-                verdict = _route(parsed, compat, row)
-        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the mailbox
-            logger.exception("Inbound message %s could not be handled", row.pk)
-            verdict = Verdict(Kind.UNHANDLED, Result.IGNORED, f"Could not be handled: {type(exc).__name__}: {exc}")
-        row.kind, row.result, row.outcome = verdict.kind, verdict.result, verdict.outcome[:5000]
-        row.learner_id, row.notification_id = verdict.learner_id, verdict.notification_id
-        row.reference, row.sequence, row.stamped_at = verdict.reference, verdict.sequence, verdict.stamped_at
-        row.save(
-            update_fields=[
-                "kind",
-                "result",
-                "outcome",
-                "learner",
-                "notification",
-                "reference",
-                "sequence",
-                "stamped_at",
-            ]
-        )
-    return row
+    try:
+        if not _needs_handling(parsed):
+            # Nothing to change anywhere: one INSERT records it (most of a mailbox's traffic).
+            _write(row, _quiet_verdict(parsed))
+            return row if _insert_once(row) else None
+        with transaction.atomic():
+            if not _insert_once(row):
+                return None  # the same message twice does nothing more
+            _write(row, _route(parsed, raw, row))
+            row.save(update_fields=_VERDICT_FIELDS)
+        return row
+    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the mailbox
+        logger.exception("Inbound message %s could not be handled", digest[:12])
+        # Whatever the handler did is rolled back with its transaction; the message is recorded as it is.
+        row.pk, row._state.adding = None, True
+        _write(row, Verdict(Kind.UNHANDLED, Result.IGNORED, f"Could not be handled: {type(exc).__name__}: {exc}"))
+        return row if _insert_once(row) else None
+
+
+_VERDICT_FIELDS = ["kind", "result", "outcome", "learner", "notification", "reference", "sequence", "stamped_at"]
+
+
+def _write(row, verdict: Verdict):
+    row.kind, row.result, row.outcome = verdict.kind, verdict.result, verdict.outcome[:5000]
+    row.learner_id, row.notification_id = verdict.learner_id, verdict.notification_id
+    row.reference, row.sequence, row.stamped_at = verdict.reference, verdict.sequence, verdict.stamped_at
 
 
 def _insert_once(row) -> bool:
@@ -134,15 +134,24 @@ def is_auto_reply(message) -> bool:
     return bool(_AUTO_SUBJECT.match(_header(message, "Subject")))
 
 
-def _route(message, compat, row) -> Verdict:
+def _needs_handling(message) -> bool:
+    """Whether the message may be a delivery report or a calendar reply (decided without the database)."""
+    return message is not None and (bounces.may_be_report(message) or bool(calendar.calendar_texts(message)))
+
+
+def _quiet_verdict(message) -> Verdict:
     if message is None:
         return Verdict(Kind.UNHANDLED, Result.IGNORED, "Not a readable email: nothing changed.")
-    verdict = bounces.handle_report(message, compat, inbound_id=row.pk)
+    if is_auto_reply(message):
+        return Verdict(Kind.AUTO_REPLY, Result.IGNORED, "Automatic reply: recorded, nothing changed.")
+    return Verdict(Kind.UNHANDLED, Result.IGNORED, "Neither a calendar reply nor a delivery report: nothing changed.")
+
+
+def _route(message, raw, row) -> Verdict:
+    verdict = bounces.handle_report(message, raw, inbound_id=row.pk)
     if verdict is not None:
         return verdict
     verdict = calendar.handle_calendar(message, sender=_sender(message))
     if verdict is not None:
         return verdict
-    if is_auto_reply(message):
-        return Verdict(Kind.AUTO_REPLY, Result.IGNORED, "Automatic reply: recorded, nothing changed.")
-    return Verdict(Kind.UNHANDLED, Result.IGNORED, "Neither a calendar reply nor a delivery report: nothing changed.")
+    return _quiet_verdict(message)
