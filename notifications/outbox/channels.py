@@ -95,17 +95,23 @@ class OutboxEmail(EmailMultiAlternatives):
 
 
 def build_email(notification, *, connection=None) -> EmailMultiAlternatives:
+    headers = {
+        "Message-ID": notification.message_id,
+        "Auto-Submitted": "auto-generated",
+        "X-LMS-Notify-Event": notification.event,
+    }
+    # Issue 19: bounces go to the mailbox that reads them. Django's SMTP backend uses from_email as the
+    # envelope sender (the Return-Path receiving servers write and bounce to); the From header stays ours.
+    envelope_sender = getattr(settings, "INBOUND_ADDRESS", "") or settings.DEFAULT_FROM_EMAIL
+    if envelope_sender != settings.DEFAULT_FROM_EMAIL:
+        headers["From"] = settings.DEFAULT_FROM_EMAIL
     message = OutboxEmail(
         subject=notification.subject,
         body=notification.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=envelope_sender,
         to=[notification.to],
         connection=connection,
-        headers={
-            "Message-ID": notification.message_id,
-            "Auto-Submitted": "auto-generated",
-            "X-LMS-Notify-Event": notification.event,
-        },
+        headers=headers,
     )
     if notification.html_body:
         message.attach_alternative(notification.html_body, "text/html")
