@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "bootstrap",
     "django_q",
     "import_export",
+    # Providers' tracking and inbound webhooks (issue 19), under /anymail/ while ANYMAIL_WEBHOOK_SECRET is set.
+    "anymail",
     "learners",
     "programs",
     "live_sessions",
@@ -138,6 +140,10 @@ INBOUND_RETENTION_DAYS = env.int("INBOUND_RETENTION_DAYS", default=90)
 # Temporary failures (4.x.x) mark nothing alone; this many within the window count as a permanent one.
 INBOUND_SOFT_BOUNCE_LIMIT = env.int("INBOUND_SOFT_BOUNCE_LIMIT", default=3)
 INBOUND_SOFT_BOUNCE_WINDOW_DAYS = env.int("INBOUND_SOFT_BOUNCE_WINDOW_DAYS", default=7)
+# django-anymail: "user:password" the provider's webhook URLs carry (basic auth); empty: webhooks answer 404.
+ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
+# A relay that reads metadata from headers when sending over SMTP: "postmark" or "mailgun" (else nothing added).
+MAIL_PROVIDER = env.str("MAIL_PROVIDER", default="")
 
 # --- SMS -------------------------------------------------------------------
 # Dotted path of a class implementing notifications.outbox.channels.SmsBackend.

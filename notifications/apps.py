@@ -13,4 +13,4 @@ class NotificationsConfig(AppConfig):
         # `scanners` (date-based triggers), `inbound` (answers that come back by email, issue 19).
         # See docs/architecture.md.
         autodiscover_modules("actions", "sendchecks", "scanners", "inbound")
-        from .inbound import signals  # noqa: F401 - a learner's new address clears her old marks
+        from .inbound import signals, webhooks  # noqa: F401 - address changes; providers' webhooks (anymail)

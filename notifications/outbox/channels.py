@@ -105,6 +105,12 @@ def build_email(notification, *, connection=None) -> EmailMultiAlternatives:
     envelope_sender = getattr(settings, "INBOUND_ADDRESS", "") or settings.DEFAULT_FROM_EMAIL
     if envelope_sender != settings.DEFAULT_FROM_EMAIL:
         headers["From"] = settings.DEFAULT_FROM_EMAIL
+    # The row's id travels as provider metadata, so that a delivery or bounce webhook names it (issue 19).
+    provider = getattr(settings, "MAIL_PROVIDER", "")
+    if provider == "postmark":
+        headers["X-PM-Metadata-lms_notification"] = str(notification.pk)
+    elif provider == "mailgun":
+        headers["X-Mailgun-Variables"] = f'{{"lms_notification": "{notification.pk}"}}'
     message = OutboxEmail(
         subject=notification.subject,
         body=notification.body,
@@ -113,6 +119,7 @@ def build_email(notification, *, connection=None) -> EmailMultiAlternatives:
         connection=connection,
         headers=headers,
     )
+    message.metadata = {"lms_notification": str(notification.pk)}  # read by anymail's sending backends
     if notification.html_body:
         message.attach_alternative(notification.html_body, "text/html")
     for attachment in notification.attachments or []:
