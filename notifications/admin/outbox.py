@@ -48,6 +48,7 @@ REASON_WORDS = {
     "course_set_deleted": _("the course set was deleted"),
     "removed_from_session": _("the learner was removed from the session"),
     "session_cancelled": _("the session was cancelled"),
+    "unsubscribed": _("the recipient unsubscribed from these reminders"),
     "undeliverable": _("the address is undeliverable (it bounced, or its owner reported our mail as spam)"),
 }
 

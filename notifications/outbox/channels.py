@@ -39,6 +39,9 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .. import optout
+from ..recipients import Recipient
+
 
 class PermanentSendError(Exception):
     """A failure that retrying cannot fix (invalid address, rejected content): the row fails at once."""
@@ -105,6 +108,8 @@ def build_email(notification, *, connection=None) -> EmailMultiAlternatives:
     envelope_sender = getattr(settings, "INBOUND_ADDRESS", "") or settings.DEFAULT_FROM_EMAIL
     if envelope_sender != settings.DEFAULT_FROM_EMAIL:
         headers["From"] = settings.DEFAULT_FROM_EMAIL
+    # RFC 8058 one-click unsubscribe on optional events only (issue 19; never a convocation or a session change).
+    headers.update(optout.headers_for(notification.event, Recipient.key_of_notification(notification)))
     # The row's id travels as provider metadata, so that a delivery or bounce webhook names it (issue 19).
     provider = getattr(settings, "MAIL_PROVIDER", "")
     if provider == "postmark":
