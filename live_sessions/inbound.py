@@ -9,11 +9,13 @@ time) is recorded for the administrator, never applied.
 
 from django.utils import formats
 
+from notifications.event_rules import apply_rules
 from notifications.inbound.calendar import register_calendar_reply_handler
 from notifications.inbound.models import InboundMessage
 from notifications.inbound.types import CalendarReply, Kind, Result, Verdict
+from notifications.services import enqueue
 
-from . import flow, ical, services
+from . import flow, ical, messages, services
 from .flow import LiveSessionError
 from .models import LiveSession, SessionLearner
 
@@ -76,6 +78,8 @@ def answer_invitation(reply: CalendarReply) -> Verdict | None:
         services.respond(sl, accept=accept)
     except LiveSessionError as refusal:
         return verdict(Result.REFUSED, " ".join(refusal.messages))
+    # Her calendar client shows nothing back: an email tells her what the answer did (the rules may change it).
+    enqueue(apply_rules([messages.reply_recorded_message(session, sl, sequence=reply.sequence)]))
     return verdict(Result.APPLIED, f"{'accepted' if accept else 'declined'}: now {flow.status_label(sl.status)}.")
 
 

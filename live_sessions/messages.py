@@ -49,6 +49,7 @@ EXTRA_VARIABLES = {
     Event.SESSION_RESCHEDULED: {"accept_url": _SAMPLE_URL, "decline_url": _SAMPLE_URL, "admin_message": ""},
     Event.SESSION_FEEDBACK_FORM: {"survey_url": _SAMPLE_URL},
     Event.PARTICIPATION_CONFIRMED: {"calendar_attached": True},
+    Event.SESSION_REPLY_RECORDED: {"answer": "registered"},
     Event.SESSION_FEEDBACK_FORM_REMINDER: {"survey_url": _SAMPLE_URL},
     Event.PARTICIPATION_REQUEST: {"course": "First aid", "after_training_request": False},
     Event.PARTICIPATION_REQUEST_AFTER_APPROVAL: {"course": "First aid", "after_training_request": True},
@@ -67,6 +68,7 @@ DESCRIPTIONS = {
     "calendar_attached": _("True when the calendar invitation is attached."),
     "survey_url": _("Link to the satisfaction survey: it opens the form and records that the learner answered."),
     "after_training_request": _("True when the dates follow an approved training request."),
+    "answer": _("What her calendar answer did: registered, waiting_list or declined."),
 }
 
 
@@ -268,4 +270,22 @@ def participation_confirmed_message(session, session_learner, *, actor=None) -> 
         refs=_refs(session_learner, [Status.REGISTERED, Status.NEEDS_APPROVAL]),
         actor=actor,
         attachments=[calendar.attachment_for(learner)] if attach else [],
+    )
+
+
+def reply_recorded_message(session, session_learner, *, sequence) -> OutgoingMessage:
+    """Issue 19: her answer from a calendar client is recorded; she learns what it did (the link's page says it
+    to whoever clicks; a calendar client shows nothing)."""
+    learner = session_learner.learner
+    return OutgoingMessage(
+        event=Event.SESSION_REPLY_RECORDED,
+        channel=Channel.EMAIL,
+        recipient=Recipient(learner=learner),
+        occurrence=f"sl{session_learner.pk}:reply:{sequence}:{session_learner.status}",
+        context={
+            "learner": learner_context(learner),
+            "session": session_context(session),
+            "answer": session_learner.status,
+        },
+        refs=_refs(session_learner, [session_learner.status]),
     )

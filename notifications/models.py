@@ -58,6 +58,8 @@ class Event(models.TextChoices):
     SESSION_CUSTOM = "session.custom", _("Custom notification")
     SESSION_WAITING_LEARNERS_INVITATION = "session.waiting_learners_invitation", _("Waiting learners invitation")
     SESSION_APPROVAL_REQUEST = "session.approval_request", _("Approval request to the approver")
+    # Issue 19: the learner answered the invitation from her calendar client.
+    SESSION_REPLY_RECORDED = "session.reply_recorded", _("Calendar answer recorded")
     # Seed 004: a new system message waits in the inbox.
     INBOX_NEW_MESSAGE = "inbox.new_message", _("New message in your inbox")
 

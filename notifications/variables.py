@@ -113,6 +113,7 @@ EVENT_NAMES = {
     "session.custom": _SESSION,
     "session.waiting_learners_invitation": _SESSION,
     "session.approval_request": _SESSION,
+    "session.reply_recorded": _SESSION,
     "participation.request": ("learner", "sessions"),
     "participation.reminder": ("learner", "sessions"),
     "participation.confirmed": _SESSION,

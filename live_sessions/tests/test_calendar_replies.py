@@ -178,3 +178,20 @@ def test_invitations_name_the_inbound_mailbox_as_organiser(settings):
     part = next(p for p in message.message().walk() if p.get_content_type() == "text/calendar")
     (event,) = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
     assert str(event["ORGANIZER"]).lower() == "mailto:lms@inbound.example.org"
+
+
+def test_she_gets_an_email_in_her_language_saying_what_her_calendar_answer_did():
+    from django.core import mail
+
+    from notifications.services import dispatch_outbox
+
+    sl = invited()
+    sl.learner.language = "fr"
+    sl.learner.save()
+    dispatch_outbox()
+    mail.outbox = []
+    receive_email(reply(sl, "google", partstat="ACCEPTED"))
+    dispatch_outbox()
+    (message,) = mail.outbox
+    assert message.subject.startswith("Inscription confirmée : First aid workshop")
+    assert "Nous avons reçu la réponse donnée dans votre calendrier." in message.body
