@@ -3,6 +3,7 @@
 from django_q.tasks import async_task
 
 from .inbound.imap import poll_mailbox
+from .inbound.retention import purge_old_inbound
 from .models import NotifyRun
 from .notify.engine import execute_run
 from .outbox.dispatch import dispatch_outbox
@@ -23,7 +24,14 @@ def scan_triggers_task():
 def poll_mailbox_task():
     # Issue 19: calendar replies and bounces read from INBOUND_IMAP_URL (nothing to do when unset).
     result = poll_mailbox()
-    return {"received": result.received, "repeated": result.repeated, "moved": result.moved, "error": result.error}
+    purged = purge_old_inbound()
+    return {
+        "received": result.received,
+        "repeated": result.repeated,
+        "moved": result.moved,
+        "error": result.error,
+        "purged": purged,
+    }
 
 
 def notify_learners_task(run_id):

@@ -155,3 +155,19 @@ def test_inbound_mail_is_listed_read_only_in_the_admin(client):
     assert page.status_code == 200 and "not an address we sent to" in page.content.decode()
     row = InboundMessage.objects.get()
     assert client.post(f"/admin/notifications/inboundmessage/{row.pk}/delete/").status_code == 403
+
+
+def test_inbound_mail_is_kept_for_the_retention_period_then_purged(settings, time_machine):
+    """Issue 19: "Every inbound message is kept for a set time"; the every-minute task purges."""
+    from notifications.tasks import poll_mailbox_task
+
+    settings.INBOUND_RETENTION_DAYS = 30
+    settings.INBOUND_IMAP_URL = ""
+    time_machine.move_to("2030-01-01T09:00:00Z")
+    receive_email(samples.bounce("postfix", recipient="nobody@example.net"))
+    time_machine.move_to("2030-01-30T09:00:00Z")
+    poll_mailbox_task()
+    assert InboundMessage.objects.count() == 1
+    time_machine.move_to("2030-02-01T09:00:00Z")
+    assert poll_mailbox_task()["purged"] == 1
+    assert not InboundMessage.objects.exists()
