@@ -99,8 +99,8 @@ def _words_near(text, address) -> tuple[str, str]:
 
 
 def _legacy_failures(raw, message) -> list[Failure]:
-    # flufl.bounce reads the standard library's legacy (compat32) message objects.
-    temporary, permanent = all_failures(email.message_from_bytes(raw))
+    # flufl.bounce reads the standard library's legacy (compat32) message objects, as receive parses them.
+    temporary, permanent = all_failures(message)
     text = _text_of(message)
     failures = []
     for found, is_permanent in ((permanent, True), (temporary, False)):

@@ -8,12 +8,14 @@ Microsoft 365; permanent and temporary), 15 % auto-replies, 15 % other mail. Pri
 loop alone, messages per second and the rows by kind. Rows are tagged by run: use a throwaway database.
 """
 
+import os
 import random
 import time
 import uuid
 from collections import Counter
 
 from django.core.management.base import BaseCommand
+from django.db import connection
 from django.utils import timezone
 
 from learners.models import Learner
@@ -94,14 +96,31 @@ class Command(BaseCommand):
                 )
             else:
                 bodies.append(_plain("auto" if roll < 0.85 else "other", n, tag))
+        database = {"queries": 0, "seconds": 0.0}
+
+        def timed(execute, sql, params, many, context):
+            database["queries"] += 1
+            begun = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                database["seconds"] += time.perf_counter() - begun
+
+        cpu = time.process_time()
+        begun_at = timezone.now()
         started = time.perf_counter()
-        for body in bodies:
-            receive_email(body)
+        with connection.execute_wrapper(timed):
+            for body in bodies:
+                receive_email(body)
         elapsed = time.perf_counter() - started
-        received = InboundMessage.objects.filter(received_at__gte=timezone.now() - timezone.timedelta(hours=1))
+        cpu = time.process_time() - cpu
+        received = InboundMessage.objects.filter(received_at__gte=begun_at)
         kinds = Counter(received.values_list("kind", flat=True))
         registered = SessionLearner.objects.filter(session=session, status="registered").count()
         self.stdout.write(
             f"{messages} messages in {elapsed:.2f} s ({messages / elapsed:.0f}/s); by kind: {dict(kinds)}; "
-            f"registered from calendar replies: {registered}"
+            f"registered from calendar replies: {registered}\n"
+            f"{database['queries']} queries ({database['queries'] / messages:.1f} per message) waiting "
+            f"{database['seconds']:.2f} s on the database; {cpu:.2f} s of CPU in this process; "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
