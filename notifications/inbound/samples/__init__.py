@@ -6,6 +6,7 @@ transfer encodings and iCalendar dialects), and bounces as Postfix, Exim and Mic
 """
 
 import base64
+import hashlib
 import quopri
 import re
 from datetime import UTC, datetime
@@ -14,6 +15,11 @@ from pathlib import Path
 HERE = Path(__file__).parent
 CLIENTS = ("outlook", "google", "apple", "thunderbird")
 BOUNCERS = ("postfix", "exim", "microsoft365")
+
+
+def _digest(*parts) -> str:
+    # The same arguments give the same Message-ID in every process (hash() of a str changes between runs).
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
 
 
 def _b64(text: str) -> str:
@@ -64,7 +70,8 @@ def calendar_reply(
         "dtstart": _stamp(start),
         "dtend": _stamp(end),
         "word": {"ACCEPTED": "Accepted", "DECLINED": "Declined", "TENTATIVE": "Tentative"}.get(partstat, "New time"),
-        "message_id": message_id or f"<{client}.{abs(hash((uid, partstat, sequence, stamped_at)))}@mail.example.net>",
+        "message_id": message_id
+        or f"<{client}.{_digest(uid, attendee, sender, partstat, sequence, stamped_at, method)}@x>",
     }
     ics = (HERE / f"{client}.ics").read_text().format(**values).replace("\n", "\r\n")
     values["ics_b64"] = _b64(ics)
@@ -93,6 +100,6 @@ def bounce(
         if soft
         else "User unknown in virtual mailbox table",
         "error_kind": "temporary" if soft else "permanent",
-        "message_id": f"<{bouncer}.{abs(hash((recipient, original_message_id, status)))}@mx.example.net>",
+        "message_id": f"<{bouncer}.{_digest(recipient, original_message_id, status)}@mx.example.net>",
     }
     return _crlf((HERE / f"{bouncer}.eml").read_text().format(**values))
