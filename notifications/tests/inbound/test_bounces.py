@@ -171,3 +171,21 @@ def test_inbound_mail_is_kept_for_the_retention_period_then_purged(settings, tim
     time_machine.move_to("2030-02-01T09:00:00Z")
     assert poll_mailbox_task()["purged"] == 1
     assert not InboundMessage.objects.exists()
+
+
+def test_a_handler_that_fails_rolls_back_what_it_did_records_the_message_and_raises_nothing(monkeypatch):
+    """CONTRACT.md: receive_email "changes nothing and raises nothing" on a message it cannot handle."""
+    from notifications.inbound import bounces
+
+    ada = learner()
+    send(ada)
+
+    def half_done(message, raw, *, inbound_id):
+        UndeliverableAddress.objects.create(address="half@example.org")
+        raise RuntimeError("server words in an unexpected shape")
+
+    monkeypatch.setattr(bounces, "handle_report", half_done)
+    receive_email(samples.bounce("postfix", recipient=ada.email))
+    assert not UndeliverableAddress.objects.exists()
+    row = InboundMessage.objects.get()
+    assert row.kind == "unhandled" and "RuntimeError" in row.outcome
