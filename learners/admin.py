@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from import_export.formats.base_formats import CSV, XLSX
 
 from lms_notify.parsing import parse_id
+from notifications.models import UndeliverableAddress
 from programs.models import Assignment
 
 from . import selectors, services
@@ -125,6 +126,31 @@ class LearnerInvitationInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("created_by", "learner")
 
 
+class LearnerUndeliverableInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """Issue 19: her address bounced or she complained; ticking "Delete" clears the mark (needs
+    notifications.delete_undeliverableaddress) and messages go to her again."""
+
+    model = UndeliverableAddress
+    can_delete = True
+    fields = readonly_fields = ["address", "cause", "status_code", "diagnostic", "marked_at", "notification"]
+    verbose_name = _("undeliverable address (tick Delete and save to send to it again)")
+    verbose_name_plural = _("undeliverable address: messages to it are omitted")
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever reads the learner's page must see why she gets nothing; a learner being added has no mark.
+        if obj is None:
+            return False
+        return request.user.has_perm("learners.view_learner") or request.user.has_perm("learners.change_learner")
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and request.user.has_perm("notifications.delete_undeliverableaddress")
+
+    def get_queryset(self, request):
+        # Not filtered by has_view_permission(request) without a learner (False: the add page has no marks);
+        # the inline itself is only shown on a learner's page its reader may view.
+        return UndeliverableAddress.objects.select_related("learner", "notification")
+
+
 class LearnerAddForm(forms.ModelForm):
     send_invitation = forms.BooleanField(
         label=_("Send the invitation"),
@@ -183,6 +209,7 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
         LearnerAssignmentInline,
         LearnerInvitationInline,
         LearnerConsentInline,
+        LearnerUndeliverableInline,
     ]
 
     def get_queryset(self, request):

@@ -2,16 +2,22 @@
 
 One UID per session and learner, so a reschedule (higher SEQUENCE) or a
 cancellation (METHOD:CANCEL) updates the event already in the learner's
-calendar instead of adding a second one. Times are written in UTC; the
+calendar instead of adding a second one. The UID ends with a keyed hash of
+the session and the learner (issue 19): a calendar reply naming a UID is
+only believed when that part is right, so nobody can answer for another
+learner by guessing her UID. The organiser is INBOUND_ADDRESS when set: the
+mailbox where replies are read (notifications.inbound). Times are written in UTC; the
 session's time zone is named in X-WR-TIMEZONE for clients that show it.
 """
 
+import re
 from datetime import UTC
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from icalendar import Calendar, Event, vCalAddress, vText
 
 REQUEST = "REQUEST"
@@ -20,12 +26,32 @@ CANCEL = "CANCEL"
 
 def event_uid(session_id, learner_id) -> str:
     host = urlsplit(settings.SITE_URL).hostname or "lms-notify.local"
-    return f"live-session-{session_id}-learner-{learner_id}@{host}"
+    return f"live-session-{session_id}-learner-{learner_id}-{_uid_token(session_id, learner_id)}@{host}"
+
+
+def _uid_token(session_id, learner_id) -> str:
+    # Derived, not stored: the same UID comes back for every update and cancellation of this learner's event.
+    return salted_hmac("live_sessions.ical.event_uid", f"{int(session_id)}:{int(learner_id)}").hexdigest()[:24]
+
+
+_UID = re.compile(r"live-session-(\d{1,18})-learner-(\d{1,18})-([0-9a-f]{24})@", re.ASCII)
+
+
+def parse_event_uid(uid) -> tuple[int, int] | None:
+    """(session id, learner id) of a UID this project made, else None (unknown, guessed or altered)."""
+    match = _UID.match(str(uid or "").strip())
+    if match is None:
+        return None
+    session_id, learner_id = int(match.group(1)), int(match.group(2))
+    if not constant_time_compare(match.group(3), _uid_token(session_id, learner_id)):
+        return None
+    return session_id, learner_id
 
 
 def organizer_address():
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return name or "LMS Notify", address or "noreply@lms-notify.local"
+    inbound = parseaddr(getattr(settings, "INBOUND_ADDRESS", "") or "")[1]
+    return name or "LMS Notify", inbound or address or "noreply@lms-notify.local"
 
 
 # Stands for the learner's own lines (UID, ATTENDEE) in a session's calendar built once for many learners.

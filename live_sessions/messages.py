@@ -222,3 +222,21 @@ def participation_confirmed_message(session, session_learner, *, actor=None) -> 
         actor=actor,
         attachments=[calendar.attachment_for(learner)] if attach else [],
     )
+
+
+def reply_recorded_message(session, session_learner, *, sequence) -> OutgoingMessage:
+    """Issue 19: her answer from a calendar client is recorded; she learns what it did (the link's page says it
+    to whoever clicks; a calendar client shows nothing)."""
+    learner = session_learner.learner
+    return OutgoingMessage(
+        event=Event.SESSION_REPLY_RECORDED,
+        channel=Channel.EMAIL,
+        recipient=Recipient(learner=learner),
+        occurrence=f"sl{session_learner.pk}:reply:{sequence}:{session_learner.status}",
+        context={
+            "learner": learner_context(learner),
+            "session": session_context(session),
+            "answer": session_learner.status,
+        },
+        refs=_refs(session_learner, [session_learner.status]),
+    )

@@ -29,6 +29,7 @@ _DESCRIPTIONS = {
     "calendar_attached": _("True when the calendar invitation is attached."),
     "survey_url": _("Link to the satisfaction survey: it opens the form and records that the learner answered."),
     "after_training_request": _("True when the dates follow an approved training request."),
+    "answer": _("What her calendar answer did: registered, waiting_list or declined."),
 }
 
 
@@ -107,6 +108,11 @@ _session_event(
     base=("learner", "sessions"),
     readers=ABOUT_A_LEARNER,
     samples={"course": "First aid", "after_training_request": False},
+)
+_session_event(
+    "session.reply_recorded",
+    _("Calendar answer recorded"),
+    samples={"answer": "registered"},
 )
 _session_event(
     "participation.confirmed",

@@ -49,8 +49,10 @@ INSTALLED_APPS = [
     "bootstrap",
     "django_q",
     "import_export",
-    # Failed sign-ins on the admin and trainer pages are counted and throttled (issue 16).
+    # Failed sign-ins on the admin and trainer pages are counted and throttled.
     "axes",
+    # Providers' tracking and inbound webhooks, under /anymail/ while ANYMAIL_WEBHOOK_SECRET is set.
+    "anymail",
     "learners",
     "programs",
     "live_sessions",
@@ -149,6 +151,24 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LMS Notify <noreply@
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # Domain used in Message-ID headers so a resent message is recognisable.
 MESSAGE_ID_DOMAIN = env.str("MESSAGE_ID_DOMAIN", default="lms-notify.local")
+
+# --- Mail that comes back (issue 19) ---------------------------------------
+# The organiser's mailbox: calendar replies (ORGANIZER of invitations) and bounces (Return-Path) come back there.
+# Empty: invitations keep DEFAULT_FROM_EMAIL as organiser and the envelope sender is the From address.
+INBOUND_ADDRESS = env.str("INBOUND_ADDRESS", default="")
+# imaps://user:password@imap.example.org/INBOX (imap:// for plain IMAP); empty: no polling.
+INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
+INBOUND_IMAP_PROCESSED_FOLDER = env.str("INBOUND_IMAP_PROCESSED_FOLDER", default="Processed")
+INBOUND_IMAP_BATCH = env.int("INBOUND_IMAP_BATCH", default=100)
+INBOUND_IMAP_TIMEOUT = env.int("INBOUND_IMAP_TIMEOUT", default=30)
+INBOUND_RETENTION_DAYS = env.int("INBOUND_RETENTION_DAYS", default=90)
+# Temporary failures (4.x.x) mark nothing alone; this many within the window count as a permanent one.
+INBOUND_SOFT_BOUNCE_LIMIT = env.int("INBOUND_SOFT_BOUNCE_LIMIT", default=3)
+INBOUND_SOFT_BOUNCE_WINDOW_DAYS = env.int("INBOUND_SOFT_BOUNCE_WINDOW_DAYS", default=7)
+# django-anymail: "user:password" the provider's webhook URLs carry (basic auth); empty: webhooks answer 404.
+ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
+# A relay that reads metadata from headers when sending over SMTP: "postmark" or "mailgun" (else nothing added).
+MAIL_PROVIDER = env.str("MAIL_PROVIDER", default="")
 
 # --- SMS -------------------------------------------------------------------
 # Dotted path of a class implementing notifications.outbox.channels.SmsBackend.

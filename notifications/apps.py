@@ -10,8 +10,10 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         # Each app plugs its features in from its own modules, found here once the models are loaded:
         # `notifications` (its events, declared once: notifications.registry), `actions` (handlers of signed
-        # links), `sendchecks` (send-time checks) and `scanners` (date-based triggers). See docs/architecture.md.
+        # links), `sendchecks` (send-time checks), `scanners` (date-based triggers) and `inbound` (answers that
+        # come back by email). See docs/architecture.md.
         from . import checks, registry  # noqa: F401 (checks registers the catalogue's system check)
 
         registry.discover()
-        autodiscover_modules("actions", "sendchecks", "scanners")
+        autodiscover_modules("actions", "sendchecks", "scanners", "inbound")
+        from .inbound import signals, webhooks  # noqa: F401 - address changes; providers' webhooks (anymail)

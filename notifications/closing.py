@@ -13,6 +13,8 @@ Call them inside `translation.override(language)`.
 
 from django.utils.translation import gettext, gettext_noop
 
+from .optout import family_of
+
 # Who reads the message, as the footer tells it.
 LEARNER = "learner"
 MANAGER = "manager"
@@ -88,12 +90,21 @@ def _reason(event, audience, learner_name) -> str:
     return family
 
 
+# Issue 19 (RFC 8058): only reminders an organisation marks optional carry an unsubscribe link; the learner's
+# copy of every other email says why it has none.
+MANDATORY = gettext_noop("This email is part of your training: it cannot be unsubscribed.")
+
+
 def footer(event, organisation, *, audience=LEARNER, learner_name="") -> str:
-    """Why this reader gets this email, in one sentence naming the organisation."""
-    return gettext(WHY[_reason(event, audience, learner_name)]) % {
+    """Why this reader gets this email, in one sentence naming the organisation (and, for the learner's
+    mandatory emails, a second saying they cannot be unsubscribed)."""
+    why = gettext(WHY[_reason(event, audience, learner_name)]) % {
         "organisation": organisation,
         "learner": learner_name,
     }
+    if reader(event, audience) == LEARNER and _family(event) != "inbox" and not family_of(event):
+        why = f"{why} {gettext(MANDATORY)}"
+    return why
 
 
 def close_text(content, *, organisation, why) -> str:

@@ -171,6 +171,13 @@ class Notification(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True, help_text=_("Inbox messages: when the recipient read it."))
+    # What the mail provider or the receiving server reported after sending (issue 19); blank: nothing reported.
+    delivery = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("delivered", _("Delivered")), ("bounced", _("Bounced")), ("complained", _("Spam complaint"))],
+    )
+    delivery_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # "Messages": the Notify page is the one called Notifications.
@@ -469,3 +476,21 @@ class TriggerScan(models.Model):
 
     def __str__(self):
         return f"Scan {self.window_start:%Y-%m-%d %H:%M} → {self.window_end:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Unsubscription(models.Model):
+    """A recipient opted out of an optional event family (issue 19, RFC 8058 one-click unsubscribe)."""
+
+    recipient_key = models.CharField(max_length=24)
+    family = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["recipient_key", "family"], name="unsubscription_unique")]
+
+    def __str__(self):
+        return f"{self.recipient_key} unsubscribed from {self.family}"
+
+
+# Mail that comes back (issue 19), in its own package: defined there, registered here.
+from .inbound.models import InboundMessage, SoftBounce, UndeliverableAddress  # noqa: E402, F401

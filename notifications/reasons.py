@@ -15,6 +15,8 @@ REASON_WORDS = {
     # recipients.Reason: who may not receive anything now.
     "no_consent": _("the learner has not consented to receive messages"),
     "consent_withdrawn": _("the learner withdrew her consent"),
+    "unsubscribed": _("the recipient unsubscribed from these reminders"),
+    "undeliverable": _("the address is undeliverable (it bounced, or its owner reported our mail as spam)"),
     "no_contact": _("no address for this channel (email or phone number missing)"),
     "inactive": _("the learner is deactivated"),
     "guardian_disabled": _("this guardian no longer receives copies"),

@@ -9,10 +9,12 @@ It only re-exports; each name lives where its concern does:
   `notifications.triggers`
 - the Notify buttons (seed 000): `notifications.notify`
 - the one check and engine of every text an administrator writes for messages: `notifications.templating`
+- mail that comes back: `notifications.inbound`
 """
 
 from .door import Origin, awaiting_confirmation_count, compose, draft, send, send_all, set_channel_confirmation
 from .events import notify_event
+from .inbound.receive import receive_email
 from .notify.engine import notify_learners
 from .outbox.dispatch import cancel, cancel_waiting_for_learners, dispatch_outbox, retry_now
 from .outbox.enqueue import OutgoingMessage, build_notification, confirm, enqueue
@@ -40,6 +42,7 @@ __all__ = [
     "draft",
     "notify_event",
     "notify_learners",
+    "receive_email",
     "register_scanner",
     "register_send_check",
     "render_written_part",

@@ -2,6 +2,8 @@
 
 from django_q.tasks import async_task
 
+from .inbound.imap import poll_mailbox
+from .inbound.retention import purge_old_inbound
 from .models import NotifyRun
 from .notify.engine import execute_run
 from .outbox.dispatch import dispatch_outbox
@@ -17,6 +19,19 @@ def dispatch_outbox_task():
 
 def scan_triggers_task():
     return scan_triggers()
+
+
+def poll_mailbox_task():
+    # Issue 19: calendar replies and bounces read from INBOUND_IMAP_URL (nothing to do when unset).
+    result = poll_mailbox()
+    purged = purge_old_inbound()
+    return {
+        "received": result.received,
+        "repeated": result.repeated,
+        "moved": result.moved,
+        "error": result.error,
+        "purged": purged,
+    }
 
 
 def notify_learners_task(run_id):

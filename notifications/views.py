@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from learners.models import Learner
 from learners.selectors import training_to_start
 
-from . import access
+from . import access, optout
 from . import inbox as inbox_service
 from .links import InvalidDecision, LinkError, read_inbox_grant, resolve_action
 
@@ -165,5 +165,48 @@ def inbox(request):
     messages = inbox_service.inbox_messages(key)
     inbox_service.mark_inbox_read(messages)
     training = training_to_start(owner) if isinstance(owner, Learner) else None
-    context = {"owner": owner, "inbox_messages": messages, "training": training}
+    # Her preferences: the reminders she left, each with a button to receive them again.
+    left = [(family, optout.label(family)) for family in optout.families_left(key)]
+    context = {"owner": owner, "inbox_messages": messages, "training": training, "families_left": left}
     return _page(request, owner, "notifications/inbox.html", context)
+
+
+def inbox_preferences(request):
+    """POST from her inbox page (a session page with a CSRF token): receive a family of reminders again."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    key = access.current_recipient_key(request)
+    owner = inbox_service.inbox_owner(key) if key else None
+    if owner is None:
+        message = _("Open the link in your latest email to see your messages.")
+        return render(request, "notifications/link_error.html", {"message": message}, status=403)
+    family = request.POST.get("resubscribe", "")
+    if family in optout.FAMILIES:
+        optout.resubscribe(key, family)
+    return redirect("notifications:inbox")
+
+
+# One-click unsubscribe (RFC 8058): the mailbox provider POSTs "List-Unsubscribe=One-Click" with no cookie and
+# no CSRF token; the signed URL is the protection and grants only leaving (or rejoining) one family.
+@csrf_exempt
+def unsubscribe(request, token):
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    found = optout.read_token(token)
+    if found is None:
+        message = _("This link is not valid: it may have been altered or copied incompletely.")
+        return render(request, "notifications/link_error.html", {"message": message}, status=400)
+    key, family = found
+    owner = inbox_service.inbox_owner(key)
+    if owner is None:
+        message = _("The person this link was sent to no longer exists.")
+        return render(request, "notifications/link_error.html", {"message": message}, status=404)
+    resubscribing = request.POST.get("decision") == "resubscribe"
+    if request.method == "POST":
+        (optout.resubscribe if resubscribing else optout.unsubscribe)(key, family)
+    context = {
+        "family": optout.label(family),
+        "asked": request.method != "POST",
+        "left": family in optout.families_left(key),
+    }
+    return _page(request, owner, "notifications/unsubscribe.html", context)

@@ -42,7 +42,11 @@ def test_seed_002_convocation_without_calendar_and_with_edited_words(admin_user)
     (message,) = mail.outbox
     # The administrator's words, signed off and laid out as every email (issue "what people see").
     assert (message.subject, message.body.split("\n\n")[0]) == ("Be there", "Bring shoes")
-    assert message.body.endswith("because you are on the list of participants of this session.")
+    # Issue 19: a convocation is mandatory and says it cannot be unsubscribed.
+    assert message.body.endswith(
+        "because you are on the list of participants of this session. "
+        "This email is part of your training: it cannot be unsubscribed."
+    )
     assert not any(part.get_content_type() == "text/calendar" for part in message.message().walk())
 
 

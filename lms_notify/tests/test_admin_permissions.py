@@ -16,7 +16,7 @@ from django_q.models import Task
 
 from learners.models import GroupMembership, Learner, LearnerGroup
 from live_sessions.models import LiveSession, SessionLearner
-from notifications.models import Notification, NotificationRule, NotifyRun
+from notifications.models import Notification, NotificationRule, NotifyRun, UndeliverableAddress
 from programs.models import Assignment, AssignmentException, Course, Program, TrainingRequest
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +83,8 @@ def rows():
     session = LiveSession.objects.create(title="Workshop", starts_at=now, ends_at=now + timedelta(hours=2))
     LiveSession.objects.create(title="Second date", starts_at=now, ends_at=now + timedelta(hours=2))
     SessionLearner.objects.create(session=session, learner=learner, status="registered")
+    # Issue 19: an address marked undeliverable (the "Clear" action's rows).
+    UndeliverableAddress.objects.create(address="bob@example.com", cause="bounce", status_code="5.1.1")
     for success in (True, False):
         Task.objects.create(
             id=f"task-{success}",

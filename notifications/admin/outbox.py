@@ -92,6 +92,9 @@ class NotificationAdmin(admin.ModelAdmin):
                     "status_in_words",
                     "error_in_words",
                     "why_sent",
+                    # What the provider or the receiving server said.
+                    "delivery",
+                    "delivery_at",
                 )
             },
         ),

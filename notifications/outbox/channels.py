@@ -39,6 +39,9 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .. import optout
+from ..recipients import Recipient
+
 
 class PermanentSendError(Exception):
     """A failure that retrying cannot fix (invalid address, rejected content): the row fails at once."""
@@ -95,18 +98,33 @@ class OutboxEmail(EmailMultiAlternatives):
 
 
 def build_email(notification, *, connection=None) -> EmailMultiAlternatives:
+    headers = {
+        "Message-ID": notification.message_id,
+        "Auto-Submitted": "auto-generated",
+        "X-LMS-Notify-Event": notification.event,
+    }
+    # Issue 19: bounces go to the mailbox that reads them. Django's SMTP backend uses from_email as the
+    # envelope sender (the Return-Path receiving servers write and bounce to); the From header stays ours.
+    envelope_sender = getattr(settings, "INBOUND_ADDRESS", "") or settings.DEFAULT_FROM_EMAIL
+    if envelope_sender != settings.DEFAULT_FROM_EMAIL:
+        headers["From"] = settings.DEFAULT_FROM_EMAIL
+    # RFC 8058 one-click unsubscribe on optional events only (issue 19; never a convocation or a session change).
+    headers.update(optout.headers_for(notification.event, Recipient.key_of_notification(notification)))
+    # The row's id travels as provider metadata, so that a delivery or bounce webhook names it (issue 19).
+    provider = getattr(settings, "MAIL_PROVIDER", "")
+    if provider == "postmark":
+        headers["X-PM-Metadata-lms_notification"] = str(notification.pk)
+    elif provider == "mailgun":
+        headers["X-Mailgun-Variables"] = f'{{"lms_notification": "{notification.pk}"}}'
     message = OutboxEmail(
         subject=notification.subject,
         body=notification.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=envelope_sender,
         to=[notification.to],
         connection=connection,
-        headers={
-            "Message-ID": notification.message_id,
-            "Auto-Submitted": "auto-generated",
-            "X-LMS-Notify-Event": notification.event,
-        },
+        headers=headers,
     )
+    message.metadata = {"lms_notification": str(notification.pk)}  # read by anymail's sending backends
     if notification.html_body:
         message.attach_alternative(notification.html_body, "text/html")
     for attachment in notification.attachments or []:

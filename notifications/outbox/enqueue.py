@@ -18,9 +18,11 @@ from django.utils import timezone
 from lms_notify.bulk import columns_sql, is_postgresql
 
 from .. import closing
+from ..inbound.marks import undeliverable_among
 from ..links import with_learner_home, without_links_of_others
 from ..models import Channel, Event, Notification, NotificationRule
-from ..recipients import Recipient
+from ..optout import UNSUBSCRIBED, applies_to, family_of, unsubscribed_among
+from ..recipients import Reason, Recipient
 from ..templating import FILL_NAMES, RenderedMessage, TemplateCache
 from .wakeup import request_dispatch
 
@@ -78,7 +80,25 @@ _FIELD_NAMES = (
 )
 
 
-def _notification_values(message: OutgoingMessage, *, templates: TemplateCache, now, shaped=None):
+def _undeliverable(messages) -> set[str]:
+    """The email addresses of `messages` marked undeliverable (issue 19): one query for the batch."""
+    return undeliverable_among(m.recipient.address(m.channel) for m in messages if m.channel == Channel.EMAIL)
+
+
+def _opted_out(messages) -> set[tuple[str, str]]:
+    """(recipient key, family) of `messages` whose recipient left that optional family (issue 19): one query
+    for the batch, none when it holds no optional event."""
+    pairs = []
+    for m in messages:
+        family = family_of(m.event)
+        if family and applies_to(m.channel):
+            pairs.append((m.recipient.key, family))
+    return unsubscribed_among(pairs)
+
+
+def _notification_values(
+    message: OutgoingMessage, *, templates: TemplateCache, now, shaped=None, blocked=(), opted_out=()
+):
     """The outbox row for one message, rendered or omitted with its reason: (values in _FIELD_NAMES
     order, None), as a tuple because 100,000 of them are built for one Notify run (seed 000).
 
@@ -89,6 +109,10 @@ def _notification_values(message: OutgoingMessage, *, templates: TemplateCache, 
     language, tz = (learner.language, learner.timezone) if learner is not None else ("en", "UTC")
     address = recipient.address(channel)
     reason = recipient.ineligibility(channel)
+    if not reason and blocked and channel == Channel.EMAIL and address.lower() in blocked:
+        reason = Reason.UNDELIVERABLE
+    if not reason and opted_out and (recipient.key, family_of(message.event)) in opted_out and applies_to(channel):
+        reason = UNSUBSCRIBED
     context = {
         "recipient_name": recipient.name,
         # Event.values builds a list on every access: too slow for 100,000 messages (seed 000).
@@ -169,15 +193,20 @@ def _notification_values(message: OutgoingMessage, *, templates: TemplateCache, 
     return values, shape
 
 
-def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, now) -> dict:
+def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, now, blocked=(), opted_out=()) -> dict:
     """The outbox row for one message as field values: rendered, or omitted with its reason."""
-    values, _ = _notification_values(message, templates=templates, now=now)
+    values, _ = _notification_values(message, templates=templates, now=now, blocked=blocked, opted_out=opted_out)
     return dict(zip(_FIELD_NAMES, values, strict=True))
 
 
-def build_notification(message: OutgoingMessage, *, templates: TemplateCache, now=None) -> Notification:
-    """The unsaved outbox row for one message: rendered, or omitted with its reason."""
-    return Notification(**_notification_fields(message, templates=templates, now=now or timezone.now()))
+def build_notification(
+    message: OutgoingMessage, *, templates: TemplateCache, now=None, blocked=(), opted_out=()
+) -> Notification:
+    """The unsaved outbox row for one message: rendered, or omitted with its reason (`blocked`: the
+    undeliverable addresses among the batch's, `opted_out`: who left which optional family, issue 19)."""
+    now = now or timezone.now()
+    fields = _notification_fields(message, templates=templates, now=now, blocked=blocked, opted_out=opted_out)
+    return Notification(**fields)
 
 
 def enqueue(
@@ -195,9 +224,11 @@ def enqueue(
     """
     templates = templates or TemplateCache()
     now = timezone.now()
+    messages = list(messages)
+    blocked, opted_out = _undeliverable(messages), _opted_out(messages)
     if not return_rows and is_postgresql():
-        return _enqueue_copy(messages, templates=templates, now=now)
-    rows = [build_notification(m, templates=templates, now=now) for m in messages]
+        return _enqueue_copy(messages, templates=templates, now=now, blocked=blocked, opted_out=opted_out)
+    rows = [build_notification(m, templates=templates, now=now, blocked=blocked, opted_out=opted_out) for m in messages]
     if not rows:
         return [] if return_rows else {}
     keys = [row.dedupe_key for row in rows]
@@ -291,7 +322,7 @@ def _filled(shaped, channel) -> tuple:
     return rendered.body, rendered.html_body if channel == Channel.EMAIL else ""
 
 
-def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
+def _enqueue_copy(messages, *, templates, now, blocked=(), opted_out=()) -> dict[str, int]:
     """PostgreSQL: stream the rows with COPY; the unique dedupe_key stays the arbiter between
     concurrent callers and the result names exactly the rows this call inserted.
 
@@ -305,7 +336,9 @@ def _enqueue_copy(messages, *, templates, now) -> dict[str, int]:
     body_at, html_at = _FIELD_NAMES.index("body"), _FIELD_NAMES.index("html_body")
     no_slots = (None,) * (1 + 2 * _SLOTS)
     for message in messages:
-        values, shape = _notification_values(message, templates=templates, now=now, shaped=shaped)
+        values, shape = _notification_values(
+            message, templates=templates, now=now, shaped=shaped, blocked=blocked, opted_out=opted_out
+        )
         key = values[key_at]
         if key in rows:
             continue  # the first message of a key wins, as in the bulk_create path

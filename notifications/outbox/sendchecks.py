@@ -20,7 +20,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from ..recipients import Recipient
+from ..inbound.marks import undeliverable_among
+from ..models import Channel
+from ..optout import UNSUBSCRIBED, applies_to, family_of, unsubscribed_among
+from ..recipients import Reason, Recipient
 
 SendCheck = Callable[[list], dict[int, str]]
 
@@ -56,6 +59,19 @@ def recipient_reasons(notifications) -> dict[int, str]:
         reason = Recipient.of_notification(row).ineligibility()
         if reason:
             reasons[row.pk] = reason
+    # An address that bounced for good since the row was queued (issue 19): one query for the batch.
+    emails = [row for row in notifications if row.channel == Channel.EMAIL and row.pk not in reasons and row.to]
+    blocked = undeliverable_among(row.to for row in emails)
+    reasons.update((row.pk, Reason.UNDELIVERABLE) for row in emails if row.to.lower() in blocked)
+    # Left the optional family since the row was queued (issue 19): one query, none without optional events.
+    optional = [
+        (row, (Recipient.key_of_notification(row), family_of(row.event)))
+        for row in notifications
+        if row.pk not in reasons and family_of(row.event) and applies_to(row.channel)
+    ]
+    if optional:
+        left = unsubscribed_among(pair for _row, pair in optional)
+        reasons.update((row.pk, UNSUBSCRIBED) for row, pair in optional if pair in left)
     return reasons
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from learners.models import Guardian, Learner
 from lms_notify.testing import english_words, visible_text
+from notifications.closing import MANDATORY
 from notifications.links import make_action_url, make_inbox_url, signed_for, without_links_of_others
 from notifications.models import Event, MessageTemplate, Notification, NotificationRule
 from notifications.services import OutgoingMessage, Recipient, build_notification, notify_event
@@ -255,7 +256,8 @@ def test_the_footer_says_why_each_reader_gets_the_email(family):
         if row.channel == "email"
     }
     learner, guardian, manager = emails[(False, "Ada")], emails[(True, "Ada")], emails[(False, "Bo")]
-    assert learner.body.endswith("because this training is assigned to you.")
+    # Issue 19: the learner's copy of a mandatory email also says it cannot be unsubscribed.
+    assert learner.body.endswith("because this training is assigned to you. " + MANDATORY)
     assert guardian.body.endswith("because you are a parent or guardian of Ada Lovelace.")
     assert manager.body.endswith("parce que Ada Lovelace fait partie de votre équipe.")
     assert footer_of(manager.html_body) == manager.body.rsplit("\n\n", 1)[1]
@@ -285,7 +287,8 @@ def test_an_email_an_administrator_writes_for_one_send_is_laid_out_as_every_othe
     assert row.html_body.startswith("<!DOCTYPE html>") and '<a href="https://example.org/map"' in row.html_body
     assert "Kind regards,<br>Northwind Training" in row.html_body
     assert footer_of(row.html_body) == row.body.rsplit("\n\n", 1)[1]
-    assert footer_of(row.html_body).endswith("because you are on the list of participants of this session.")
+    footer = footer_of(row.html_body)
+    assert footer.endswith("because you are on the list of participants of this session. " + MANDATORY)
 
 
 # --- Copies for the learner's manager, guardian or staff (seeds 001, 004) -----------------------------------

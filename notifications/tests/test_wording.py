@@ -86,7 +86,8 @@ def test_an_administrators_template_wins_over_the_files_and_keeps_the_layout(wor
     assert (rendered.subject, rendered.body) == (
         "Edited",
         "Edited body\n\nCordialement,\nLMS Notify\n\n"
-        "Vous recevez cet e-mail de LMS Notify parce que cette formation vous est attribuée.",
+        "Vous recevez cet e-mail de LMS Notify parce que cette formation vous est attribuée. "
+        "Cet e-mail fait partie de votre formation : il n’est pas possible de s’en désabonner.",  # issue 19
     )
     assert "<p>Edited body</p>" in rendered.html_body and "Cordialement,<br>LMS Notify" in rendered.html_body
 

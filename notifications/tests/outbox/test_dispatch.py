@@ -347,7 +347,7 @@ def test_schedules_are_created_once_whatever_the_number_of_runs():
     from django_q.models import Schedule
 
     # The migration already made them: a migrated database is never without its schedules.
-    assert Schedule.objects.count() == 2
+    assert Schedule.objects.count() == 3
     Schedule.objects.all().delete()
     assert set(ensure_schedules().values()) == {"created"}
     assert set(ensure_schedules().values()) == {"unchanged"}
@@ -356,10 +356,11 @@ def test_schedules_are_created_once_whatever_the_number_of_runs():
     rows = Schedule.objects.order_by("func").values_list("func", "minutes")
     assert list(rows) == [
         ("notifications.tasks.dispatch_outbox_task", 1),
+        ("notifications.tasks.poll_mailbox_task", 1),
         ("notifications.tasks.scan_triggers_task", 5),
     ]
     call_command("setup_schedules", stdout=io.StringIO())
-    assert Schedule.objects.count() == 2
+    assert Schedule.objects.count() == 3
 
 
 def test_outbox_status_exits_non_zero_past_its_thresholds(settings, time_machine):
