@@ -78,17 +78,17 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         edited = {(row.event, row.language): row for row in MessageTemplate.objects.all()}
         wanted_event = request.GET.get("event", "")
         rows = []
+        # The subject as a reader sees it: the words TemplateCache picks, rendered with the sample values.
+        cache = TemplateCache()
         for event, label in Event.choices:
             if wanted_event and event != wanted_event:
                 continue
             for language, language_name in languages:
                 row = edited.get((event, language))
                 if row is not None:
-                    subject = row.subject
                     edit_url = reverse("admin:notifications_messagetemplate_change", args=[row.pk])
                     preview_url = reverse("admin:notifications_messagetemplate_preview_row", args=[row.pk])
                 else:
-                    subject = _builtin_subject(event, language)
                     query = urlencode({"event": event, "language": language})
                     edit_url = reverse("admin:notifications_messagetemplate_add") + "?" + query
                     preview_url = reverse("admin:notifications_messagetemplate_preview") + "?" + query
@@ -97,7 +97,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                         "event": event,
                         "label": label,
                         "language": language_name,
-                        "subject": subject,
+                        "subject": _subject_as_read(cache, event, language),
                         "edited": row,
                         "edit_url": edit_url,
                         "preview_url": preview_url,
@@ -192,9 +192,13 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/notifications/messagetemplate/preview.html", context)
 
 
-def _builtin_subject(event, language):
-    """The subject of the built-in words of (event, language), English when the language has none."""
-    return wording.builtin_words(event, language).source("subject")
+def _subject_as_read(cache, event, language):
+    """The subject a learner reading (event, language) gets, rendered with the sample values; the reason in
+    words when it does not render (the list never fails for one broken row)."""
+    try:
+        return cache.render(event, language, sample_context(event, language=language), html=False).subject
+    except Exception as exc:  # a saved row that no longer renders is shown as such, not as a 500
+        return _("(does not render: %(error)s)") % {"error": exc}
 
 
 def _effective_parts(event, language):
