@@ -62,7 +62,7 @@ def test_the_editor_shows_the_event_variables_as_chips_with_their_descriptions(a
 
     assert 'class="variable-chip" data-insert="{{ learner.first_name }}"' in content
     assert 'data-insert="{% for item in incomplete %}{{ item.title }}{% endfor %}"' in content
-    assert 'id="live-preview"' in content and "<iframe id=\"preview-html\" sandbox" in content
+    assert 'id="live-preview"' in content and '<iframe id="preview-html" sandbox' in content
 
 
 def test_the_preview_page_shows_the_whole_html_email_inside_its_frame(admin_client):
@@ -71,6 +71,6 @@ def test_the_preview_page_shows_the_whole_html_email_inside_its_frame(admin_clie
         reverse("admin:notifications_messagetemplate_preview") + "?event=program.due&language=pl"
     ).content.decode()
 
-    frame = content.split("<iframe sandbox srcdoc=\"", 1)[1].split("\"", 1)[0]
+    frame = content.split('<iframe sandbox srcdoc="', 1)[1].split('"', 1)[0]
     assert frame.startswith("&lt;!DOCTYPE html&gt;") or frame.lower().startswith("&lt;!doctype html&gt;")
     assert "&lt;/html&gt;" in frame
