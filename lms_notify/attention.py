@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from .dates import moment
 
 # The trigger scan is late when it has not succeeded for this many intervals (outbox_status's default).
 SCAN_LATE_AFTER_INTERVALS = 3
@@ -77,7 +79,7 @@ def _scan_row(health, user):
     if health.never_ran:
         value = _("never ran: is the worker (qcluster) running?")
     else:
-        when = formats.date_format(timezone.localtime(health.last_run_at), "DATETIME_FORMAT")
+        when = moment(health.last_run_at)
         value = _("last run %(when)s") % {"when": when}
         if late:
             minutes = int(health.silent_for / timedelta(minutes=1))

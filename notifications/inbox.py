@@ -1,5 +1,7 @@
 """The recipient's inbox of system messages (seed 004): queries and the one state change, reading."""
 
+from dataclasses import dataclass
+
 from django.utils import timezone
 
 from .models import Channel, Notification
@@ -29,7 +31,31 @@ def inbox_messages(key, *, limit=200):
     A guardian's copy names the learner too, so a learner's inbox only holds
     rows addressed to the learner themself.
     """
-    qs = Notification.objects.filter(channel=Channel.INBOX, status=Notification.Status.SENT)
+    qs = _own(key, Notification.objects.filter(channel=Channel.INBOX, status=Notification.Status.SENT))
+    return list(qs.order_by("-sent_at", "-created_at", "-pk")[:limit])
+
+
+@dataclass(frozen=True)
+class EmailsSent:
+    count: int
+    # The latest address, masked ("a…@example.org"): the page is read by whoever holds the link.
+    address: str
+
+
+def emails_sent(key) -> EmailsSent:
+    """How many emails went to the recipient and where (issue 20: an empty inbox said "no message" to a learner
+    who had received five emails). Two queries."""
+    sent = _own(key, Notification.objects.filter(channel=Channel.EMAIL, status=Notification.Status.SENT))
+    latest = sent.order_by("-sent_at", "-pk").values_list("to", flat=True).first()
+    return EmailsSent(count=sent.count(), address=masked_address(latest or ""))
+
+
+def masked_address(address) -> str:
+    local, at, domain = address.partition("@")
+    return f"{local[:1]}…@{domain}" if at and local else ""
+
+
+def _own(key, qs):
     kind, pk = parse_key(key)
     if kind == GUARDIAN:
         qs = qs.filter(recipient_guardian_id=pk)
@@ -37,7 +63,7 @@ def inbox_messages(key, *, limit=200):
         qs = qs.filter(recipient_learner_id=pk, recipient_guardian__isnull=True, recipient_user__isnull=True)
     else:
         qs = qs.filter(recipient_user_id=pk, recipient_learner__isnull=True, recipient_guardian__isnull=True)
-    return list(qs.order_by("-sent_at", "-created_at", "-pk")[:limit])
+    return qs
 
 
 def mark_inbox_read(messages) -> int:

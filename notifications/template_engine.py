@@ -222,9 +222,13 @@ def template_problems(template, *, offered: dict) -> list[str]:
     for node in template.nodelist.get_nodes_by_type(TextNode):
         for opening in ("{{", "{%", "{#"):
             if opening in node.s:
+                line = _line_of(node) + node.s[: node.s.index(opening)].count("\n")
                 problems.append(
-                    f"“{opening}” is never closed near “{_excerpt(node.s, opening)}”: close it, or write "
-                    f"{{% templatetag {_TEMPLATETAG[opening]} %}} for the characters themselves."
+                    on_line(
+                        line,
+                        f"“{opening}” is never closed near “{_excerpt(node.s, opening)}”: close it, or write "
+                        f"{{% templatetag {_TEMPLATETAG[opening]} %}} for the characters themselves.",
+                    )
                 )
     scope = {name: _LOCAL for name in _names_set_by_the_template(template.nodelist)}
     _Walker(offered, problems).nodelist(template.nodelist, scope)
@@ -232,6 +236,16 @@ def template_problems(template, *, offered: dict) -> list[str]:
 
 
 _TEMPLATETAG = {"{{": "openvariable", "{%": "openblock", "{#": "opencomment"}
+
+
+def on_line(line, message):
+    """A refusal that names the line of the template it is about, so the writer finds it."""
+    return f"Line {line}: {message}" if line else message
+
+
+def _line_of(node):
+    token = getattr(node, "token", None)
+    return getattr(token, "lineno", None) or 0
 
 
 def _excerpt(text, opening):
@@ -253,12 +267,21 @@ class _Walker:
     def __init__(self, offered, problems):
         self.offered = offered
         self.problems = problems
+        self.line = 0  # of the node being read: each problem names it
 
     def nodelist(self, nodes, scope):
         for node in nodes:
             self.node(node, scope)
 
     def node(self, node, scope):
+        outer = self.line
+        self.line = _line_of(node) or outer
+        try:
+            self._node(node, scope)
+        finally:
+            self.line = outer
+
+    def _node(self, node, scope):
         if isinstance(node, ForNode):
             self.expression(node.sequence, scope)
             inner = {**scope, "forloop": _LOCAL}
@@ -343,11 +366,16 @@ class _Walker:
         written = ".".join(var.lookups)
         if key not in self.offered:
             self.problems.append(
-                f"“{written}” is not a value this event offers (see the list of variables beside the form)."
+                on_line(
+                    self.line,
+                    f"“{written}” is not a value this event offers (see the list of variables beside the form).",
+                )
             )
         elif printed and self.offered[key]:
             example = f"{{{{ {written}.{self._first_child(key)} }}}}"
-            self.problems.append(f"“{written}” is a group of values: print one of them, e.g. {example}.")
+            self.problems.append(
+                on_line(self.line, f"“{written}” is a group of values: print one of them, e.g. {example}.")
+            )
 
     def _first_child(self, key):
         for name in self.offered:

@@ -338,7 +338,8 @@ def template_errors(event, language, parts: dict, *, tz=SAMPLE_TIMEZONE) -> dict
         try:
             template = template_engine.compile_template(source)
         except Exception as exc:  # whatever a tag raises while parsing is a refusal, never a 500
-            errors[name] = f"This template does not compile: {exc}"
+            line = getattr(getattr(exc, "token", None), "lineno", None)
+            errors[name] = template_engine.on_line(line, f"This template does not compile: {exc}")
             continue
         try:
             problems = template_engine.template_problems(template, offered=offered)

@@ -6,11 +6,11 @@ Delivery states (issue 19) belong in `_message_status` when the outbox records t
 
 from django.db.models import Q, Subquery
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from learners.models import Guardian
+from lms_notify.dates import moment
 from lms_notify.timeline import Entry, Link
 
 from .links import mask_links
@@ -107,7 +107,7 @@ def _message_entry(row, run):
     if row.recipient_guardian_id:
         detail = _("copy to the guardian %(name)s") % {"name": row.recipient_guardian.name}
     if row.sent_at:
-        sent = formats.date_format(timezone.localtime(row.sent_at), "DATETIME_FORMAT")
+        sent = moment(row.sent_at)
         detail = " · ".join(filter(None, [str(detail), str(_("sent %(when)s") % {"when": sent})]))
     return Entry(
         at=row.created_at,

@@ -167,7 +167,14 @@ def inbox(request):
     training = training_to_start(owner) if isinstance(owner, Learner) else None
     # Her preferences: the reminders she left, each with a button to receive them again.
     left = [(family, optout.label(family)) for family in optout.families_left(key)]
-    context = {"owner": owner, "inbox_messages": messages, "training": training, "families_left": left}
+    emailed = None if messages else inbox_service.emails_sent(key)
+    context = {
+        "owner": owner,
+        "inbox_messages": messages,
+        "emails_sent": emailed,
+        "training": training,
+        "families_left": left,
+    }
     return _page(request, owner, "notifications/inbox.html", context)
 
 

@@ -122,10 +122,20 @@ class EmailTypeForm(forms.Form):
         self.fields["email_type"].choices = email_types
 
 
+class SubjectField(forms.CharField):
+    """A subject written over two visible lines, so that its template is read whole (issue 20: the box cut it
+    off at "Convocation: {{ session.ti"); it is sent on one line."""
+
+    widget = forms.Textarea(attrs={"rows": 2, "cols": 90, "class": "vLargeTextField"})
+
+    def to_python(self, value):
+        return " ".join(super().to_python(value).split())
+
+
 class EmailTextForm(forms.Form):
     # One id per preview page: a double click on Send queues nothing twice.
     send_id = forms.CharField(widget=forms.HiddenInput, max_length=32)
-    subject = forms.CharField(label=_("Subject"), max_length=300, widget=forms.TextInput(attrs={"size": 90}))
+    subject = SubjectField(label=_("Subject"), max_length=300)
     body = forms.CharField(label=_("Body"), widget=forms.Textarea(attrs={"rows": 14, "cols": 90}))
 
 
@@ -150,7 +160,7 @@ class CopyForm(forms.Form):
 
 
 class ConvocationForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=300)
+    subject = SubjectField(label=_("Subject"), max_length=300)
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 14, "cols": 90}))
     include_calendar = forms.BooleanField(label=_("Include the calendar invitation"), required=False, initial=True)
 

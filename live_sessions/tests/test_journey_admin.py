@@ -338,3 +338,30 @@ def test_seed_002_a_date_choice_added_in_the_admin_emails_the_learner(admin_clie
     response = admin_client.post(url, {**data, "sessions": [sessions[0].pk]})
     assert response.status_code == 302
     assert Notification.objects.get(event="participation.request").recipient_learner == learner
+
+
+def test_the_convocation_shows_the_email_as_read_first_and_its_whole_subject_in_a_box_that_does_not_cut_it(
+    admin_client, registered
+):
+    """Issue 20: the subject box cut the template off at "Convocation: {{ session.ti"."""
+    page = admin_client.post(LIST, {"action": "notify_convocation", "_selected_action": [registered.pk]})
+    content = page.content.decode()
+
+    assert re.search(r'<textarea name="subject"[^>]*rows="2"', content)
+    assert content.index("As the first learner will read it") < content.index('name="subject"')
+
+
+def test_a_subject_written_over_two_lines_goes_out_on_one(admin_client, registered):
+    admin_client.post(
+        LIST,
+        {
+            "action": "notify_convocation",
+            "_selected_action": [registered.pk],
+            "confirm": "1",
+            "subject": "See you\r\n  on {{ session.starts_at|date:'j F' }}",
+            "body": "Dear {{ learner.first_name }}.",
+        },
+    )
+    dispatch_outbox()
+
+    assert mail.outbox[0].subject == "See you on 4 March"

@@ -5,13 +5,14 @@ import json
 from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lms_notify.admin_base import refuse_bad_ids
+from lms_notify.dates import moment
 from lms_notify.parsing import parse_id
 
 from .. import services
@@ -252,7 +253,7 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("Steps"))
     def history(self, obj):
         def when(value):
-            return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+            return moment(value)
 
         def who(user):
             return (user.get_full_name() or user.get_username()) if user else ""

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,6 +24,7 @@ from ..templating import (
     check_template,
     render_parts,
     sample_context,
+    template_errors,
 )
 
 PREVIEW_TIMEZONES = ["Europe/Paris", "Europe/Warsaw", "Europe/London", "UTC", "America/New_York", "Asia/Tokyo"]
@@ -78,17 +80,17 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         edited = {(row.event, row.language): row for row in MessageTemplate.objects.all()}
         wanted_event = request.GET.get("event", "")
         rows = []
+        # The subject as a reader sees it: the words TemplateCache picks, rendered with the sample values.
+        cache = TemplateCache()
         for event, label in Event.choices:
             if wanted_event and event != wanted_event:
                 continue
             for language, language_name in languages:
                 row = edited.get((event, language))
                 if row is not None:
-                    subject = row.subject
                     edit_url = reverse("admin:notifications_messagetemplate_change", args=[row.pk])
                     preview_url = reverse("admin:notifications_messagetemplate_preview_row", args=[row.pk])
                 else:
-                    subject = _builtin_subject(event, language)
                     query = urlencode({"event": event, "language": language})
                     edit_url = reverse("admin:notifications_messagetemplate_add") + "?" + query
                     preview_url = reverse("admin:notifications_messagetemplate_preview") + "?" + query
@@ -97,7 +99,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                         "event": event,
                         "label": label,
                         "language": language_name,
-                        "subject": subject,
+                        "subject": _subject_as_read(cache, event, language),
                         "edited": row,
                         "edit_url": edit_url,
                         "preview_url": preview_url,
@@ -120,6 +122,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return [
             path("preview/", view(self.preview_view), name="notifications_messagetemplate_preview"),
             path("<int:pk>/preview/", view(self.preview_view), name="notifications_messagetemplate_preview_row"),
+            path("live-preview/", view(self.live_preview_view), name="notifications_messagetemplate_live_preview"),
             *super().get_urls(),
         ]
 
@@ -131,9 +134,17 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         )
         events = sorted(Event.choices, key=lambda choice: choice[0] != chosen)
         context["event_variables"] = [
-            {"event": event, "label": label, "chosen": event == chosen, "variables": variables.variables_of(event)}
+            {
+                "event": event,
+                "label": label,
+                "chosen": event == chosen,
+                "variables": [
+                    (name, description, _insertable(name)) for name, description in variables.variables_of(event)
+                ],
+            }
             for event, label in events
         ]
+        context["preview_languages"] = settings.LANGUAGES
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_changeform_initial_data(self, request):
@@ -144,6 +155,34 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             for part, source in builtin_parts(event, language).items():
                 initial.setdefault(part, source)
         return initial
+
+    def live_preview_view(self, request):
+        """The editor's live preview: the unsaved parts POSTed by the form, checked as saving would check
+        them (the refusals name their line) and rendered for the sample learner in the chosen language.
+        Nothing is written."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        if request.method != "POST":
+            return JsonResponse({"error": str(_("Send the template's parts with POST."))}, status=405)
+        event, language = request.POST.get("event", ""), request.POST.get("language", "")
+        if event not in Event.values or language not in dict(settings.LANGUAGES):
+            return JsonResponse({"error": str(_("Choose an event and a language."))}, status=400)
+        parts = {part: request.POST.get(part, "") for part in TEMPLATE_PARTS}
+        errors = template_errors(event, language, parts)
+        if errors:
+            return JsonResponse({"errors": errors})
+        try:
+            rendered = render_parts(event, language, parts)
+        except Exception as exc:  # a preview shows the error, it never crashes
+            return JsonResponse({"errors": {"subject": f"{type(exc).__name__}: {exc}"}})
+        return JsonResponse(
+            {
+                "subject": rendered.subject,
+                "body": rendered.body,
+                "html_body": str(rendered.html_body),
+                "sms_body": rendered.sms_body,
+            }
+        )
 
     def preview_view(self, request, pk=None):
         """Subject, text and HTML rendered against sample data in a language and time zone.
@@ -192,9 +231,21 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/notifications/messagetemplate/preview.html", context)
 
 
-def _builtin_subject(event, language):
-    """The subject of the built-in words of (event, language), English when the language has none."""
-    return wording.builtin_words(event, language).source("subject")
+def _insertable(name):
+    """What a variable's chip inserts: the value printed, or a loop over the list it belongs to."""
+    if "[]" not in name:
+        return "{{ " + name + " }}"
+    listed, _sep, inside = name.partition("[]")
+    return "{% for item in " + listed + " %}{{ item" + inside + " }}{% endfor %}"
+
+
+def _subject_as_read(cache, event, language):
+    """The subject a learner reading (event, language) gets, rendered with the sample values; the reason in
+    words when it does not render (the list never fails for one broken row)."""
+    try:
+        return cache.render(event, language, sample_context(event, language=language), html=False).subject
+    except Exception as exc:  # a saved row that no longer renders is shown as such, not as a 500
+        return _("(does not render: %(error)s)") % {"error": exc}
 
 
 def _effective_parts(event, language):

@@ -26,8 +26,9 @@ from lms_notify.bulk import is_postgresql
 from programs.services import assign_many
 
 from ..door import Origin, Plans, compose
-from ..models import NotifyOutcome, NotifyRun
-from ..outbox.enqueue import enqueue
+from ..models import Channel, NotifyOutcome, NotifyRun
+from ..outbox.enqueue import build_notification, enqueue
+from ..templating import TemplateCache
 from .checklist import Action, decide, new_assignment_rows, notify_messages
 from .selectors import active_learner_ids, load_checklist_data, scope_learner_ids
 from .shapes import ShapeCachedTemplates
@@ -71,6 +72,8 @@ def preview_notify(learners, *, sample_size=5) -> dict:
 def preview_ids(ids, *, sample_size=5) -> dict:
     actions, omitted, assignments = Counter(), Counter(), Counter()
     samples = {}
+    # One learner per language the scope reads in: the preview shows the email she would get.
+    first_by_language = {}
     now = timezone.now()
     for chunk in _chunks(ids):
         with _cycles_collected_after():
@@ -84,7 +87,10 @@ def preview_ids(ids, *, sample_size=5) -> dict:
                 names = samples.setdefault(key, [])
                 if len(names) < sample_size:
                     names.append(learner.full_name)
+                if decision.sends:
+                    first_by_language.setdefault(learner.language, decision)
     return {
+        "emails": sample_emails(list(first_by_language.values()), now=now),
         "total": len(ids),
         "actions": dict(actions),
         "omitted": dict(omitted),
@@ -94,6 +100,26 @@ def preview_ids(ids, *, sample_size=5) -> dict:
         "assignments": {action: n for action, n in assignments.items() if n},
         "assignments_total": sum(assignments.values()),
     }
+
+
+class _PreviewRun:
+    pk = None  # a run not started: its messages' references name no run
+
+
+def sample_emails(decisions, *, now) -> list:
+    """The email each decision's learner would get, as unsaved outbox rows (subject, body, html_body, language):
+    the run's own path (the door's rules, then the outbox's rendering), nothing written (issue 20)."""
+    if not decisions:
+        return []
+    messages = compose(notify_messages(decisions, run=_PreviewRun, actor=None), origin=Origin.ADMIN)
+    own = {f"l{d.learner.pk}" for d in decisions}
+    templates = TemplateCache()
+    rows = [
+        build_notification(m, templates=templates, now=now)
+        for m in messages
+        if m.recipient.key in own and m.channel == Channel.EMAIL
+    ]
+    return sorted(rows, key=lambda row: row.language)
 
 
 # --- Run ---

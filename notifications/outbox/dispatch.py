@@ -256,8 +256,9 @@ def deliver_inbox(rows) -> int:
     """An inbox message is delivered by marking its row sent: the row is what the recipient reads.
 
     Each recipient with an email address and consent also gets an `inbox.new_message`
-    email with a link to read it (seed 004). Delivery and that email are one transaction,
-    so neither exists without the other.
+    email with a link to read it (seed 004), unless the same occurrence of the event goes (or
+    went) to them by email already: one thing, one email (issue 20). Delivery and that email
+    are one transaction, so neither exists without the other.
     """
     if not rows:
         return 0
@@ -277,7 +278,10 @@ def deliver_inbox(rows) -> int:
         alert = inbox_alert_policy()
         if alert is not None:
             messages = []
+            emailed = _emailed_already(delivered)
             for row in delivered:
+                if row.pk in emailed:
+                    continue
                 recipient = Recipient.of_notification(row)
                 if recipient.ineligibility(Channel.EMAIL):
                     continue
@@ -298,6 +302,25 @@ def deliver_inbox(rows) -> int:
     for row in delivered:
         row.status, row.sent_at, row.claimed_until = Status.SENT, now, None
     return len(delivered)
+
+
+# An email of the same occurrence in one of these states reaches (or reached, or will reach) the reader.
+_EMAIL_GOES = (Status.AWAITING_CONFIRMATION, Status.QUEUED, Status.SENT, Status.FAILED)
+
+
+def _emailed_already(rows) -> set[int]:
+    """The pks of inbox rows whose reader gets the same occurrence by email: their twin row, whose dedupe
+    key differs only by its channel, is in the outbox and not omitted or cancelled. One query."""
+    twins = {}
+    for row in rows:
+        parts = row.dedupe_key.split(":", 3)
+        if len(parts) == 4 and parts[2] == Channel.INBOX:
+            parts[2] = Channel.EMAIL
+            twins[":".join(parts)] = row.pk
+    if not twins:
+        return set()
+    found = Notification.objects.filter(dedupe_key__in=list(twins), status__in=_EMAIL_GOES)
+    return {twins[key] for key in found.values_list("dedupe_key", flat=True)}
 
 
 @dataclass

@@ -319,3 +319,52 @@ def test_link_and_inbox_pages_are_never_stored_by_a_cache(client):
     responses.append(client.get("/a/not-a-token/"))
     for response in responses:
         assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_an_empty_inbox_says_how_many_emails_went_to_the_learner_and_where(client):
+    """Issue 20 "Each message once": the inbox said "no message" to a learner who had received five emails."""
+    ada = make_learner("ada@example.com")
+    link = inbox_message(learner=ada, subject="never delivered", status="cancelled")
+    for i in range(5):
+        inbox_message(learner=ada, subject=f"email {i}", channel="email")
+    Notification.objects.filter(channel="email").update(to="ada@example.com")
+
+    with time_machine.travel(SENT, tick=False):
+        client.get(path_of(inbox_link(link)))
+        content = client.get("/inbox/").content.decode()
+
+    assert "No system message. 5 emails were sent to a…@example.com." in content
+
+
+def test_the_links_of_a_system_message_are_clickable_in_the_inbox(client):
+    ada = make_learner("ada@example.com")
+    first = inbox_message(learner=ada, subject="Your session")
+    Notification.objects.filter(pk=first.pk).update(body="Choose your date: https://lms.example.org/a/xyz/ <b>")
+
+    with time_machine.travel(SENT, tick=False):
+        client.get(path_of(inbox_link(first)))
+        content = client.get("/inbox/").content.decode()
+
+    assert '<a href="https://lms.example.org/a/xyz/" rel="nofollow">https://lms.example.org/a/xyz/</a>' in content
+    assert "<b>" not in content.split('class="message-body"')[1]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("fr", "Aucun message système. 2 e-mails ont été envoyés à a…@example.com."),
+        ("pl", "Brak wiadomości systemowych. 2 e-maile wysłano na adres a…@example.com."),
+    ],
+)
+def test_the_empty_inbox_says_where_emails_went_in_the_learners_language(client, language, words):
+    ada = make_learner("ada@example.com", language=language)
+    link = inbox_message(learner=ada, subject="never delivered", status="cancelled")
+    for i in range(2):
+        inbox_message(learner=ada, subject=f"email {i}", channel="email")
+    Notification.objects.filter(channel="email").update(to="ada@example.com")
+
+    with time_machine.travel(SENT, tick=False):
+        client.get(path_of(inbox_link(link)))
+        content = client.get("/inbox/").content.decode()
+
+    assert words in content

@@ -148,3 +148,15 @@ def test_the_rule_form_refuses_an_offset_beyond_ten_years(admin_client):
     assert not NotificationRule.objects.exists()
     data["offset_days"] = "3650"
     assert admin_client.post(reverse("admin:notifications_notificationrule_add"), data).status_code == 302
+
+
+def test_the_rule_preview_writes_its_dates_like_the_rest_of_the_admin(admin_client, due_in_three_days, settings):
+    """Issue 20: the rule preview's dates were ISO/UTC ("2026-02-17 07:00") while the rest read
+    "17 Feb 2026, 08:00" in the reader's time zone."""
+    settings.TIME_ZONE = "Europe/Paris"
+    rule = due_rule()
+
+    content = admin_client.get(reverse("admin:notifications_notificationrule_preview", args=[rule.pk])).content.decode()
+
+    assert "17 Feb 2026, 08:00" in content
+    assert "2026-02-17" not in content and "(UTC)" not in content

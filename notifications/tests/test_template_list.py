@@ -59,3 +59,25 @@ def test_the_list_needs_the_view_permission(client, django_user_model):
     client.force_login(clerk)
 
     assert client.get(LIST).status_code == 403
+
+
+def test_the_subject_column_reads_as_the_learner_sees_it_not_as_template_code(admin_client):
+    """Issue 20: the subject column read `{% if reader == "learner" %}New training assigned: {{ program }}…`."""
+    response = admin_client.get(LIST + "?event=program.assigned")
+
+    english = response.context["rows"][0]
+    assert english["subject"] == "New training assigned: Workplace safety"
+    content = response.content.decode()
+    assert "New training assigned: Workplace safety" in content
+    assert "{% if reader" not in content and "{{ program }}" not in content
+
+
+def test_an_edited_subject_is_shown_rendered_with_the_sample_learner_and_marked_edited(admin_client):
+    MessageTemplate.objects.create(
+        event="program.due", language="en", subject="{{ learner.first_name }}, finish {{ program }}", body="Hi"
+    )
+
+    response = admin_client.get(LIST + "?event=program.due")
+
+    assert response.context["rows"][0]["subject"] == "Marie, finish Workplace safety"
+    assert "Edited" in response.content.decode() and "Built-in" in response.content.decode()

@@ -450,3 +450,16 @@ def test_every_event_is_named_in_french_and_polish(language):
     with translation.override(language):
         untranslated = [code for code, label in Event.choices if str(label) == english[code]]
     assert untranslated == []
+
+
+def test_a_refused_template_names_the_line_of_its_error():
+    """Issue 20: the editor refuses errors with the line named."""
+    from notifications.templating import template_errors
+
+    unknown = template_errors("program.due", "en", {"body": "Hello\n\n{{ learner.first_name }}\n{{ password }}"})
+    unclosed = template_errors("program.due", "en", {"body": "Hello\nthere {{ learner.first_name"})
+    bad_filter = template_errors("program.due", "en", {"body": "a\nb\n{{ program|shout }}"})
+
+    assert unknown["body"].startswith("Line 4: “password” is not a value this event offers")
+    assert unclosed["body"].startswith("Line 2: “{{” is never closed")
+    assert bad_filter["body"].startswith("Line 3: This template does not compile")

@@ -1,5 +1,6 @@
 """The four Notify buttons in the admin (seed 000): preview first, send on confirmation."""
 
+import re
 from unittest import mock
 
 import pytest
@@ -59,6 +60,23 @@ def test_preview_shows_counts_and_sends_nothing(admin_client, team):
     assert Notification.objects.count() == 0
     assert NotifyRun.objects.count() == 0
     assert not Assignment.objects.exists()
+
+
+def test_the_preview_shows_the_real_email_once_per_language_in_scope_and_writes_nothing(admin_client, team):
+    """Issue 20: Notify's preview showed counts and five names but never the email itself. One learner per
+    language, rendered through the run's own path; her invitation link masked (a bearer token)."""
+    Learner.objects.filter(pk=team["missing"].pk).update(language="fr")
+
+    response = admin_client.get(reverse(PREVIEW), {"scope": "all_learners"})
+
+    emails = response.context["preview"]["emails"]
+    assert [(e.language, e.recipient_learner) for e in emails] == [("en", team["invited"]), ("fr", team["missing"])]
+    assert "Workplace safety" in emails[1].body
+    page = response.content.decode()
+    assert emails[0].subject in page and emails[1].subject in page
+    shown = page.split('id="notify-preview-emails"')[1]
+    assert "/a/…/" in shown and not re.search(r"/a/[^…\s]", shown)
+    assert Notification.objects.count() == 0 and NotifyRun.objects.count() == 0
 
 
 def test_confirming_sends_and_reports_sent_and_omitted(admin_client, team):

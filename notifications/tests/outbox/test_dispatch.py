@@ -314,6 +314,33 @@ def test_delivering_an_inbox_message_emails_a_link_to_read_it(mailoutbox, monkey
     assert Notification.objects.filter(event="inbox.new_message").count() == 2
 
 
+def test_an_event_sent_by_email_and_as_a_system_message_gives_the_reader_one_email_not_two(mailoutbox):
+    """Issue 20 "Each message once": a rule with e-mail and system message sent the email and, in the same
+    second, a "new message" email about the same thing."""
+    learner = make_learner()
+    queue(learner, channel="email", occurrence="a1", subject="Your schedule", body="See you Monday")
+    queue(learner, channel="inbox", occurrence="a1", subject="Your schedule", body="See you Monday")
+    only_inbox = queue(learner, channel="inbox", occurrence="a2", subject="Other", body="B")
+
+    dispatch_outbox()
+
+    alerts = list(Notification.objects.filter(event="inbox.new_message"))
+    assert [alert.context.get("inbox_message") for alert in alerts] == [only_inbox.pk]
+    assert [m.subject for m in mailoutbox].count("Your schedule") == 1
+    assert len(mailoutbox) == 2
+
+
+def test_a_system_message_whose_email_twin_was_omitted_is_still_announced_by_email(mailoutbox):
+    learner = make_learner()
+    queue(learner, channel="email", occurrence="b1")
+    Notification.objects.filter(channel="email").update(status="cancelled")
+    inbox = queue(learner, channel="inbox", occurrence="b1", subject="S", body="B")
+
+    dispatch_outbox()
+
+    assert Notification.objects.filter(event="inbox.new_message", context__inbox_message=inbox.pk).exists()
+
+
 def test_dispatch_queries_do_not_grow_with_the_batch_except_one_update_per_message(settings, mailoutbox):
     """House rule: the claim and the send-time checks are set-based; only "mark sent" is per message."""
     settings.OUTBOX_BATCH_SIZE = 200
