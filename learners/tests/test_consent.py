@@ -165,7 +165,7 @@ def test_typing_a_consent_date_on_the_learner_form_is_recorded_in_the_history(ad
         "consent_given_at_0": "2026-01-15",
         "consent_given_at_1": "10:00",
     }
-    for prefix in ("guardians", "memberships", "assignments", "invitations", "consent_records"):
+    for prefix in ("guardians", "memberships", "assignments", "invitations", "consent_records", "undeliverable_marks"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     response = admin_client.post(reverse("admin:learners_learner_change", args=[ada.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
