@@ -158,6 +158,8 @@ MESSAGE_ID_DOMAIN = env.str("MESSAGE_ID_DOMAIN", default="lms-notify.local")
 INBOUND_ADDRESS = env.str("INBOUND_ADDRESS", default="")
 # imaps://user:password@imap.example.org/INBOX (imap:// for plain IMAP); empty: no polling.
 INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
+# A local Maildir read like the IMAP mailbox (the demo's mailbox, or a mail server delivering into a folder).
+INBOUND_MAILDIR = env.str("INBOUND_MAILDIR", default="")
 INBOUND_IMAP_PROCESSED_FOLDER = env.str("INBOUND_IMAP_PROCESSED_FOLDER", default="Processed")
 INBOUND_IMAP_BATCH = env.int("INBOUND_IMAP_BATCH", default=100)
 INBOUND_IMAP_TIMEOUT = env.int("INBOUND_IMAP_TIMEOUT", default=30)

@@ -3,6 +3,7 @@
 from django_q.tasks import async_task
 
 from .inbound.imap import poll_mailbox
+from .inbound.maildir import poll_maildir
 from .inbound.retention import purge_old_inbound
 from .models import NotifyRun
 from .notify.engine import execute_run
@@ -22,14 +23,14 @@ def scan_triggers_task():
 
 
 def poll_mailbox_task():
-    # Issue 19: calendar replies and bounces read from INBOUND_IMAP_URL (nothing to do when unset).
-    result = poll_mailbox()
+    # Calendar replies and bounces read from INBOUND_IMAP_URL and INBOUND_MAILDIR (nothing to do when unset).
+    results = [poll_mailbox(), poll_maildir()]
     purged = purge_old_inbound()
     return {
-        "received": result.received,
-        "repeated": result.repeated,
-        "moved": result.moved,
-        "error": result.error,
+        "received": sum(r.received for r in results),
+        "repeated": sum(r.repeated for r in results),
+        "moved": sum(r.moved for r in results),
+        "error": "; ".join(r.error for r in results if r.error),
         "purged": purged,
     }
 
