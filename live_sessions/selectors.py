@@ -61,6 +61,12 @@ def reached_by_new_dates(session) -> int:
     return SessionLearner.objects.filter(session=session, status__in=[Status.INVITED, Status.REGISTERED]).count()
 
 
+def walk_ins_to_review(session) -> int:
+    """How many of the session's learners a trainer added as walk-ins and no administrator has reviewed yet
+    (issue 18). One query."""
+    return SessionLearner.objects.filter(session=session, learner__needs_review=True).count()
+
+
 def waiting_list(session):
     """The waiting list in the order places are offered: first come, first served."""
     return (
