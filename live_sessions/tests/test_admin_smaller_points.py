@@ -43,7 +43,7 @@ def test_the_update_status_form_chooses_no_status_in_advance_and_names_whom_it_c
     select = re.search(r'<select name="status".*?</select>', page, re.S).group(0)
     # Only the empty "---------" is chosen: "Not invited" (the first status) no longer is.
     assert re.findall(r'<option value="([^"]*)"[^>]*selected', select) == [""]
-    assert 'required' in select
+    assert "required" in select
     assert "2 learners selected." in page
     changed = re.search(r'<table id="learners-changed">.*?</table>', page, re.S).group(0)
     for sl, status in ((ada, "Registered"), (bob, "Cancelled")):
