@@ -179,9 +179,10 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
     change_list_template = "admin/learners/learner/change_list.html"
     import_export_change_list_template = None
     add_form = LearnerAddForm
-    actions = ["invite", record_consent]
+    actions = ["invite", record_consent, "review_walk_ins"]
     list_display = [
         "full_name",
+        "awaiting_review",
         "email",
         "language",
         "manager_link",
@@ -190,7 +191,7 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
         "groups_count",
     ]
     list_display_links = ["full_name", "email"]
-    list_filter = ["is_active", ConsentFilter, "language", HasManagerFilter, "groups", "timezone"]
+    list_filter = ["is_active", "needs_review", ConsentFilter, "language", HasManagerFilter, "groups", "timezone"]
     search_fields = ["email", "first_name", "last_name", "phone"]
     list_select_related = ["manager"]
     autocomplete_fields = ["manager", "user"]
@@ -200,7 +201,7 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": [("first_name", "last_name"), "email", "phone"]}),
         (_("Preferences"), {"fields": [("language", "timezone")]}),
-        (_("Organisation"), {"fields": ["manager", "user", "is_active"]}),
+        (_("Organisation"), {"fields": ["manager", "user", "is_active", "needs_review"]}),
         (_("Consent and audit"), {"fields": ["consent_given_at", "created_at"]}),
     ]
     inlines = [
@@ -232,6 +233,11 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
     @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, obj):
         return obj.full_name
+
+    @admin.display(description=_("walk-in to review"), ordering="needs_review")
+    def awaiting_review(self, obj):
+        # Issue 18: a trainer added this person at a live session; the flag stands out of a column of blanks.
+        return _("To review") if obj.needs_review else ""
 
     @admin.display(description=_("manager"), ordering="manager__last_name")
     def manager_link(self, obj):
@@ -283,6 +289,15 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
         if not change:
             # Seed 002 §I: adding a learner invites them; the toggle (on by default) says whether it is emailed.
             services.invite(obj, actor=request.user, send_email=form.cleaned_data.get("send_invitation", False))
+
+    @admin.action(description=_("Reviewed: activate the selected walk-ins"), permissions=["change"])
+    def review_walk_ins(self, request, queryset):
+        """Issue 18: walk-ins a trainer added stay inactive until an administrator has checked them."""
+        count = services.review_walk_ins(queryset)
+        if count:
+            self.message_user(request, ngettext("%d walk-in activated.", "%d walk-ins activated.", count) % count)
+        else:
+            self.message_user(request, _("None of the selected learners is a walk-in to review."), messages.WARNING)
 
     @admin.action(description=_("Invite selected learners to the platform"), permissions=["change"])
     def invite(self, request, queryset):

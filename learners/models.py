@@ -43,6 +43,12 @@ class Learner(models.Model):
         null=True, blank=True, help_text=_("Without consent nothing is sent to this learner.")
     )
     is_active = models.BooleanField(default=True)
+    needs_review = models.BooleanField(
+        _("walk-in awaiting review"),
+        default=False,
+        db_index=True,
+        help_text=_("Added by a trainer as a walk-in: inactive until an administrator has reviewed the record."),
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,

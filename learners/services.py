@@ -1,7 +1,10 @@
 """State changes of learners (seed 002 §I: invitations)."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from notifications.door import Origin, send_all
 from notifications.links import make_action_url
@@ -10,7 +13,7 @@ from notifications.outbox.dispatch import cancel_waiting_for_learners
 from notifications.recipients import Recipient
 from notifications.variables import person_values
 
-from .models import ConsentRecord, Invitation, Learner
+from .models import ConsentRecord, Invitation, Language, Learner
 
 
 def invite(learner, *, actor=None, source=Invitation.Source.MANUAL, send_email=True) -> Invitation:
@@ -152,3 +155,39 @@ def _learner_ids(learners) -> list[int]:
     if hasattr(learners, "values_list"):
         return list(learners.order_by().values_list("pk", flat=True))
     return [getattr(learner, "pk", learner) for learner in learners]
+
+
+class WalkInRefused(ValueError):
+    """A walk-in the trainer cannot add as new: the message says why, in the trainer's language."""
+
+
+def create_walk_in(*, first_name: str, last_name: str, email: str, language: str = "") -> Learner:
+    """A person who turned up at a live session without being a learner yet (issue 18), as a trainer typed them:
+    inactive and awaiting an administrator's review, without consent (so nothing is sent to her) and with
+    no invitation. An address already known is refused without saying whose it is: the trainer finds a learner
+    by name, never by address (issue 16)."""
+    first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
+    if not first_name or not last_name:
+        raise WalkInRefused(gettext("Give the walk-in's first and last name."))
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise WalkInRefused(gettext("“%(email)s” is not an e-mail address.") % {"email": email}) from None
+    known = gettext("This e-mail address is already known: search for the learner by name, or ask an administrator.")
+    if Learner.objects.filter(email__iexact=email).exists():
+        raise WalkInRefused(known)
+    fields = {"first_name": first_name[:150], "last_name": last_name[:150], "email": email}
+    if language in Language.values:
+        fields["language"] = language
+    try:
+        with transaction.atomic():
+            return Learner.objects.create(**fields, is_active=False, needs_review=True)
+    except IntegrityError:  # the same address typed by another trainer at the same moment
+        raise WalkInRefused(known) from None
+
+
+def review_walk_ins(learners) -> int:
+    """An administrator has checked these walk-ins: they become active learners. Returns how many."""
+    return Learner.objects.filter(pk__in=_learner_ids(learners), needs_review=True).update(
+        needs_review=False, is_active=True
+    )

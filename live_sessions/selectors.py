@@ -61,6 +61,32 @@ def reached_by_new_dates(session) -> int:
     return SessionLearner.objects.filter(session=session, status__in=[Status.INVITED, Status.REGISTERED]).count()
 
 
+def with_free_places(sessions):
+    """`sessions` annotated with `places_taken` (as `session_summary` counts them: filled, and offered to the
+    waiting list); a session's `free_places` is then None without a capacity (issue 18: date options say which
+    are full). No query of its own."""
+    return sessions.annotate(
+        places_taken=Count(
+            "session_learners",
+            filter=Q(session_learners__status__in=FILLING_STATUSES)
+            | Q(session_learners__status=Status.INVITED, session_learners__waiting_since__isnull=False),
+        )
+    )
+
+
+def free_places(session) -> int | None:
+    """The free places of a session read through `with_free_places`: None when its capacity is unlimited."""
+    if not session.capacity:
+        return None
+    return max(session.capacity - session.places_taken, 0)
+
+
+def walk_ins_to_review(session) -> int:
+    """How many of the session's learners a trainer added as walk-ins and no administrator has reviewed yet
+    (issue 18). One query."""
+    return SessionLearner.objects.filter(session=session, learner__needs_review=True).count()
+
+
 def waiting_list(session):
     """The waiting list in the order places are offered: first come, first served."""
     return (

@@ -62,6 +62,15 @@ class AttendanceForm(forms.Form):
                     ids.append(pk)
         return ids
 
+    def unsaved(self) -> bool:
+        """Whether the page shows answers not recorded yet (the form came back from a search or a go show)."""
+        if not self.is_bound:
+            return False
+        return any(
+            self.data.get(name) in (ATTENDED, ABSENT) and self.data.get(name) != _initial_answer(sl.status)
+            for name, sl in self.roster.items()
+        )
+
     def changes(self):
         """(session learner, attended) for each answer that differs from what is recorded: saving twice does nothing."""
         changed = []
@@ -91,3 +100,19 @@ class GoShowSearchForm(forms.Form):
 
 class GoShowForm(forms.Form):
     learner = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class WalkInForm(forms.Form):
+    """Someone who came and is not a learner yet (issue 18): created inactive, for an administrator to review."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="walk_in", **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["autocomplete"] = "off"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True

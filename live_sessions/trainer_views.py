@@ -13,15 +13,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from learners.models import Learner
 
 from . import services, trainers
 from .models import LiveSession
-from .trainer_forms import AttendanceForm, GoShowForm, GoShowSearchForm
+from .trainer_forms import AttendanceForm, GoShowForm, GoShowSearchForm, WalkInForm
 
 LOGIN_URL = reverse_lazy("trainer:login")
 # What a service raises when the flow refuses a change: shown to the trainer, never a 500.
@@ -60,11 +60,31 @@ def session_list(request):
     return TemplateResponse(request, "trainer/sessions.html", context)
 
 
+# The attendance page is one form (issue 18): searching for a walk-in, adding a go show or a new walk-in posts
+# the answers not saved yet along, and the page comes back with them, whether JavaScript runs or not.
+SEARCH, WALK_IN = "search", "walk_in"
+
+
 @trainer_required
 def attendance(request, session_id):
     session = _session_of_trainer(request, session_id)
-    form = AttendanceForm(request.POST if request.method == "POST" else None, roster=trainers.roster(session))
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        return _attendance_page(request, session, data=None, search=GoShowSearchForm(request.GET or None))
+    if request.POST.get("do") == SEARCH:
+        return _attendance_page(request, session, data=request.POST, search=GoShowSearchForm(request.POST))
+    if "go_show" in request.POST:
+        added = _add_go_show(request, session, request.POST["go_show"])
+        return _attendance_page(request, session, data=_forgetting(request.POST, added), search=GoShowSearchForm())
+    if request.POST.get("do") == WALK_IN:
+        walk_in = WalkInForm(request.POST)
+        added = _add_walk_in(request, session, walk_in)
+        if added is not None:
+            walk_in = WalkInForm()
+        return _attendance_page(
+            request, session, data=_forgetting(request.POST, added), search=GoShowSearchForm(), walk_in=walk_in
+        )
+    form = AttendanceForm(request.POST, roster=trainers.roster(session))
+    if form.is_valid():
         answers = {session_learner.pk: attended for session_learner, attended in form.changes()}
         try:
             saved = services.mark_attendance_many(session, answers, actor=request.user) if answers else 0
@@ -79,8 +99,11 @@ def attendance(request, session_id):
                 request,
                 _("Not recorded, no longer registered for this session: %(names)s.") % {"names": ", ".join(off_roster)},
             )
-        return redirect("trainer:attendance", session_id=session.pk)
-    search = GoShowSearchForm(request.GET or None)
+    return redirect("trainer:attendance", session_id=session.pk)
+
+
+def _attendance_page(request, session, *, data, search, walk_in=None):
+    form = AttendanceForm(data, roster=trainers.roster(session))
     query = search.cleaned_data["q"] if search.is_valid() else ""
     if query and not trainers.take_go_show_search(request.user):
         messages.error(request, _("Too many searches in a minute: wait a moment, then search again."))
@@ -88,28 +111,61 @@ def attendance(request, session_id):
     context = {
         "session": session,
         "rows": form.rows(),
+        "unsaved": form.unsaved(),
         "search": search,
         "query": query,
         "candidates": trainers.go_show_candidates(session, query),
+        "walk_in": walk_in or WalkInForm(),
     }
     return TemplateResponse(request, "trainer/attendance.html", context)
+
+
+def _forgetting(data, session_learner):
+    """The posted answers without the one of the learner just added: the page shows what was recorded for them."""
+    if session_learner is None:
+        return data
+    data = data.copy()
+    data.pop(f"learner_{session_learner.pk}", None)
+    return data
+
+
+def _add_go_show(request, session, learner_id):
+    form = GoShowForm({"learner": learner_id})
+    learner = None
+    if form.is_valid():
+        learner = Learner.objects.filter(pk=form.cleaned_data["learner"], is_active=True).first()
+    if learner is None:
+        messages.error(request, _("That learner does not exist (any more)."))
+        return None
+    try:
+        added = services.add_go_show(session, learner, actor=request.user)
+    except REFUSALS as error:
+        messages.error(request, f"{learner.full_name}: {_refusal_text(error)}")
+        return None
+    messages.success(request, _("%(name)s was added as a go show.") % {"name": learner.full_name})
+    return added
+
+
+def _add_walk_in(request, session, form):
+    if not form.is_valid():
+        messages.error(request, _("The walk-in was not added: see the fields below."))
+        return None
+    try:
+        added = services.add_walk_in(session, **form.cleaned_data, language=get_language()[:2], actor=request.user)
+    except REFUSALS as error:
+        messages.error(request, _refusal_text(error))
+        return None
+    messages.success(
+        request,
+        _("%(name)s was added as a go show; an administrator will review the new learner.")
+        % {"name": added.learner.full_name},
+    )
+    return added
 
 
 @require_POST
 @trainer_required
 def add_go_show(request, session_id):
     session = _session_of_trainer(request, session_id)
-    form = GoShowForm(request.POST)
-    learner = None
-    if form.is_valid():
-        learner = Learner.objects.filter(pk=form.cleaned_data["learner"], is_active=True).first()
-    if learner is None:
-        messages.error(request, _("That learner does not exist (any more)."))
-        return redirect("trainer:attendance", session_id=session.pk)
-    try:
-        services.add_go_show(session, learner, actor=request.user)
-    except REFUSALS as error:
-        messages.error(request, f"{learner.full_name}: {_refusal_text(error)}")
-    else:
-        messages.success(request, _("%(name)s was added as a go show.") % {"name": learner.full_name})
+    _add_go_show(request, session, request.POST.get("learner"))
     return redirect(reverse("trainer:attendance", kwargs={"session_id": session.pk}))

@@ -77,9 +77,21 @@ class ApproveForm(forms.Form):
     def __init__(self, *args, sessions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sessions"].queryset = sessions
-        self.fields["sessions"].label_from_instance = lambda s: (
-            f"{s.title} — {timezone.localtime(s.starts_at):%Y-%m-%d %H:%M} ({s.course})"
-        )
+        self.fields["sessions"].label_from_instance = self.option_label
+
+    @staticmethod
+    def option_label(session):
+        from live_sessions.selectors import free_places
+
+        label = f"{session.title} — {timezone.localtime(session.starts_at):%Y-%m-%d %H:%M} ({session.course})"
+        free = free_places(session)
+        # Issue 18: the approver sees which dates are full before offering them.
+        if free == 0:
+            waiting = _("waiting list") if session.waiting_list_enabled else _("no waiting list")
+            return f"{label} — {_('full')} ({waiting})"
+        if free is not None:
+            return f"{label} — " + ngettext("%d place left", "%d places left", free) % free
+        return label
 
 
 class AssignmentExceptionForm(ServiceCheckedForm):
@@ -333,15 +345,20 @@ class TrainingRequestAdmin(admin.ModelAdmin):
         """Seed 002 §II: approving offers the next step — dates of the course's sessions for the learner to
         choose from (one date or several), or none."""
         from live_sessions.models import LiveSession
+        from live_sessions.selectors import with_free_places
         from live_sessions.services import approve_with_date_choice
 
         queryset = queryset.select_related("learner", "course")
         submitted = [r for r in queryset if r.status == TrainingRequest.Status.SUBMITTED]
-        sessions = LiveSession.objects.filter(
-            course__in={r.course_id for r in submitted},
-            status=LiveSession.Status.READY,
-            starts_at__gt=timezone.now(),
-        ).order_by("starts_at")
+        sessions = (
+            with_free_places(LiveSession.objects.select_related("course"))
+            .filter(
+                course__in={r.course_id for r in submitted},
+                status=LiveSession.Status.READY,
+                starts_at__gt=timezone.now(),
+            )
+            .order_by("starts_at")
+        )
         form = ApproveForm(request.POST if "confirm" in request.POST else None, sessions=sessions)
         if "confirm" not in request.POST or not form.is_valid():
             return TemplateResponse(

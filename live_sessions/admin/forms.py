@@ -111,7 +111,8 @@ class LiveSessionForm(forms.ModelForm):
 
 
 class UpdateStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=Status.choices, label=_("New status"))
+    # No status chosen in advance (issue 18: "Not invited", the first, was pre-selected): the administrator picks one.
+    status = forms.ChoiceField(choices=[("", "---------"), *Status.choices], label=_("New status"))
 
 
 class EmailTypeForm(forms.Form):

@@ -2,6 +2,7 @@
 (update status, send email, export, copy, and the journey actions of seed 002)."""
 
 import uuid
+from collections import Counter
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -206,6 +207,12 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
             "update_status.html",
             form=form,
             count=queryset.count(),
+            # Whom it changes, as they are now (issue 18): the names, the first PREVIEW_NAMES of them.
+            learners_shown=list(
+                queryset.select_related("learner", "session").order_by(
+                    "learner__last_name", "learner__first_name", "pk"
+                )[:PREVIEW_NAMES]
+            ),
         )
 
     @admin.action(description=_("Send email"), permissions=["send_email"])
@@ -314,15 +321,16 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
             messages.error(request, refusal_text(error))
             return self._done(request)
         copied = [o for o in outcomes if o.session_learner is not None and o.outcome != "already_in_session"]
-        messages.success(
-            request,
-            ngettext(
-                "%(n)d of %(total)d learner copied to %(session)s; each one's outcome is listed.",
-                "%(n)d of %(total)d learners copied to %(session)s; each one's outcome is listed.",
-                len(outcomes),
-            )
-            % {"n": len(copied), "total": len(outcomes), "session": target},
-        )
+        summary = ngettext(
+            "%(n)d of %(total)d learner copied to %(session)s; each one's outcome is listed.",
+            "%(n)d of %(total)d learners copied to %(session)s; each one's outcome is listed.",
+            len(outcomes),
+        ) % {"n": len(copied), "total": len(outcomes), "session": target}
+        if len(copied) == len(outcomes):
+            messages.success(request, summary)
+        else:
+            # Issue 18: "0 of 3 learners copied" is not a success; the reasons come with it.
+            messages.warning(request, f"{summary} {not_copied_words(outcomes)}")
         context = {
             **self.admin_site.each_context(request),
             "title": _t("Copied to %(session)s") % {"session": target},
@@ -343,6 +351,17 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
 
 
 PREVIEW_NAMES = 50
+NOT_COPIED = {
+    "already_in_session": _("already in the target session"),
+    "refused_full": _("refused for lack of a place (full, no waiting list)"),
+}
+
+
+def not_copied_words(outcomes) -> str:
+    """ "Not copied: 2 already in the target session, 1 refused for lack of a place …" from the outcomes."""
+    counts = Counter(o.outcome for o in outcomes if o.outcome in NOT_COPIED)
+    reasons = ", ".join(f"{n} {NOT_COPIED[code]}" for code, n in counts.most_common())
+    return _t("Not copied: %(reasons)s.") % {"reasons": reasons}
 
 
 def email_type_descriptions():

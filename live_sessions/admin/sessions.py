@@ -307,6 +307,8 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
             "can_add": request.user.has_perm("live_sessions.add_sessionlearner"),
             "add_url": reverse("admin:live_sessions_livesession_add_learners", args=[session.pk]),
             "next": request.get_full_path(),
+            "walk_ins_to_review": selectors.walk_ins_to_review(session),
+            "walk_ins_url": reverse("admin:learners_learner_changelist") + "?needs_review__exact=1",
         }
 
     # --- Add learners -----------------------------------------------------------------------------------------

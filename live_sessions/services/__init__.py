@@ -39,6 +39,7 @@ from .roster import (
     set_status,
     take_freed_place,
 )
+from .walk_ins import add_walk_in
 
 __all__ = [
     "CONVOCATION",
@@ -49,6 +50,7 @@ __all__ = [
     "_email_context",
     "add_go_show",
     "add_learners",
+    "add_walk_in",
     "approve_with_date_choice",
     "cancel",
     "cancel_session",

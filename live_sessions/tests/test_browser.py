@@ -86,3 +86,66 @@ def test_a_learner_accepts_the_emailed_invitation_and_a_trainer_marks_attendance
     session_learner.refresh_from_db()
     assert session_learner.status == SessionLearner.Status.ATTENDED  # seed 003 "Registered -> Attended"
     phone.close()
+
+
+def test_on_a_phone_a_trainer_searches_and_adds_a_walk_in_without_losing_the_answers_not_saved_yet(
+    live_server, settings, chromium, screenshots
+):
+    """issue 18: "unsaved attendance toggles are lost when the trainer searches for a walk-in; a walk-in who is not
+    yet a learner cannot be added". Both, tapped on a phone-sized screen."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    now = timezone.now()
+    session = make_session(
+        status=LiveSession.Status.READY, starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=2)
+    )
+    coach = make_user("coach")
+    coach.groups.add(trainers_group())
+    session.trainers.add(coach)
+    ada, bob = (
+        SessionLearner.objects.create(session=session, learner=make_learner(last_name=name), status="registered")
+        for name in ("Abbott", "Brown")
+    )
+    grace = make_learner(first_name="Grace", last_name="Hopper")
+
+    phone = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.goto(live_server.url + reverse("trainer:attendance", args=[session.pk]))
+    page.fill("#id_username", "coach")
+    page.fill("#id_password", "x")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    page.locator(f"label[for='learner_{ada.pk}-absent']").tap()
+    page.locator(f"label[for='learner_{bob.pk}-attended']").tap()
+
+    # Enter in the search box searches; the toggles come back as they were.
+    page.fill("#id_q", "hopper")
+    with page.expect_navigation():
+        page.press("#id_q", "Enter")
+    page.screenshot(path=screenshots / "walk-in-1-searched.png", full_page=True)
+    assert page.is_checked(f"#learner_{ada.pk}-absent") and page.is_checked(f"#learner_{bob.pk}-attended")
+    assert "Your answers are not saved yet" in page.inner_text("body")
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add as go show").tap()
+    assert "Grace Hopper was added as a go show." in page.inner_text("body")
+    assert page.is_checked(f"#learner_{ada.pk}-absent") and page.is_checked(f"#learner_{bob.pk}-attended")
+
+    page.get_by_text("Not a learner yet? Add a walk-in").tap()
+    page.fill("#id_walk_in-first_name", "Marie")
+    page.fill("#id_walk_in-last_name", "Curie")
+    page.fill("#id_walk_in-email", "marie@example.org")
+    page.screenshot(path=screenshots / "walk-in-2-typed.png", full_page=True)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add walk-in").tap()
+    page.screenshot(path=screenshots / "walk-in-3-added.png", full_page=True)
+    assert "Marie Curie was added as a go show" in page.inner_text("body")
+    assert page.is_checked(f"#learner_{ada.pk}-absent") and page.is_checked(f"#learner_{bob.pk}-attended")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save attendance").tap()
+    assert "Attendance saved: 2 changes." in page.inner_text("body")
+    statuses = dict(session.session_learners.values_list("learner__last_name", "status"))
+    assert statuses == {"Abbott": "absent", "Brown": "attended", "Hopper": "go_show", "Curie": "go_show"}
+    assert grace.pk in session.session_learners.values_list("learner_id", flat=True)
+    phone.close()
