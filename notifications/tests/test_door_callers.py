@@ -162,8 +162,6 @@ def _date_choice_reminded(learner):
 
 
 def _date_choice_after_approval(learner):
-    from programs.services import approve_training_request  # noqa: F401  (the real path below approves it)
-
     training_request = request_training(learner, Course.objects.create(title="First aid"), requested_by=None)
     session_services.approve_with_date_choice(training_request, [_session()], actor=make_user())
 
