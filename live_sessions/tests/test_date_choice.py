@@ -154,7 +154,8 @@ def test_seed_002_the_reminder_scan_costs_a_fixed_number_of_queries():
             created = scan_on(day)
         counts.append((created, len(queries)))
     # Day 14: the 3 first requests get their D+14 reminder, the 25 new ones (asked the same day) D+14 too.
-    assert [c for c, _ in counts] == [3, 28] and counts[0][1] == counts[1][1] <= 8
+    # At most 9 since issue 19: the outbox door reads the batch's undeliverable addresses once.
+    assert [c for c, _ in counts] == [3, 28] and counts[0][1] == counts[1][1] <= 9
 
 
 def test_seed_002_the_calendar_invitation_of_the_confirmation_can_be_switched_off(settings):
