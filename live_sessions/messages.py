@@ -1,4 +1,9 @@
-"""The outbox messages of live sessions (seed 003), with plain-value template contexts.
+"""The drafts of live-session messages (seed 003), with plain-value template contexts.
+
+Each function returns drafts (`notifications.services.draft`) for the one door (`send_all`), which applies
+the event's rules or its declared default: channels, recipients (guardians, the session's trainers),
+confirmation, and each reader's language and time zone. Only the learner's copy carries her calendar file
+and her action links (the door drops them from the others' copies).
 
 Templates only ever see strings, numbers and dates (dicts of them), never a
 model instance. Each message names, in its dedupe key occurrence, the session
@@ -14,8 +19,8 @@ from django.utils import timezone
 
 from notifications import variables
 from notifications.links import make_action_url
-from notifications.models import Channel, Event
-from notifications.services import OutgoingMessage, Recipient
+from notifications.models import Event
+from notifications.services import OutgoingMessage, Recipient, draft
 
 from . import ical
 from .models import SessionLearner
@@ -69,10 +74,9 @@ def invitation_messages(session, invited, *, actor=None) -> list[OutgoingMessage
         url = _link(INVITATION_PURPOSE, session_learner, recipient, lifetime)
         from_waiting_list = session_learner.waiting_since is not None
         messages.append(
-            OutgoingMessage(
-                event=Event.SESSION_INVITATION,
-                channel=Channel.EMAIL,
-                recipient=recipient,
+            draft(
+                Event.SESSION_INVITATION,
+                about=learner,
                 occurrence=f"sl{session_learner.pk}:change{change_pk}",
                 context={
                     "learner": learner_context(learner),
@@ -113,10 +117,9 @@ def calendar_update_messages(
         else:
             expect = [Status.CANCELLED]
         messages.append(
-            OutgoingMessage(
-                event=event,
-                channel=Channel.EMAIL,
-                recipient=recipient,
+            draft(
+                event,
+                about=learner,
                 occurrence=f"sl{session_learner.pk}:seq{session.calendar_sequence}",
                 context=context,
                 refs=_refs(session_learner, expect),
@@ -135,10 +138,10 @@ def approval_request_message(session, session_learner, change_pk) -> OutgoingMes
     recipient = Recipient(user=approver)
     url = _link(APPROVAL_PURPOSE, session_learner, recipient, link_lifetime(session))
     learner = session_learner.learner
-    return OutgoingMessage(
-        event=Event.SESSION_APPROVAL_REQUEST,
-        channel=Channel.EMAIL,
-        recipient=recipient,
+    return draft(
+        Event.SESSION_APPROVAL_REQUEST,
+        about=learner,
+        to=recipient,
         occurrence=f"sl{session_learner.pk}:change{change_pk}",
         context={
             "approver_name": approver.get_full_name() or approver.get_username(),
@@ -190,10 +193,9 @@ def participation_request_message(request, sessions, *, actor=None, event=None, 
     if event is None:
         event = Event.PARTICIPATION_REQUEST_AFTER_APPROVAL if after_approval else Event.PARTICIPATION_REQUEST
     course = request.training_request.course.title if after_approval else (sessions[0].title if sessions else "")
-    return OutgoingMessage(
-        event=event,
-        channel=Channel.EMAIL,
-        recipient=recipient,
+    return draft(
+        event,
+        about=learner,
         occurrence=occurrence or f"pr{request.pk}",
         context={
             "learner": learner_context(learner),
@@ -212,10 +214,9 @@ def participation_confirmed_message(session, session_learner, *, actor=None) -> 
     learner = session_learner.learner
     calendar = ical.SessionCalendar(session)
     attach = settings.DATE_CHOICE_CALENDAR_INVITATION
-    return OutgoingMessage(
-        event=Event.PARTICIPATION_CONFIRMED,
-        channel=Channel.EMAIL,
-        recipient=Recipient(learner=learner),
+    return draft(
+        Event.PARTICIPATION_CONFIRMED,
+        about=learner,
         occurrence=f"sl{session_learner.pk}:chosen",
         context={"learner": learner_context(learner), "session": session_context(session), "calendar_attached": attach},
         refs=_refs(session_learner, [Status.REGISTERED, Status.NEEDS_APPROVAL]),
@@ -228,10 +229,9 @@ def reply_recorded_message(session, session_learner, *, sequence) -> OutgoingMes
     """Issue 19: her answer from a calendar client is recorded; she learns what it did (the link's page says it
     to whoever clicks; a calendar client shows nothing)."""
     learner = session_learner.learner
-    return OutgoingMessage(
-        event=Event.SESSION_REPLY_RECORDED,
-        channel=Channel.EMAIL,
-        recipient=Recipient(learner=learner),
+    return draft(
+        Event.SESSION_REPLY_RECORDED,
+        about=learner,
         occurrence=f"sl{session_learner.pk}:reply:{sequence}:{session_learner.status}",
         context={
             "learner": learner_context(learner),

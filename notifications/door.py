@@ -248,7 +248,11 @@ def compose(drafts, *, origin=Origin.SYSTEM, program=None, plans: Plans | None =
                             occurrence=occurrence,
                             rule=rule,
                             requires_confirmation=_held(confirmation, channel, origin, plans),
-                            attachments=draft.attachments if channel == Channel.EMAIL else [],
+                            # What the feature attached is the addressee's own (her calendar file names her
+                            # as the attendee): a guardian's or trainer's copy goes without it.
+                            attachments=draft.attachments
+                            if channel == Channel.EMAIL and recipient is draft.recipient
+                            else [],
                         )
                     )
     return out
@@ -283,10 +287,12 @@ def draft(
     not_before=None,
     subject=None,
     body=None,
+    written=None,
 ) -> OutgoingMessage:
     """One occurrence of `event` about the learner `about` (or addressed to `to`, a Recipient, Learner,
     Guardian or user the feature names), before the rules expand it. `program` limits the rules to those
-    of every program and of this one; `session` lets the rules reach its trainers."""
+    of every program and of this one; `session` lets the rules reach its trainers. `written` holds the words
+    an administrator wrote for this sending (compiled), rendered for each reader."""
     recipient = to if isinstance(to, Recipient) else (Recipient.of_holder(to) if to is not None else None)
     recipient = recipient or Recipient(learner=about)
     values = {"learner": person_values(about)} if about is not None else {}
@@ -307,6 +313,7 @@ def draft(
         not_before=not_before,
         subject=subject,
         body=body,
+        written=written or None,
     )
 
 
@@ -314,7 +321,7 @@ def send(event, *, about=None, occurrence, origin=Origin.SYSTEM, **fields) -> li
     """Queue what the rules of `event` (or its default rule) say about this occurrence: the one door.
 
     `fields` are those of `draft` (to, context, refs, session, program, actor, attachments, not_before,
-    subject, body)."""
+    subject, body, written)."""
     return send_all([draft(event, about=about, occurrence=occurrence, **fields)], origin=origin)
 
 

@@ -27,6 +27,7 @@ This module is also the engine's one built-in tag library (`register`).
 """
 
 import datetime
+import functools
 from decimal import Decimal
 
 from django.conf import settings
@@ -35,6 +36,7 @@ from django.template import defaulttags as django_tags
 from django.template.base import FilterExpression, TextNode, Variable, VariableNode
 from django.template.defaulttags import FilterNode, ForNode, RegroupNode, WithNode
 from django.template.smartif import TokenBase
+from django.utils import translation
 from django.utils.functional import Promise
 
 from . import render_limits
@@ -112,10 +114,42 @@ for _tag in {*django_tags.register.tags, *_REFUSED_TAGS} - {*MESSAGE_TAGS, "for"
     register.tag(_tag, _refused(_tag, _REFUSED_TAGS.get(_tag, "a message does not need it")))
 for _tag in MESSAGE_TAGS:
     register.tags[_tag] = django_tags.register.tags[_tag]
+# Languages whose month name is declined after the day: Polish reads "18 grudnia 2026", never "18 Grudzień 2026"
+# (issue 17). Django's format character E is that form; F stays the month alone ("grudzień 2026").
+GENITIVE_MONTHS = frozenset({"pl"})
+
+
+def month_after_day(date_format: str, language: str) -> str:
+    """`date_format` written as in English ("j F Y"), right in `language`: the month after a day in its
+    genitive where the language declines it (E instead of F), unchanged elsewhere (fr "18 décembre 2026")."""
+    if (language or "").split("-")[0].lower() not in GENITIVE_MONTHS:
+        return date_format
+    letters = []
+    escaped = False
+    for char in date_format:
+        letters.append((char, escaped))
+        escaped = char == "\\" and not escaped
+    if not any(char in "jd" and not was_escaped for char, was_escaped in letters):
+        return date_format
+    return "".join("E" if char == "F" and not was_escaped else char for char, was_escaped in letters)
+
+
+def _date_in_the_readers_language(date_filter):
+    @functools.wraps(date_filter)  # keeps expects_localtime: dates stay in the reader's time zone
+    def date(value, arg=None):
+        if isinstance(arg, str):
+            arg = month_after_day(arg, translation.get_language())
+        return date_filter(value, arg)
+
+    return date
+
+
 for _filter in MESSAGE_FILTERS:
     _function = defaultfilters.register.filters[_filter]
     if _filter == "join":
         _function = render_limits.bounded_join(_function)
+    if _filter == "date":
+        _function = _date_in_the_readers_language(_function)
     register.filters[_filter] = render_limits.measured(_function)
 
 

@@ -266,6 +266,31 @@ class TemplateCache:
                 event, language, context, subject, body.strip(), subject, compiled=None, audience=audience
             )
 
+    def render_for_reader(self, event, language, context, *, written, tz="UTC", audience=closing.LEARNER):
+        """Issue 17: the words an administrator wrote for one sending (`written`: {"subject"/"body": compiled by
+        `compile_written`}), rendered for this reader: her language, her time zone, her copy's values. A part
+        she did not write keeps the event's words in the reader's language (the HTML and its button too, when
+        the body is kept); a part that fails for this reader sends the built-in words, saying so."""
+        built = self.render(event, language, context, tz=tz, audience=audience)
+        values = {
+            "organisation_name": settings.ORGANISATION_NAME,
+            **context,
+            "reader": closing.reader(event, audience),
+        }
+        try:
+            subject, body = (
+                render_written_part(written[part], values, language=language, tz=tz) if written.get(part) else None
+                for part in ("subject", "body")
+            )
+        except Exception as exc:  # one reader's failure never fails the sending: her copy goes with our words
+            note = f"The words written for this sending failed ({type(exc).__name__}: {exc}); the built-in words went."
+            logger.warning("Written words of %s [%s] failed for one reader: %s", event, language, exc)
+            return dataclasses.replace(built, fallback=note)
+        subject = " ".join(subject.split()) if subject is not None else built.subject
+        if body is None:
+            return dataclasses.replace(built, subject=subject[:300])
+        return self.render_written(event, language, context, subject=subject, body=body, tz=tz, audience=audience)
+
     def _close(self, event, language, context, subject, body, sms_body, *, compiled, html=True, audience):
         organisation = context["organisation_name"]
         why = self._footer(event, language, organisation, audience, context)

@@ -6,8 +6,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_noop
 
-from notifications.services import OutgoingMessage, Recipient, compile_written, enqueue, render_written_part
-from notifications.templating import TemplateCache
+from notifications.services import Origin, Recipient, compile_written, draft, render_written_part, send_all
 
 from .. import flow, ical, messages
 from ..emails import RULES, EmailPreview, EmailResult, EmailType, RenderedEmail
@@ -182,56 +181,70 @@ def send_email(session, session_learners, email_type, *, actor, subject=None, bo
     return _send(session, session_learners, email_type, rule, actor=actor, subject=subject, body=body, send_id=send_id)
 
 
+def _left_as_built(event, part, text) -> bool:
+    """The administrator kept the words the form showed her (the event's words, in any language): then each
+    reader gets the words of her own language (issue 17), not the preview's English."""
+    from django.conf import settings
+
+    from notifications.templating import source_parts
+
+    if text is None:
+        return True
+    written = _normalised(text)
+    return any(written == _normalised(getattr(source_parts(event, code), part)) for code, _ in settings.LANGUAGES)
+
+
+def _normalised(text) -> str:
+    return "\n".join(line.rstrip() for line in (text or "").replace("\r\n", "\n").strip().split("\n"))
+
+
 def _send(session, session_learners, email_type, rule, *, actor, subject, body, send_id, calendar=False):
-    """Queue one administrator's email to each eligible learner; the EmailResult lists sent and skipped."""
+    """Queue one administrator's email about each eligible learner through the door (Origin.ADMIN: written or
+    previewed and sent by hand, not held twice); the EmailResult lists sent and skipped.
+
+    Words left as the form showed them go as each reader's built-in words; words the administrator wrote are
+    rendered for each reader (her language and time zone) by the door. They are tried for every learner first:
+    a text that fails for one is refused before anything is queued."""
+    subject = None if _left_as_built(rule.event, "subject", subject) else subject
+    body = None if _left_as_built(rule.event, "body", body) else body
     compiled_subject, compiled_body = _compile_written(rule.event, subject=subject, body=body)
+    written = {part: t for part, t in (("subject", compiled_subject), ("body", compiled_body)) if t is not None}
     send_id = send_id or uuid.uuid4().hex
     rows = _load_session_learners(session_learners)
     eligible, skipped = _skip_reasons(session, rows, email_type, rule)
     lifetime = messages.link_lifetime(session)
     session_calendar = ical.SessionCalendar(session) if calendar else None
-    outgoing = []
+    drafts = []
     for sl in eligible:
-        context = _email_context(session, sl, email_type, lifetime, rule)
-        rendered_subject = rendered_body = None
+        context = messages.manual_email_context(session, sl, email_type, lifetime=lifetime)
         try:
-            if compiled_subject is not None:
-                rendered_subject = _render_override(compiled_subject, context, sl.learner)
-            if compiled_body is not None:
-                rendered_body = _render_override(compiled_body, context, sl.learner)
+            for template in written.values():
+                _render_override(template, _email_context(session, sl, email_type, lifetime, rule), sl.learner)
         except Exception as exc:  # an edited template that fails must be refused, not half sent
             raise LiveSessionError(gettext("The email does not render: %(error)s") % {"error": exc}) from exc
-        if (rendered_subject is None) != (rendered_body is None):
-            # One part edited: the other keeps the built-in words, rendered for this learner.
-            built_in = TemplateCache().render(rule.event, sl.learner.language, context, tz=sl.learner.timezone)
-            rendered_subject = rendered_subject if rendered_subject is not None else built_in.subject
-            rendered_body = rendered_body if rendered_body is not None else built_in.body
-        outgoing.append(
-            (
-                sl,
-                OutgoingMessage(
-                    event=rule.event,
-                    channel="email",
-                    recipient=Recipient(learner=sl.learner),
-                    occurrence=f"sl{sl.pk}:send{send_id}",
-                    context=context,
-                    refs={
-                        "session": session.pk,
-                        "session_learner": sl.pk,
-                        "expect": list(rule.statuses or []),
-                        "email_type": email_type,
-                    },
-                    actor=actor,
-                    subject=rendered_subject,
-                    body=rendered_body,
-                    attachments=[session_calendar.attachment_for(sl.learner)] if session_calendar else [],
-                ),
+        drafts.append(
+            draft(
+                rule.event,
+                about=sl.learner,
+                occurrence=f"sl{sl.pk}:send{send_id}",
+                context=context,
+                refs={
+                    "session": session.pk,
+                    "session_learner": sl.pk,
+                    "expect": list(rule.statuses or []),
+                    "email_type": email_type,
+                },
+                actor=actor,
+                written=written,
+                attachments=[session_calendar.attachment_for(sl.learner)] if session_calendar else [],
             )
         )
-    created = enqueue([m for _, m in outgoing], return_rows=False) if outgoing else {}
+    created = send_all(drafts, origin=Origin.ADMIN, return_rows=False) if drafts else {}
+    # A dedupe key is "event:recipient:channel:occurrence": sent when any copy of her occurrence was queued.
+    queued = {key.split(":", 3)[3] for key in created}
     result = EmailResult(email_type=email_type, send_id=send_id, skipped=skipped)
-    for sl, message in outgoing:
-        if message.dedupe_key[:255] in created:
+    for sl, message in zip(eligible, drafts, strict=True):
+        if message.occurrence in queued:
             result.sent.append(sl)
         else:
             result.skipped.append((sl, gettext("Already sent by this same request.")))

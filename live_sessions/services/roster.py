@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from notifications.services import enqueue
+from notifications.services import Origin, send_all
 
 from .. import flow, ical, messages
 from ..flow import FILLING_STATUSES, LiveSessionError, Trigger
@@ -109,7 +109,7 @@ def register(session, learner) -> SessionLearner:
         if target == Status.NEEDS_APPROVAL:
             message = messages.approval_request_message(session, current, change.pk)
             if message is not None:
-                enqueue([message])
+                send_all([message], origin=Origin.SYSTEM, return_rows=False)
     return current
 
 
@@ -380,10 +380,12 @@ def reschedule(
                     session=locked, status__in=[Status.INVITED, Status.REGISTERED]
                 ).select_related("learner")
             )
-            enqueue(
+            # New dates are the administrator's, confirmed on the rescheduling page: not held twice.
+            send_all(
                 messages.calendar_update_messages(
                     locked, recipients, method=ical.REQUEST, actor=actor, admin_message=message
                 ),
+                origin=Origin.ADMIN,
                 return_rows=False,
             )
     return locked
@@ -412,8 +414,9 @@ def cancel_session(session, *, actor=None):
         informed = [sl for sl in affected if sl.status != Status.NOT_INVITED]
         _change([(sl, Status.CANCELLED) for sl in affected], Trigger.SESSION_CANCELLED, actor=actor)
         if was_published:
-            enqueue(
+            send_all(
                 messages.calendar_update_messages(locked, informed, method=ical.CANCEL, actor=actor),
+                origin=Origin.SYSTEM,
                 return_rows=False,
             )
     return locked

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from notifications.services import enqueue
+from notifications.services import Origin, send_all
 
 from .. import flow, messages
 from ..flow import FILLING_STATUSES, LiveSessionError, Trigger
@@ -174,14 +174,12 @@ def _promote(session, *, actor=None, now=None) -> list[SessionLearner]:
     if not waiting:
         return []
     changes = _change([(sl, Status.INVITED) for sl in waiting], Trigger.PLACE_FREED, actor=actor, now=now)
-    enqueue(messages.invitation_messages(session, [(sl, c.pk) for sl, c in zip(waiting, changes, strict=True)]))
+    invited = [(sl, c.pk) for sl, c in zip(waiting, changes, strict=True)]
+    send_all(messages.invitation_messages(session, invited), origin=Origin.SYSTEM, return_rows=False)
     return waiting
 
 
 def _invite(session, session_learners, changes, *, actor=None):
-    enqueue(
-        messages.invitation_messages(
-            session, [(sl, c.pk) for sl, c in zip(session_learners, changes, strict=True)], actor=actor
-        ),
-        return_rows=False,
-    )
+    """The calendar invitations of a status change (publish, added to a ready session): the system's own."""
+    invited = [(sl, c.pk) for sl, c in zip(session_learners, changes, strict=True)]
+    send_all(messages.invitation_messages(session, invited, actor=actor), origin=Origin.SYSTEM, return_rows=False)

@@ -17,7 +17,8 @@ from notifications.services import receive_email
 
 from .conftest import make_learner, make_session
 
-pytestmark = pytest.mark.django_db
+# What the invitations say and when they go: the system's own messages are not held here (seed 004, conftest).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("automatic_channels")]
 
 S = SessionLearner.Status
 

@@ -45,6 +45,9 @@ class OutgoingMessage:
     # Already written by an administrator (convocations, custom emails).
     subject: str | None = None
     body: str | None = None
+    # Words an administrator wrote for this sending, compiled ({"subject"/"body": template}): rendered for each
+    # reader in her language and time zone, with her copy's values (notifications.templating.render_for_reader).
+    written: dict | None = None
 
     @property
     def dedupe_key(self):
@@ -127,7 +130,11 @@ def _notification_values(
         context = without_links_of_others(context, recipient.key)
     shape = None
     rendered = None
-    if message.subject is not None or message.body is not None:
+    if message.written:
+        rendered = templates.render_for_reader(
+            message.event, language, context, written=message.written, tz=tz, audience=recipient.audience
+        )
+    elif message.subject is not None or message.body is not None:
         # Written by an administrator for this send: laid out and signed off as every other email.
         rendered = templates.render_written(
             message.event,

@@ -209,3 +209,30 @@ def test_a_message_whose_template_renders_normally_says_nothing_of_a_fallback(ad
     assert "template_fallback" not in message.context
     page = admin_client.get(reverse("admin:notifications_notification_change", args=[message.pk]))
     assert "built-in words were used" not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "18 December 2026"), ("fr", "18 décembre 2026"), ("pl", "18 grudnia 2026")],
+)
+def test_a_date_written_as_in_english_reads_right_in_each_language(language, expected):
+    """Issue 17: Polish dates in the genitive, "18 grudnia", never "18 Grudzień"; French and English unchanged."""
+    from datetime import UTC, datetime
+
+    from notifications.templating import compile_written, render_written_part
+
+    parts = compile_written(
+        event="session.custom", language="en", parts={"subject": '{{ session.starts_at|date:"j F Y" }}'}
+    )
+    when = datetime(2026, 12, 18, 9, 30, tzinfo=UTC)
+    assert (
+        render_written_part(parts["subject"], {"session": {"starts_at": when}}, language=language, tz="UTC") == expected
+    )
+
+
+def test_a_month_without_its_day_stays_the_month_alone_in_polish():
+    from notifications.template_engine import month_after_day
+
+    assert month_after_day("F Y", "pl") == "F Y"
+    assert month_after_day(r"j \F F", "pl") == r"j \F E"
+    assert month_after_day("j F Y, H:i", "pl") == "j E Y, H:i"
