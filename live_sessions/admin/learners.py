@@ -134,7 +134,14 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
                 }
         return super().changelist_view(request, extra_context)
 
-    # --- action plumbing --------------------------------------------------------------------------------------
+    # Issue 18: removing learners frees their places, which go to the waiting list in order (the service).
+    def delete_model(self, request, obj):
+        services.remove_learners([obj], actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.remove_learners(list(queryset.values_list("pk", flat=True)), actor=request.user)
+
+        # --- action plumbing --------------------------------------------------------------------------------------
 
     def _action_page(self, request, queryset, action, title, template, **context):
         """An intermediate page that posts the same selection back to the same action."""
