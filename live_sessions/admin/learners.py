@@ -18,7 +18,7 @@ from lms_notify.admin_base import refuse_bad_ids
 from lms_notify.parsing import parse_id
 
 from .. import selectors, services
-from ..models import LiveSession, SessionLearner
+from ..models import LiveSession, SessionLearner, StatusChange
 from .common import (
     REFUSALS,
     XLSX_TYPE,
@@ -140,6 +140,12 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         services.remove_learners(list(queryset.values_list("pk", flat=True)), actor=request.user)
+
+    def get_deleted_objects(self, objs, request):
+        # A learner's status history goes with her: nobody edits it, and it needs no permission of its own.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(StatusChange._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
 
         # --- action plumbing --------------------------------------------------------------------------------------
 
