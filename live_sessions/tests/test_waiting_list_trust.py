@@ -4,13 +4,14 @@ lock; a date-chooser or a copy never takes a place someone waits for; an offer n
 the session page lists the waiting learners in order."""
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
+from django.db.models import F
 from django.urls import reverse
 
 from live_sessions import messages, services
@@ -170,6 +171,10 @@ def test_two_learners_taking_the_last_place_while_an_administrator_cancels_one_p
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
     session, registered, queue = queue_up(capacity=2, waiting=2)
+    # The threads run on the real clock: the queue joined well before it, in the same order.
+    SessionLearner.objects.filter(pk__in=[sl.pk for sl in queue]).update(
+        waiting_since=F("waiting_since") - (EARLY - datetime(2000, 1, 1, tzinfo=UTC))
+    )
     with time_machine.travel(EARLY + timedelta(days=1), tick=False):
         services.cancel(registered[1])  # the last place is offered to queue[0]
     assert statuses(queue) == [S.INVITED, S.WAITING_LIST]
