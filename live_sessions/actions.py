@@ -13,7 +13,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from notifications.links import ActionHandler, register_action
 
-from . import flow, messages, services
+from . import flow, messages, selectors, services
 from .flow import LiveSessionError
 from .models import LiveSession, ParticipationRequest, SessionLearner
 from .windows import require_answerable
@@ -36,6 +36,32 @@ def _closed(session) -> str | None:
     except LiveSessionError as refusal:
         return " ".join(refusal.messages)
     return None
+
+
+def learner_outcome(sl) -> str:
+    """Where the learner stands in the session, in a full sentence of her language (issue 18: never
+    "confirmed" before a place is hers)."""
+    words = _words(sl)
+    if sl.status == Status.REGISTERED:
+        return gettext("You are registered for “%(title)s” on %(date)s. See you there!") % words
+    if sl.status == Status.NEEDS_APPROVAL:
+        return (
+            gettext(
+                "Your request to attend “%(title)s” on %(date)s is waiting for approval. You are not registered "
+                "yet: we will email you the decision, and the calendar invitation if it is approved."
+            )
+            % words
+        )
+    if sl.status == Status.WAITING_LIST:
+        return gettext(
+            "“%(title)s” on %(date)s is full: you are on its waiting list, in position %(position)d. We will email "
+            "you when a place frees up for you."
+        ) % {**words, "position": services.waiting_position(sl) or 1}
+    if sl.status in (Status.DECLINED, Status.CANCELLED):
+        return gettext("Your answer is recorded: you will not attend “%(title)s”.") % words
+    if sl.status == Status.APPROVAL_DECLINED:
+        return gettext("Your request to attend “%(title)s” on %(date)s was declined by the approver.") % words
+    return gettext("You are %(status)s for “%(title)s”.") % words
 
 
 def _words(sl) -> dict:
@@ -63,13 +89,7 @@ class _LearnerAnswer(ActionHandler):
         return obj.learner.language, obj.learner.timezone
 
     def _outcome(self, obj) -> str:
-        if obj.status == Status.REGISTERED:
-            return gettext("You are registered for “%(title)s” on %(date)s. See you there!") % _words(obj)
-        if obj.status == Status.WAITING_LIST:
-            return gettext("The session is full: you are on its waiting list. We will email you if a place frees up.")
-        if obj.status in (Status.DECLINED, Status.CANCELLED):
-            return gettext("Your answer is recorded: you will not attend “%(title)s”.") % _words(obj)
-        return gettext("You are %(status)s for “%(title)s”.") % _words(obj)
+        return learner_outcome(obj)
 
 
 class SessionInvitationAction(_LearnerAnswer):
@@ -186,11 +206,32 @@ class SessionApprovalAction(ActionHandler):
     def current_answer(self, obj):
         if obj.status == Status.NEEDS_APPROVAL:
             return _closed(obj.session)
-        return gettext("This request was already decided: %(learner)s is %(status)s.") % _words(obj)
+        return gettext("This request was already decided.") + " " + self._decided(obj)
+
+    def _decided(self, obj) -> str:
+        """What the decision made of the learner, in a full sentence (issue 18: not "X is approval declined")."""
+        words = _words(obj)
+        if obj.status == Status.REGISTERED:
+            return gettext("%(learner)s is registered for “%(title)s” on %(date)s and has been told.") % words
+        if obj.status == Status.WAITING_LIST:
+            return (
+                gettext(
+                    "The session “%(title)s” is full: %(learner)s is on its waiting list and will be offered the "
+                    "next free place in turn. %(learner)s has been told."
+                )
+                % words
+            )
+        if obj.status == Status.APPROVAL_DECLINED:
+            return gettext("%(learner)s will not attend “%(title)s” on %(date)s and has been told.") % words
+        if obj.status == Status.CANCELLED:
+            return gettext("%(learner)s has withdrawn the request to attend “%(title)s”.") % words
+        return gettext("%(learner)s is now %(status)s for “%(title)s”.") % words
 
     def perform(self, obj, decision, *, recipient_key):
         services.decide_approval(obj, approve=decision == "approve", actor=obj.session.approver)
-        return gettext("Your decision is recorded: %(learner)s is %(status)s.") % _words(obj)
+        if decision == "approve":
+            return gettext("You approved the request.") + " " + self._decided(obj)
+        return gettext("You declined the request.") + " " + self._decided(obj)
 
 
 class ParticipationChoiceAction(ActionHandler):
@@ -218,15 +259,33 @@ class ParticipationChoiceAction(ActionHandler):
     def decisions(self, obj):
         sessions = obj.sessions.filter(status=LiveSession.Status.READY, starts_at__gt=timezone.now())
         sessions = sessions.order_by("starts_at")
-        choices = [(str(s.pk), f"{s.title} — {_when(s)}") for s in sessions]
+        choices = [(str(s.pk), self._label(s)) for s in sessions]
         return [*choices, ("decline", gettext("None of these dates"))]
+
+    def _label(self, session) -> str:
+        label = f"{session.title} — {_when(session)}"
+        if session.requires_approval:
+            return label + " " + gettext("(requires approval)")
+        if selectors.open_to_newcomers(session):
+            return label
+        if session.waiting_list_enabled:
+            return label + " " + gettext("(full: join the waiting list)")
+        return label + " " + gettext("(full)")
 
     def current_answer(self, obj):
         if obj.status == ParticipationRequest.Status.CHOSEN and obj.chosen_session is not None:
-            return gettext("You chose “%(title)s” on %(date)s.") % {
+            there = (
+                SessionLearner.objects.select_related("learner", "session")
+                .filter(session=obj.chosen_session, learner=obj.learner_id)
+                .first()
+            )
+            chose = gettext("You chose “%(title)s” on %(date)s.") % {
                 "title": obj.chosen_session.title,
                 "date": _when(obj.chosen_session),
             }
+            if there is not None and there.status != Status.REGISTERED:
+                return f"{chose} {learner_outcome(there)}"
+            return chose
         if obj.status != ParticipationRequest.Status.PENDING:
             return gettext("You have already answered this request.")
         return None
@@ -236,7 +295,9 @@ class ParticipationChoiceAction(ActionHandler):
             services.decline_participation(obj)
             return gettext("Your answer is recorded: none of these dates suits you.")
         session = obj.sessions.get(pk=int(decision))
-        services.choose_date(obj, session=session)
+        chosen = services.choose_date(obj, session=session)
+        if chosen.status != Status.REGISTERED:
+            return learner_outcome(SessionLearner.objects.select_related("learner", "session").get(pk=chosen.pk))
         return gettext("Thank you: your date is “%(title)s” on %(date)s.") % {
             "title": session.title,
             "date": _when(session),

@@ -35,6 +35,7 @@ class Trigger(models.TextChoices):
     ATTENDANCE = "attendance", _("Attendance form")
     LEARNER_CANCELLED = "learner_cancelled", _("Cancelled by the learner")
     PLACE_FREED = "place_freed", _("A place became free (waiting list)")
+    OFFER_EXPIRED = "offer_expired", _("The offered place was not taken in time")
     GO_SHOW = "go_show", _("Added by the trainer without registration")
     APPROVED = "approved", _("Approved by the approver")
     APPROVAL_DECLINED = "approval_declined", _("Declined by the approver")
@@ -87,6 +88,8 @@ _ADAPTED_ROWS = [
     # Leaving the waiting list or withdrawing a request is a cancellation by the learner.
     Transition(Status.WAITING_LIST, Status.CANCELLED, Trigger.LEARNER_CANCELLED, seed=False),
     Transition(Status.NEEDS_APPROVAL, Status.CANCELLED, Trigger.LEARNER_CANCELLED, seed=False),
+    # Issue 18: a place offered from the waiting list and not taken in time passes to the next learner.
+    Transition(Status.INVITED, Status.DECLINED, Trigger.OFFER_EXPIRED, seed=False),
     # The trainer corrects the attendance form.
     Transition(Status.ATTENDED, Status.ABSENT, Trigger.ATTENDANCE, seed=False),
     Transition(Status.ABSENT, Status.ATTENDED, Trigger.ATTENDANCE, seed=False),

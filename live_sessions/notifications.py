@@ -119,3 +119,29 @@ _session_event(
     _("Participation confirmed"),
     samples={"calendar_attached": True},
 )
+
+# Issue 18: approval that tells the truth, and a waiting list the learner can see.
+_DESCRIPTIONS.update(
+    {
+        "position": _("The learner's place in the waiting list (1 is the next to be offered a place)."),
+        "approved": _("True when the approver approved the request (the session was full: waiting list)."),
+        "calendar_cancelled": _("True when the calendar invitation sent earlier is cancelled by this message."),
+        "offer_hours": _("How many hours an offered place is held for the learner."),
+    }
+)
+_session_event("session.approval_pending", _("Request waiting for approval"))
+_session_event(
+    "session.approval_granted",
+    _("Request approved: registered"),
+    samples={"calendar_attached": True},
+)
+_session_event(
+    "session.approval_refused",
+    _("Request declined by the approver"),
+    samples={"calendar_cancelled": False},
+)
+_session_event(
+    "session.waiting_list_joined",
+    _("On the waiting list, with the position"),
+    samples={"position": 2, "approved": False, "offer_hours": 48},
+)

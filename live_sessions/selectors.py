@@ -96,6 +96,21 @@ def waiting_list(session):
     )
 
 
+def open_to_newcomers(session) -> bool:
+    """Whether a learner not on the waiting list could take a place now: a free place nobody waits for
+    (issue 18). One query; the services decide again under the session lock."""
+    summary = session_summary(session)
+    return summary["free"] is None or summary["free"] > summary["counts"][Status.WAITING_LIST]
+
+
+def waiting_list_with_positions(session, *, limit=None) -> list[tuple[int, SessionLearner]]:
+    """(position, session learner) of the waiting list in order (1 is offered the next free place). One query."""
+    rows = waiting_list(session)
+    if limit is not None:
+        rows = rows[:limit]
+    return list(enumerate(rows, start=1))
+
+
 def status_history(session_learners) -> dict[int, list[StatusChange]]:
     """{session learner id: its StatusChange rows in order}; one query."""
     ids = [sl.pk if isinstance(sl, SessionLearner) else sl for sl in session_learners]

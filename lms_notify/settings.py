@@ -193,6 +193,8 @@ ATTENDANCE_WINDOW_DAYS_AFTER = env.int("ATTENDANCE_WINDOW_DAYS_AFTER", default=7
 GO_SHOW_SEARCHES_PER_MINUTE = env.int("GO_SHOW_SEARCHES_PER_MINUTE", default=30)
 # Seed 002 §III-B: the confirmation of a chosen date carries the calendar invitation unless switched off here.
 DATE_CHOICE_CALENDAR_INVITATION = env.bool("DATE_CHOICE_CALENDAR_INVITATION", default=True)
+# Issue 18: a place offered to a learner of the waiting list is held this long, then passes to the next.
+WAITING_LIST_OFFER_HOURS = env.int("WAITING_LIST_OFFER_HOURS", default=48)
 
 # Message templates an administrator edits (issue 16): loops inside loops at most this deep (refused on save),
 # and each message's rendering stops past this time or size; the message then goes with the built-in words.

@@ -19,7 +19,7 @@ from lms_notify.admin_base import refuse_bad_ids
 from lms_notify.parsing import parse_id
 
 from .. import selectors, services
-from ..models import LiveSession, SessionLearner
+from ..models import LiveSession, SessionLearner, StatusChange
 from .common import (
     REFUSALS,
     XLSX_TYPE,
@@ -135,7 +135,20 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
                 }
         return super().changelist_view(request, extra_context)
 
-    # --- action plumbing --------------------------------------------------------------------------------------
+    # Issue 18: removing learners frees their places, which go to the waiting list in order (the service).
+    def delete_model(self, request, obj):
+        services.remove_learners([obj], actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.remove_learners(list(queryset.values_list("pk", flat=True)), actor=request.user)
+
+    def get_deleted_objects(self, objs, request):
+        # A learner's status history goes with her: nobody edits it, and it needs no permission of its own.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(StatusChange._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+        # --- action plumbing --------------------------------------------------------------------------------------
 
     def _action_page(self, request, queryset, action, title, template, **context):
         """An intermediate page that posts the same selection back to the same action."""

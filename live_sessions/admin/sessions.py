@@ -296,6 +296,7 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
                 for value, label in Status.choices
             ],
             "rows": [(sl, status_badge(sl.status)) for sl in rows[:LEARNERS_SHOWN]],
+            "waiting": selectors.waiting_list_with_positions(session, limit=LEARNERS_SHOWN),
             "more": len(rows) > LEARNERS_SHOWN,
             "shown_cap": LEARNERS_SHOWN,
             "status_filter": status_filter,

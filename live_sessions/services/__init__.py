@@ -39,6 +39,8 @@ from .roster import (
     set_status,
     take_freed_place,
 )
+from .status import waiting_position
+from .waiting import expire_offers, remove_learners
 from .walk_ins import add_walk_in
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "copy_learners_with_outcomes",
     "decide_approval",
     "decline_participation",
+    "expire_offers",
     "export_learners",
     "fill_rate",
     "mark_attendance",
@@ -71,6 +74,7 @@ __all__ = [
     "publish",
     "record_feedback",
     "register",
+    "remove_learners",
     "request_participation",
     "reschedule",
     "respond",
@@ -78,4 +82,5 @@ __all__ = [
     "set_capacity",
     "set_status",
     "take_freed_place",
+    "waiting_position",
 ]

@@ -17,7 +17,7 @@ from ..models import LiveSession, ParticipationRequest, SessionLearner
 from ..windows import require_answerable
 from .communication import _preview, _send
 from .roster import register
-from .status import _has_place, _lock_session
+from .status import _lock_session, _open_to_newcomers
 
 Status = SessionLearner.Status
 SessionStatus = LiveSession.Status
@@ -97,8 +97,9 @@ def approve_with_date_choice(training_request, sessions, *, actor) -> Participat
 
 def choose_date(participation_request, *, session) -> SessionLearner:
     """The learner's choice from a date-choice request: registration in the chosen session, and the
-    confirmation with its calendar invitation. A full session is refused in words and the request stays
-    open, so the other dates are still offered."""
+    confirmation with its calendar invitation. A session requiring approval makes it a request waiting for
+    approval; a full session with a waiting list puts her on it (issue 18). A full session without one is
+    refused in words and the request stays open, so the other dates are still offered."""
     with transaction.atomic():
         request = ParticipationRequest.objects.select_for_update().get(pk=participation_request.pk)
         if request.status != ParticipationRequest.Status.PENDING:
@@ -107,7 +108,7 @@ def choose_date(participation_request, *, session) -> SessionLearner:
             raise LiveSessionError(gettext("This date was not offered."))
         locked = _lock_session(session)
         require_answerable(locked)
-        if not locked.requires_approval and not _has_place(locked):
+        if not (locked.requires_approval or locked.waiting_list_enabled or _open_to_newcomers(locked)):
             raise LiveSessionError(
                 gettext("The session “%(title)s” on this date is full: please choose another date.")
                 % {"title": locked.title}
@@ -116,7 +117,10 @@ def choose_date(participation_request, *, session) -> SessionLearner:
         ParticipationRequest.objects.filter(pk=request.pk).update(
             status=ParticipationRequest.Status.CHOSEN, chosen_session=session, responded_at=timezone.now()
         )
-        send_all([messages.participation_confirmed_message(locked, session_learner)], origin=Origin.ANSWER)
+        # Issue 18: "confirmed", with the calendar invitation, only for a place that is hers; `register` told
+        # a learner waiting for approval or on the waiting list what she is waiting for.
+        if session_learner.status == Status.REGISTERED:
+            send_all([messages.participation_confirmed_message(locked, session_learner)], origin=Origin.ANSWER)
     participation_request.refresh_from_db()
     return session_learner
 

@@ -10,11 +10,23 @@ from django.utils.translation import gettext
 
 from notifications.services import Origin, send_all
 
-from .. import flow, ical, messages
+from .. import answers, flow, ical, messages
 from ..flow import FILLING_STATUSES, LiveSessionError, Trigger
 from ..models import LiveSession, SessionLearner, session_dates_problem
 from ..windows import require_answerable, require_attendance_open
-from .status import _change, _create, _has_place, _invite, _lock_learner, _lock_session, _promote, _refuse_full, _sync
+from .status import (
+    _change,
+    _create,
+    _has_place,
+    _invite,
+    _lock_learner,
+    _lock_session,
+    _open_to_newcomers,
+    _promote,
+    _refuse_full,
+    _sync,
+    waiting_position,
+)
 
 Status = SessionLearner.Status
 SessionStatus = LiveSession.Status
@@ -74,7 +86,10 @@ def register(session, learner) -> SessionLearner:
     """The learner's own registration (seed 003): `registered`; `needs_approval` (and the approver is emailed)
     when the session requires approval; `waiting_list` when full and the waiting list is enabled; otherwise a
     LiveSessionError that changes nothing. Registering again is harmless. An invited learner registering
-    accepts the invitation. Capacity is checked when the approver approves, not at the request."""
+    accepts the invitation. Capacity is checked when the approver approves, not at the request.
+
+    Issue 18: a place someone is waiting for is not free for a newcomer; the learner hears what happened
+    (waiting for approval, or her position on the waiting list), without a calendar invitation."""
     with transaction.atomic():
         session = _lock_session(session)
         require_answerable(session)
@@ -96,7 +111,7 @@ def register(session, learner) -> SessionLearner:
                 )
         if session.requires_approval:
             target = Status.NEEDS_APPROVAL
-        elif _has_place(session):
+        elif _open_to_newcomers(session):
             target = Status.REGISTERED
         elif session.waiting_list_enabled:
             target = Status.WAITING_LIST
@@ -110,7 +125,19 @@ def register(session, learner) -> SessionLearner:
             message = messages.approval_request_message(session, current, change.pk)
             if message is not None:
                 send_all([message], origin=Origin.SYSTEM, return_rows=False)
+            send_all([answers.approval_pending(session, current, change.pk)], origin=Origin.ANSWER)
+        elif target == Status.WAITING_LIST:
+            # A place left unoffered (it should not happen) goes to those ahead of her, not to her.
+            _promote(session)
+            _tell_waiting(session, current, change)
     return current
+
+
+def _tell_waiting(session, current, change, *, approved=False):
+    position = waiting_position(current)
+    if position is not None:
+        draft = answers.waiting_list_joined(session, current, change.pk, position=position, approved=approved)
+        send_all([draft], origin=Origin.ANSWER)
 
 
 def _respond_locked(session, current, *, accept, actor):
@@ -186,12 +213,16 @@ def decide_approval(session_learner, *, approve: bool, actor=None):
                 gettext("This request was already decided: the learner is %(status)s.")
                 % {"status": flow.status_label(current.status)}
             )
+        # Issue 18: the decision reaches the learner; only an approval brings the calendar invitation.
         if not approve:
-            _change([(current, Status.APPROVAL_DECLINED)], Trigger.APPROVAL_DECLINED, actor=actor)
-        elif _has_place(session):
-            _change([(current, Status.REGISTERED)], Trigger.APPROVED, actor=actor)
+            (change,) = _change([(current, Status.APPROVAL_DECLINED)], Trigger.APPROVAL_DECLINED, actor=actor)
+            send_all([answers.approval_refused(session, current, change.pk)], origin=Origin.ANSWER)
+        elif _open_to_newcomers(session):
+            (change,) = _change([(current, Status.REGISTERED)], Trigger.APPROVED, actor=actor)
+            send_all([answers.approval_granted(session, current, change.pk)], origin=Origin.ANSWER)
         elif session.waiting_list_enabled:
-            _change([(current, Status.WAITING_LIST)], Trigger.APPROVED, actor=actor)
+            (change,) = _change([(current, Status.WAITING_LIST)], Trigger.APPROVED, actor=actor)
+            _tell_waiting(session, current, change, approved=True)
         else:
             _refuse_full(session)
     _sync(session_learner, current)
@@ -296,21 +327,35 @@ def add_go_show(session, learner, *, actor) -> SessionLearner:
 def set_status(session_learners, status, *, actor) -> int:
     """ "Update status" by an administrator (seed 003): any status, recorded with the trigger "manual".
 
-    Sends nothing and offers no place by itself (use `promote_waiting_list`). Returns how many changed.
-    Set-based: a fixed number of queries.
+    Sends nothing to the learners changed; a place it frees (a learner who held one leaves it) is offered at
+    once to the first learner of the waiting list, under the session lock (issue 18), like every other way a
+    place frees. Returns how many changed. Set-based: a fixed number of queries per session.
     """
     if status not in Status.values:
         raise LiveSessionError(gettext("“%(status)s” is not a learner status.") % {"status": status})
     ids = [sl.pk if isinstance(sl, SessionLearner) else int(sl) for sl in session_learners]
     with transaction.atomic():
-        # Rows locked in id order, so two overlapping updates wait for each other instead of deadlocking.
+        # Sessions, then rows, each in id order: the order every service locks in, so nothing deadlocks.
+        session_ids = SessionLearner.objects.filter(pk__in=ids).values("session_id")
+        sessions = list(LiveSession.objects.select_for_update(of=("self",)).filter(pk__in=session_ids).order_by("pk"))
         rows = list(SessionLearner.objects.select_for_update().filter(pk__in=ids).exclude(status=status).order_by("pk"))
+        freeing = {sl.session_id for sl in rows if _holds_place(sl)} if status not in FILLING_STATUSES else set()
         changes = _change([(sl, status) for sl in rows], Trigger.MANUAL, actor=actor)
+        for session in sessions:
+            if session.pk in freeing:
+                _promote(session, actor=actor, passing_over=[sl.pk for sl in rows])
     by_pk = {sl.pk: sl for sl in rows}
     for sl in session_learners:
         if isinstance(sl, SessionLearner) and sl.pk in by_pk:
             _sync(sl, by_pk[sl.pk])
     return len(changes)
+
+
+def _holds_place(session_learner) -> bool:
+    """Taking a place, or holding one offered from the waiting list."""
+    if session_learner.status in FILLING_STATUSES:
+        return True
+    return session_learner.status == Status.INVITED and session_learner.waiting_since is not None
 
 
 def promote_waiting_list(session, *, actor=None) -> list[SessionLearner]:

@@ -150,21 +150,43 @@ def _has_place(session, *, excluding=None) -> bool:
     return free is None or free > 0
 
 
+def _open_to_newcomers(session) -> bool:
+    """Whether someone not on the waiting list may take a place now: a free place nobody is waiting for
+    (issue 18: a date-chooser, a registration or a copy never takes a place someone is waiting for)."""
+    free = _free_places(session)
+    if free is None:
+        return True
+    return free > SessionLearner.objects.filter(session=session, status=Status.WAITING_LIST).count()
+
+
+def waiting_position(session_learner) -> int | None:
+    """Her place in the waiting list, 1 being the next offered (first come, first served); None off the list."""
+    if session_learner.status != Status.WAITING_LIST or session_learner.waiting_since is None:
+        return None
+    ahead = SessionLearner.objects.filter(session_id=session_learner.session_id, status=Status.WAITING_LIST).filter(
+        Q(waiting_since__lt=session_learner.waiting_since)
+        | Q(waiting_since=session_learner.waiting_since, pk__lt=session_learner.pk)
+    )
+    return ahead.count() + 1
+
+
 def _refuse_full(session):
     raise LiveSessionError(
         gettext("The session “%(title)s” is full and has no waiting list.") % {"title": session.title}
     )
 
 
-def _promote(session, *, actor=None, now=None) -> list[SessionLearner]:
+def _promote(session, *, actor=None, now=None, passing_over=()) -> list[SessionLearner]:
     """Offer every free place to the first learners of the waiting list (first come, first served).
 
     The caller holds the session lock: two places freed at the same moment go to two different learners.
+    `passing_over`: ids of learners an administrator has just put on the list by hand, whose choice stands.
     """
     if session.status != SessionStatus.READY:
         return []
     free = _free_places(session)
     waiting = SessionLearner.objects.filter(session=session, status=Status.WAITING_LIST).select_related("learner")
+    waiting = waiting.exclude(pk__in=list(passing_over))
     waiting = waiting.order_by("waiting_since", "pk")
     if free is not None:
         if free <= 0:
