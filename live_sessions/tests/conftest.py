@@ -3,6 +3,7 @@
 import itertools
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -68,14 +69,20 @@ def _locmem_email(settings):
 
 
 def session_form_data(session, **changes):
-    """What the session's change form posts, unchanged but for `changes` (dates in UTC: tests set TIME_ZONE)."""
+    """What the session's change form posts, unchanged but for `changes` (dates as the session's clock reads
+    them: the form shows and takes them in the session's zone, issue 18)."""
+    try:
+        zone = ZoneInfo(session.timezone)
+        starts_at, ends_at = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
+    except OverflowError:  # a date at the end of the calendar: typed as stored
+        starts_at, ends_at = session.starts_at, session.ends_at
     data = {
         "title": session.title,
         "status": session.status,
-        "starts_at_0": session.starts_at.strftime("%Y-%m-%d"),
-        "starts_at_1": session.starts_at.strftime("%H:%M:%S"),
-        "ends_at_0": session.ends_at.strftime("%Y-%m-%d"),
-        "ends_at_1": session.ends_at.strftime("%H:%M:%S"),
+        "starts_at_0": starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": starts_at.strftime("%H:%M:%S"),
+        "ends_at_0": ends_at.strftime("%Y-%m-%d"),
+        "ends_at_1": ends_at.strftime("%H:%M:%S"),
         "timezone": session.timezone,
         "location": session.location,
         "capacity": session.capacity,

@@ -1,0 +1,106 @@
+"""Issue 18 "One time, in the session's zone": the session form, the lists and the pages show and take a
+session's times as its own clock reads them, labelled with its zone; an administrator typing local time no
+longer invites everyone an hour off.
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from live_sessions.models import LiveSession
+
+from .conftest import make_session, session_form_data, shown_inputs
+
+pytestmark = pytest.mark.django_db
+
+ADD = reverse("admin:live_sessions_livesession_add")
+
+
+def change_page(session):
+    return reverse("admin:live_sessions_livesession_change", args=[session.pk])
+
+
+def typed(day, start, end, *, zone="Europe/Warsaw", **fields):
+    unsaved = LiveSession(
+        title="Warsaw first aid", starts_at=datetime(2030, 1, 1, tzinfo=UTC), ends_at=datetime(2030, 1, 1, tzinfo=UTC)
+    )
+    return session_form_data(
+        unsaved,
+        starts_at_0=day,
+        starts_at_1=start,
+        ends_at_0=day,
+        ends_at_1=end,
+        timezone=zone,
+        location="Warsaw HQ",
+        capacity=5,
+        **fields,
+    )
+
+
+@pytest.mark.parametrize(
+    "day, stored_hour",
+    [("2030-01-14", 13), ("2030-07-15", 12)],
+    ids=["winter: UTC+1", "summer: UTC+2"],
+)
+def test_a_time_typed_on_the_session_form_is_the_sessions_clock_and_is_shown_back_as_typed(
+    admin_client, settings, day, stored_hour
+):
+    """Issue 18: "an administrator typing local time invites everyone an hour off". 14:00 typed for a Warsaw
+    session is 14:00 in Warsaw, whatever the administrator's (or the server's) own zone."""
+    settings.TIME_ZONE = "America/New_York"
+    response = admin_client.post(ADD, typed(day, "14:00:00", "16:00:00"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    session = LiveSession.objects.get()
+    assert (session.starts_at.astimezone(UTC).hour, session.ends_at.astimezone(UTC).hour) == (
+        stored_hour,
+        stored_hour + 2,
+    )
+    page = admin_client.get(change_page(session))
+    shown = shown_inputs(page)
+    assert (shown["starts_at_0"], shown["starts_at_1"], shown["ends_at_1"]) == (day, "14:00:00", "16:00:00")
+    assert "Europe/Warsaw time: the session's time zone." in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "day, time",
+    [("2030-03-31", "02:30:00"), ("2030-10-27", "02:30:00")],
+    ids=["skipped when clocks go forward", "repeated when clocks go back"],
+)
+def test_a_time_the_sessions_zone_skips_or_repeats_is_refused_and_nothing_is_saved(admin_client, day, time):
+    """Issue 18, the DST edge: 02:30 does not exist in Warsaw on 31 March 2030 and happens twice on 27 October;
+    the form says so instead of guessing an hour."""
+    response = admin_client.post(ADD, typed(day, time, "05:00:00"))
+    assert response.status_code == 200
+    assert "does not exist or happens twice in Europe/Warsaw" in response.content.decode()
+    assert not LiveSession.objects.exists()
+
+
+def test_changing_the_time_zone_on_the_form_reads_the_typed_times_in_the_new_zone(admin_client):
+    """Issue 18: "Changing the session's time zone field on the form interprets the typed times in the chosen
+    zone": a draft at 14:00 Warsaw moved to Europe/London with 14:00 left typed is at 14:00 London."""
+    session = make_session(
+        timezone="Europe/Warsaw",
+        starts_at=datetime(2030, 1, 14, 13, tzinfo=UTC),
+        ends_at=datetime(2030, 1, 14, 15, tzinfo=UTC),
+    )
+    data = session_form_data(session, timezone="Europe/London")
+    assert (data["starts_at_1"], data["ends_at_1"]) == ("14:00:00", "16:00:00")
+    response = admin_client.post(change_page(session), data)
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert (session.timezone, session.starts_at, session.ends_at) == (
+        "Europe/London",
+        datetime(2030, 1, 14, 14, tzinfo=UTC),
+        datetime(2030, 1, 14, 16, tzinfo=UTC),
+    )
+
+
+def test_the_session_list_shows_each_start_as_its_own_clock_reads_it_with_its_zone(admin_client, settings):
+    """Issue 18: the lists show a session's time in its zone, labelled ("2030-01-14 14:00 Europe/Warsaw")."""
+    settings.TIME_ZONE = "UTC"
+    make_session(timezone="Europe/Warsaw", starts_at=datetime(2030, 1, 14, 13, tzinfo=UTC))
+    make_session(timezone="America/New_York", starts_at=datetime(2030, 1, 14, 13, tzinfo=UTC))
+    text = admin_client.get(reverse("admin:live_sessions_livesession_changelist")).content.decode()
+    assert "2030-01-14 14:00 Europe/Warsaw" in text
+    assert "2030-01-14 08:00 America/New_York" in text
