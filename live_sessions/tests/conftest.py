@@ -44,6 +44,25 @@ def make_session(**kwargs):
     return LiveSession.objects.create(**fields)
 
 
+def received_the_calendar_file(*session_learners):
+    """Record, as the outbox would, that each learner was sent the session's calendar file: new dates are
+    only sent to them (seed 002 §IV)."""
+    from notifications.models import Notification
+
+    for sl in session_learners:
+        Notification.objects.create(
+            event="session.invitation",
+            channel="email",
+            recipient_learner=sl.learner,
+            to=sl.learner.email,
+            attachments=[{"filename": "invite.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}],
+            context={"session": sl.session_id, "session_learner": sl.pk},
+            status=Notification.Status.SENT,
+            dedupe_key=f"test:calendar:sl{sl.pk}",
+        )
+    return session_learners
+
+
 def make_user(username="admin", **kwargs):
     kwargs.setdefault("email", f"{username}@example.com")
     return get_user_model().objects.create_user(username=username, password="x", **kwargs)

@@ -16,7 +16,14 @@ from live_sessions.admin import LEARNERS_SHOWN, SessionLearnerAdmin
 from live_sessions.models import LiveSession, SessionLearner, StatusChange
 from notifications.models import Notification
 
-from .conftest import make_learner, make_session, make_user, session_form_data, shown_inputs
+from .conftest import (
+    make_learner,
+    make_session,
+    make_user,
+    received_the_calendar_file,
+    session_form_data,
+    shown_inputs,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -440,6 +447,7 @@ def test_new_dates_on_the_session_form_send_the_updated_invitation_once_confirme
     settings.TIME_ZONE = "UTC"
     session = make_session(status=LiveSession.Status.READY)
     invited, registered, declined = enrol(session, [Status.INVITED, Status.REGISTERED, Status.DECLINED])
+    received_the_calendar_file(invited, registered, declined)
     # Issue 18: typed as the session's clock (Paris, UTC+1 in March) reads them: 10:00 there is 09:00 UTC.
     data = session_form_data(session, starts_at_1="10:00:00", ends_at_1="13:00:00")
     page = boss_client.post(session_page(session), data, follow=True)

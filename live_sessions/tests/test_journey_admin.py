@@ -96,6 +96,7 @@ def informed():
     declined, whom new dates do not concern."""
     session = make_session(status=LiveSession.Status.READY, calendar_integration=True)
     invited, registered, declined = services.add_learners(session, [make_learner(), make_learner(), make_learner()])
+    dispatch_outbox()  # the three calendar invitations are sent
     services.register(session, registered.learner)
     services.respond(declined, accept=False)
     dispatch_outbox()

@@ -8,9 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from live_sessions.models import LiveSession
+from live_sessions import services
+from live_sessions.models import LiveSession, SessionLearner
+from notifications.models import Notification
+from notifications.services import dispatch_outbox
 
-from .conftest import make_session, session_form_data, shown_inputs
+from .conftest import make_learner, make_session, session_form_data, shown_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +107,26 @@ def test_the_session_list_shows_each_start_as_its_own_clock_reads_it_with_its_zo
     text = admin_client.get(reverse("admin:live_sessions_livesession_changelist")).content.decode()
     assert "2030-01-14 14:00 Europe/Warsaw" in text
     assert "2030-01-14 08:00 America/New_York" in text
+
+
+def test_new_dates_go_only_to_the_learners_who_received_the_calendar_file(admin_client):
+    """Seed 002 §IV: the update goes to "l'utilisateur à qui vous avez déjà envoyé une invitation calendrier";
+    issue 18: "the date-change update goes to learners who never received a calendar file". Here: one invited
+    learner got the file; one without consent had her invitation omitted; one was registered without any."""
+    session = make_session()
+    holder, without_consent = make_learner(), make_learner(consent_given_at=None)
+    services.add_learners(session, [holder, without_consent])
+    services.publish(session)
+    dispatch_outbox()
+    registered = SessionLearner.objects.create(
+        session=session, learner=make_learner(), status=SessionLearner.Status.REGISTERED
+    )
+    session.refresh_from_db()
+    url = reverse("admin:live_sessions_livesession_change_dates", args=[session.pk])
+    page = admin_client.get(url)
+    assert "1 learner already has the calendar invitation" in page.content.decode()
+    response = admin_client.post(url, {**shown_inputs(page), "starts_at_1": "10:00:00", "ends_at_1": "13:00:00"})
+    assert response.status_code == 302
+    told = Notification.objects.filter(event="session.rescheduled")
+    assert list(told.values_list("recipient_learner", flat=True)) == [holder.pk]
+    assert registered.learner_id != holder.pk and without_consent.pk != holder.pk
