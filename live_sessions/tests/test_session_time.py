@@ -6,6 +6,7 @@ longer invites everyone an hour off.
 from datetime import UTC, datetime
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from live_sessions import services
@@ -130,3 +131,36 @@ def test_new_dates_go_only_to_the_learners_who_received_the_calendar_file(admin_
     told = Notification.objects.filter(event="session.rescheduled")
     assert list(told.values_list("recipient_learner", flat=True)) == [holder.pk]
     assert registered.learner_id != holder.pk and without_consent.pk != holder.pk
+
+
+@pytest.mark.parametrize(
+    "language, when",
+    [
+        ("en", "14 January 2030, 09:00 – 12:00 (Europe/London) — 04:00 – 07:00 your time (America/New_York)"),
+        ("fr", "14 janvier 2030, 09:00 – 12:00 (Europe/London) — 04:00 – 07:00 chez vous (America/New_York)"),
+        (
+            "pl",
+            "14 stycznia 2030, 09:00 – 12:00 (Europe/London) — 04:00 – 07:00 według Twojego czasu (America/New_York)",
+        ),
+    ],
+)
+def test_a_new_york_learner_reads_a_london_session_at_its_time_and_at_hers_in_her_language(language, when):
+    """Issue 18: "learners get times converted to their own zone with no zone named ('London HQ, room 2.1, 04:00'
+    for a New York learner)": the session's time with its zone, and hers beside it, in her language."""
+    session = make_session(
+        timezone="Europe/London",
+        location="London HQ, room 2.1",
+        starts_at=datetime(2030, 1, 14, 9, tzinfo=UTC),
+        ends_at=datetime(2030, 1, 14, 12, tzinfo=UTC),
+    )
+    in_new_york = make_learner(language=language, timezone="America/New_York")
+    in_london = make_learner(language=language, timezone="Europe/London")
+    services.add_learners(session, [in_new_york, in_london])
+    services.publish(session)
+    dispatch_outbox()
+    (to_new_york,) = [m for m in mail.outbox if m.to == [in_new_york.email]]
+    (to_london,) = [m for m in mail.outbox if m.to == [in_london.email]]
+    assert when in to_new_york.body
+    assert when in to_new_york.alternatives[0][0]
+    assert "14 " in to_london.body and "09:00 – 12:00 (Europe/London)" in to_london.body
+    assert "America/New_York" not in to_london.body and "— 04:00" not in to_london.body
