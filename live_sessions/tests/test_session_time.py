@@ -6,11 +6,13 @@ longer invites everyone an hour off.
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
-from live_sessions import services
+from live_sessions import messages, services
 from live_sessions.models import LiveSession, SessionLearner
+from notifications.links import make_action_url
 from notifications.models import Notification
 from notifications.services import dispatch_outbox
 
@@ -164,3 +166,28 @@ def test_a_new_york_learner_reads_a_london_session_at_its_time_and_at_hers_in_he
     assert when in to_new_york.alternatives[0][0]
     assert "14 " in to_london.body and "09:00 – 12:00 (Europe/London)" in to_london.body
     assert "America/New_York" not in to_london.body and "— 04:00" not in to_london.body
+
+
+@pytest.mark.parametrize(
+    "language, yours",
+    [
+        ("en", "04:00 – 07:00 your time"),
+        ("fr", "04:00 – 07:00 chez vous"),
+        ("pl", "04:00 – 07:00 według Twojego czasu"),
+    ],
+)
+def test_the_invitation_page_shows_a_new_york_learner_the_london_time_and_hers(client, language, yours):
+    """Issue 18: learner pages show the session's local time with its zone name, plus the reader's own time,
+    in her language (the page a link of her invitation opens)."""
+    session = make_session(
+        status=LiveSession.Status.READY,
+        calendar_integration=True,
+        timezone="Europe/London",
+        starts_at=datetime(2030, 1, 14, 9, tzinfo=UTC),
+        ends_at=datetime(2030, 1, 14, 12, tzinfo=UTC),
+    )
+    (sl,) = services.add_learners(session, [make_learner(language=language, timezone="America/New_York")])
+    url = make_action_url(purpose=messages.INVITATION_PURPOSE, obj=sl.pk, recipient=f"l{sl.learner_id}")
+    page = client.get(url[len(settings.SITE_URL) :]).content.decode()
+    assert "09:00 – 12:00 (Europe/London) — " in page
+    assert f"{yours} (America/New_York)" in page
