@@ -6,9 +6,10 @@ from django.db.models import CharField, Count, Exists, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lms_notify import zones
 from lms_notify.timeline import Entry, Link, latest_moment, two_step_entries, who
 from notifications.models import Event, Notification
 
@@ -145,7 +146,7 @@ def timeline_status_changes(*, learner, filters, limit):
                 what=_("Session “%(title)s”") % {"title": session.title},
                 status=f"{before} → {row.get_to_status_display()}",
                 why=" · ".join(filter(None, [str(trigger), who(row.actor)])),
-                detail=formats.date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT"),
+                detail=zones.labelled(session.starts_at, session.timezone),
                 problem=row.to_status in _SETBACKS,
                 links=(Link(_("session"), reverse("admin:live_sessions_livesession_change", args=[session.pk])),),
                 order=(row.pk,),

@@ -50,7 +50,10 @@ def labelled(moment, zone_name) -> str:
     if moment is None:
         return ""
     zone = zone_named(zone_name)
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+    try:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+    except OverflowError:  # a stored date at the end of the calendar still shows, as stored
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 def _span(starts_at, ends_at, zone, *, with_date=True) -> str:

@@ -191,3 +191,14 @@ def test_the_invitation_page_shows_a_new_york_learner_the_london_time_and_hers(c
     page = client.get(url[len(settings.SITE_URL) :]).content.decode()
     assert "09:00 – 12:00 (Europe/London) — " in page
     assert f"{yours} (America/New_York)" in page
+
+
+def test_the_session_learners_list_names_the_session_at_its_own_time_and_zone(admin_client, settings):
+    """Issue 18: the session learners list (and every admin title of a session) gives its time in its zone."""
+    settings.TIME_ZONE = "America/New_York"
+    session = make_session(timezone="Europe/Warsaw", starts_at=datetime(2030, 1, 14, 23, 30, tzinfo=UTC))
+    SessionLearner.objects.create(session=session, learner=make_learner())
+    url = reverse("admin:live_sessions_sessionlearner_changelist") + f"?session__id__exact={session.pk}"
+    text = admin_client.get(url).content.decode()
+    # 23:30 UTC on the 14th is already the 15th in Warsaw.
+    assert "First aid workshop (2030-01-15 00:30 Europe/Warsaw)" in text
