@@ -8,9 +8,10 @@ shows the question, POST calls one service. Purposes:
 - session_place: a learner of the waiting list takes a freed place, or leaves the list.
 """
 
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from lms_notify import zones
 from notifications.links import ActionHandler, register_action
 
 from . import flow, messages, selectors, services
@@ -26,7 +27,8 @@ gettext_noop("You can close this page.")
 
 
 def _when(session) -> str:
-    return formats.date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT")
+    # Issue 18: the session's own time and zone, and the reader's time beside it when her clock reads otherwise.
+    return zones.when(session.starts_at, session.ends_at, session.timezone)
 
 
 def _closed(session) -> str | None:

@@ -6,8 +6,9 @@ calendar instead of adding a second one. The UID ends with a keyed hash of
 the session and the learner (issue 19): a calendar reply naming a UID is
 only believed when that part is right, so nobody can answer for another
 learner by guessing her UID. The organiser is INBOUND_ADDRESS when set: the
-mailbox where replies are read (notifications.inbound). Times are written in UTC; the
-session's time zone is named in X-WR-TIMEZONE for clients that show it.
+mailbox where replies are read (notifications.inbound), named after the organisation
+(ORGANISATION_NAME, issue 18). Times are written in the session's own zone (TZID, with its VTIMEZONE), as the
+session is held at a wall-clock time there (issue 18); X-WR-TIMEZONE names it too for clients that read it.
 """
 
 import re
@@ -19,6 +20,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from icalendar import Calendar, Event, vCalAddress, vText
+
+from lms_notify import zones
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -49,9 +52,10 @@ def parse_event_uid(uid) -> tuple[int, int] | None:
 
 
 def organizer_address():
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    """(name, address) of the calendar's organiser: the organisation, at the mailbox where replies are read."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     inbound = parseaddr(getattr(settings, "INBOUND_ADDRESS", "") or "")[1]
-    return name or "LMS Notify", inbound or address or "noreply@lms-notify.local"
+    return settings.ORGANISATION_NAME, inbound or address or "noreply@lms-notify.local"
 
 
 # Stands for the learner's own lines (UID, ATTENDEE) in a session's calendar built once for many learners.
@@ -77,8 +81,9 @@ class SessionCalendar:
         event.add("uid", "__LEARNER__")
         event.add("sequence", session.calendar_sequence if sequence is None else sequence)
         event.add("dtstamp", now.astimezone(UTC))
-        event.add("dtstart", session.starts_at.astimezone(UTC))
-        event.add("dtend", session.ends_at.astimezone(UTC))
+        zone = zones.zone_named(session.timezone)
+        event.add("dtstart", session.starts_at.astimezone(zone))
+        event.add("dtend", session.ends_at.astimezone(zone))
         event.add("summary", session.title)
         if session.location:
             event.add("location", session.location)
@@ -89,6 +94,7 @@ class SessionCalendar:
         organizer.params["cn"] = vText(organizer_name)
         event.add("organizer", organizer)
         calendar.add_component(event)
+        calendar.add_missing_timezones()  # the VTIMEZONE the TZID names, for clients without a zone database
         self.template = calendar.to_ical().decode("utf-8")
         assert _LEARNER_MARK in self.template
 

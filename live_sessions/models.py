@@ -7,6 +7,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from learners.models import validate_timezone
+from lms_notify import zones
 
 # A real session is held this century; a date far outside it is a typo or an attack, and the time zone
 # arithmetic of year 1 or 9999 overflows (a session on 9999-12-31 in Pacific/Kiritimati broke every page).
@@ -61,7 +62,8 @@ class LiveSession(models.Model):
         ordering = ["-starts_at"]
 
     def __str__(self):
-        return f"{self.title} ({self.starts_at:%Y-%m-%d})"
+        # Issue 18: as the session's clock reads it, named (the admin's lists, titles and history show this).
+        return f"{self.title} ({zones.labelled(self.starts_at, self.timezone)})"
 
     def is_over(self, now=None) -> bool:
         return (now or dj_timezone.now()) >= self.ends_at

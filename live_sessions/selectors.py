@@ -2,11 +2,14 @@
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, Exists, OuterRef, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lms_notify import zones
 from lms_notify.timeline import Entry, Link, latest_moment, two_step_entries, who
 from notifications.models import Event, Notification
 
@@ -53,12 +56,31 @@ def session_summary(session) -> dict:
     }
 
 
-def reached_by_new_dates(session) -> int:
-    """How many learners new dates reach: the invited and registered learners of a ready session, who hold
-    its calendar invitation and get it updated (seed 002 §IV); a draft has told nobody yet. One query."""
+def calendar_holders(session):
+    """The invited and registered learners of a ready session who received its calendar file: an email of
+    theirs about this session carried one and was sent or is on its way (not omitted, cancelled or failed).
+    Seed 002 §IV: new dates go to "l'utilisateur à qui vous avez déjà envoyé une invitation calendrier"; a
+    draft has told nobody yet. One query (an EXISTS per learner on the outbox's learner index)."""
     if session.status != LiveSession.Status.READY:
-        return 0
-    return SessionLearner.objects.filter(session=session, status__in=[Status.INVITED, Status.REGISTERED]).count()
+        return SessionLearner.objects.none()
+    Delivery = Notification.Status
+    received = (
+        Notification.objects.filter(
+            recipient_learner=OuterRef("learner_id"),
+            status__in=[Delivery.SENT, Delivery.QUEUED, Delivery.AWAITING_CONFIRMATION],
+        )
+        .exclude(attachments=[])
+        .annotate(about=KeyTextTransform("session_learner", "context"))
+        .filter(about=Cast(OuterRef("pk"), CharField()))
+    )
+    return SessionLearner.objects.filter(session=session, status__in=[Status.INVITED, Status.REGISTERED]).filter(
+        Exists(received)
+    )
+
+
+def reached_by_new_dates(session) -> int:
+    """How many learners new dates reach (`calendar_holders`): they get their calendar invitation updated."""
+    return calendar_holders(session).count()
 
 
 def with_free_places(sessions):
@@ -165,7 +187,7 @@ def timeline_status_changes(*, learner, filters, limit):
                 what=_("Session “%(title)s”") % {"title": session.title},
                 status=f"{before} → {row.get_to_status_display()}",
                 why=" · ".join(filter(None, [str(trigger), who(row.actor)])),
-                detail=formats.date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT"),
+                detail=zones.labelled(session.starts_at, session.timezone),
                 problem=row.to_status in _SETBACKS,
                 links=(Link(_("session"), reverse("admin:live_sessions_livesession_change", args=[session.pk])),),
                 order=(row.pk,),

@@ -23,7 +23,8 @@ def _words(session) -> dict:
 
 
 def _local(moment, session) -> str:
-    return formats.date_format(moment.astimezone(zoneinfo.ZoneInfo(session.timezone)), "DATETIME_FORMAT")
+    local = formats.date_format(moment.astimezone(zoneinfo.ZoneInfo(session.timezone)), "DATETIME_FORMAT")
+    return f"{local} ({session.timezone})"  # issue 18: a session's time always names its zone
 
 
 def require_answerable(session):

@@ -1,13 +1,16 @@
 """Forms of the live-session admin pages (seed 003 "Manage Learners", seed 002 journey)."""
 
+from datetime import UTC, datetime
+
 from django import forms
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.contrib.admin.widgets import AdminSplitDateTime, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from learners.models import Learner, LearnerGroup
+from lms_notify import zones
 
 from ..models import LiveSession, ParticipationRequest, SessionLearner, session_dates_problem
 from .common import SessionStatus, Status
@@ -62,7 +65,59 @@ def _https_urls(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+class SessionClockWidget(AdminSplitDateTime):
+    """Shows an instant as the session's clock reads it, whatever the administrator's own zone."""
+
+    zone = zones.zone_named("UTC")
+
+    def decompress(self, value):
+        if value:
+            try:
+                local = value.astimezone(self.zone) if timezone.is_aware(value) else value
+            except OverflowError:  # a date at the end of the calendar: shown as stored, the form refuses it
+                local = value
+            return [local.date(), local.time()]
+        return [None, None]
+
+
+class SessionClockField(forms.SplitDateTimeField):
+    """A date and time typed as the session's clock reads them (issue 18: one time, in the session's zone)."""
+
+    widget = SessionClockWidget
+
+    def set_zone(self, zone):
+        self.widget.zone = zone
+
+    def compress(self, data_list):
+        if not data_list:
+            return None
+        day, time = data_list
+        if day in self.empty_values:
+            raise ValidationError(self.error_messages["invalid_date"], code="invalid_date")
+        if time in self.empty_values:
+            raise ValidationError(self.error_messages["invalid_time"], code="invalid_time")
+        naive = datetime.combine(day, time)
+        # Checked before any zone arithmetic, which overflows at the ends of the calendar (year 1, 9999).
+        for problem in session_dates_problem(naive.replace(tzinfo=UTC), None).values():
+            raise ValidationError(problem, code="out_of_range")
+        return zones.wall_clock(naive, self.widget.zone)
+
+    def has_changed(self, initial, data):
+        # The instant decides: the same typed times read in another zone move the session.
+        try:
+            return self.clean(data) != initial
+        except ValidationError:
+            return True
+
+
 class LiveSessionForm(forms.ModelForm):
+    """The session form reads and shows its times in the session's zone, labelled. The zone is the one the form
+    names: changing the time zone field reads the typed times in the chosen zone (14:00 stays 14:00 there, so
+    the session moves), as the help text says."""
+
+    starts_at = SessionClockField(label=_("Starts at"))
+    ends_at = SessionClockField(label=_("Ends at"))
+
     class Meta:
         model = LiveSession
         formfield_callback = _https_urls
@@ -83,6 +138,26 @@ class LiveSessionForm(forms.ModelForm):
             "registration_form_url",
             "feedback_form_url",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = self._zone()
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].set_zone(zone)
+            self.fields[name].help_text = _("%(zone)s time: the session's time zone.") % {"zone": zone.key}
+        self.fields["timezone"].help_text = _(
+            "The start and end are typed and shown in this time zone. Changing it reads the times as typed in the "
+            "new zone: 14:00 stays 14:00 there, so the session moves."
+        )
+
+    def _zone(self):
+        """The zone the typed times are in: the one submitted when it is a real zone, else the session's."""
+        named = self.data.get(self.add_prefix("timezone")) if self.is_bound else None
+        if named and str(named).strip():
+            zone = zones.zone_named(str(named).strip())
+            if zone.key == str(named).strip():
+                return zone
+        return zones.zone_named(self.initial.get("timezone") or self.instance.timezone or "UTC")
 
     def clean(self):
         data = super().clean()

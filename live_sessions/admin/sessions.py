@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from lms_notify import zones
+
 from .. import selectors, services
 from ..flow import FILLING_STATUSES
 from ..models import LiveSession, SessionLearner
@@ -62,7 +64,7 @@ class SessionPeriodFilter(admin.SimpleListFilter):
 @admin.register(LiveSession)
 class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
     form = LiveSessionForm
-    list_display = ["title", "starts_at", "status", "capacity", "fill_rate", "waiting_count", "learners_link"]
+    list_display = ["title", "local_start", "status", "capacity", "fill_rate", "waiting_count", "learners_link"]
     list_filter = [
         SessionPeriodFilter,
         "status",
@@ -241,6 +243,11 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
             )
         for text in refused:
             messages.error(request, text)
+
+    @admin.display(description=_("starts at"), ordering="starts_at")
+    def local_start(self, obj):
+        """Issue 18: as the session's clock reads it, with its zone ("2030-01-14 14:00 Europe/Warsaw")."""
+        return zones.labelled(obj.starts_at, obj.timezone)
 
     @admin.display(description=_("fill rate"), ordering="filled_count")
     def fill_rate(self, obj):

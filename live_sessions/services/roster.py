@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from notifications.services import Origin, send_all
 
-from .. import answers, flow, ical, messages
+from .. import answers, flow, ical, messages, selectors
 from ..flow import FILLING_STATUSES, LiveSessionError, Trigger
 from ..models import LiveSession, SessionLearner, session_dates_problem
 from ..windows import require_answerable, require_attendance_open
@@ -394,7 +394,7 @@ def reschedule(
     message: str = "",
     expected_sequence: int | None = None,
 ):
-    """New dates: every invited and registered learner gets an update of the same calendar invitation
+    """New dates: every invited and registered learner who received the calendar file gets an update of it
     (same UID, SEQUENCE + 1), with the administrator's extra `message` if any (seed 002 §IV).
 
     `expected_sequence` is the calendar sequence the administrator confirmed against: if the session was
@@ -420,11 +420,8 @@ def reschedule(
         for name in ("starts_at", "ends_at", "calendar_sequence"):
             setattr(session, name, getattr(locked, name))
         if locked.status == SessionStatus.READY:
-            recipients = list(
-                SessionLearner.objects.filter(
-                    session=locked, status__in=[Status.INVITED, Status.REGISTERED]
-                ).select_related("learner")
-            )
+            # Only those who received the calendar file have an event to update (seed 002 §IV).
+            recipients = list(selectors.calendar_holders(locked).select_related("learner"))
             # New dates are the administrator's, confirmed on the rescheduling page: not held twice.
             send_all(
                 messages.calendar_update_messages(

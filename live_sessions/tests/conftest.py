@@ -3,6 +3,7 @@
 import itertools
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -43,6 +44,25 @@ def make_session(**kwargs):
     return LiveSession.objects.create(**fields)
 
 
+def received_the_calendar_file(*session_learners):
+    """Record, as the outbox would, that each learner was sent the session's calendar file: new dates are
+    only sent to them (seed 002 §IV)."""
+    from notifications.models import Notification
+
+    for sl in session_learners:
+        Notification.objects.create(
+            event="session.invitation",
+            channel="email",
+            recipient_learner=sl.learner,
+            to=sl.learner.email,
+            attachments=[{"filename": "invite.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}],
+            context={"session": sl.session_id, "session_learner": sl.pk},
+            status=Notification.Status.SENT,
+            dedupe_key=f"test:calendar:sl{sl.pk}",
+        )
+    return session_learners
+
+
 def make_user(username="admin", **kwargs):
     kwargs.setdefault("email", f"{username}@example.com")
     return get_user_model().objects.create_user(username=username, password="x", **kwargs)
@@ -68,14 +88,20 @@ def _locmem_email(settings):
 
 
 def session_form_data(session, **changes):
-    """What the session's change form posts, unchanged but for `changes` (dates in UTC: tests set TIME_ZONE)."""
+    """What the session's change form posts, unchanged but for `changes` (dates as the session's clock reads
+    them: the form shows and takes them in the session's zone, issue 18)."""
+    try:
+        zone = ZoneInfo(session.timezone)
+        starts_at, ends_at = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
+    except OverflowError:  # a date at the end of the calendar: typed as stored
+        starts_at, ends_at = session.starts_at, session.ends_at
     data = {
         "title": session.title,
         "status": session.status,
-        "starts_at_0": session.starts_at.strftime("%Y-%m-%d"),
-        "starts_at_1": session.starts_at.strftime("%H:%M:%S"),
-        "ends_at_0": session.ends_at.strftime("%Y-%m-%d"),
-        "ends_at_1": session.ends_at.strftime("%H:%M:%S"),
+        "starts_at_0": starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": starts_at.strftime("%H:%M:%S"),
+        "ends_at_0": ends_at.strftime("%Y-%m-%d"),
+        "ends_at_1": ends_at.strftime("%H:%M:%S"),
         "timezone": session.timezone,
         "location": session.location,
         "capacity": session.capacity,

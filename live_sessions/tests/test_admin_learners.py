@@ -16,7 +16,14 @@ from live_sessions.admin import LEARNERS_SHOWN, SessionLearnerAdmin
 from live_sessions.models import LiveSession, SessionLearner, StatusChange
 from notifications.models import Notification
 
-from .conftest import make_learner, make_session, make_user, session_form_data, shown_inputs
+from .conftest import (
+    make_learner,
+    make_session,
+    make_user,
+    received_the_calendar_file,
+    session_form_data,
+    shown_inputs,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -440,6 +447,8 @@ def test_new_dates_on_the_session_form_send_the_updated_invitation_once_confirme
     settings.TIME_ZONE = "UTC"
     session = make_session(status=LiveSession.Status.READY)
     invited, registered, declined = enrol(session, [Status.INVITED, Status.REGISTERED, Status.DECLINED])
+    received_the_calendar_file(invited, registered, declined)
+    # Issue 18: typed as the session's clock (Paris, UTC+1 in March) reads them: 10:00 there is 09:00 UTC.
     data = session_form_data(session, starts_at_1="10:00:00", ends_at_1="13:00:00")
     page = boss_client.post(session_page(session), data, follow=True)
     assert page.request["PATH_INFO"] == reverse("admin:live_sessions_livesession_change_dates", args=[session.pk])
@@ -449,7 +458,7 @@ def test_new_dates_on_the_session_form_send_the_updated_invitation_once_confirme
     response = boss_client.post(page.request["PATH_INFO"], shown_inputs(page), follow=True)
     assert any("New dates saved; 2 learners get the updated calendar invitation." in m for m in messages_of(response))
     session.refresh_from_db()
-    assert (session.starts_at.hour, session.calendar_sequence) == (10, 1)
+    assert (session.starts_at.hour, session.calendar_sequence) == (9, 1)
     told = set(Notification.objects.filter(event="session.rescheduled").values_list("recipient_learner", flat=True))
     assert told == {invited.learner_id, registered.learner_id}
 

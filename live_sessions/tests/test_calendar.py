@@ -50,7 +50,7 @@ def published_session(learners, **kwargs):
     return session
 
 
-def test_seed_003_publishing_emails_a_calendar_request_with_organizer_attendee_uid_sequence_and_utc_times():
+def test_seed_003_publishing_emails_a_calendar_request_with_organizer_attendee_uid_sequence_and_zoned_times():
     learner = make_learner(language="fr")
     session = published_session([learner], title="Secourisme", timezone="Europe/Warsaw")
     (message,) = sent_to(learner)
@@ -62,7 +62,11 @@ def test_seed_003_publishing_emails_a_calendar_request_with_organizer_attendee_u
     assert str(event["ATTENDEE"]) == f"mailto:{learner.email}"
     assert str(event["ORGANIZER"]).startswith("mailto:")
     assert event.decoded("DTSTART") == STARTS
-    assert "DTSTART:20300304T080000Z" in calendar.to_ical().decode()  # written in UTC
+    # Issue 18: written as the session's clock reads it (TZID), with the zone's rules beside it.
+    text = calendar.to_ical().decode()
+    assert "DTSTART;TZID=Europe/Warsaw:20300304T090000" in text
+    assert "DTEND;TZID=Europe/Warsaw:20300304T120000" in text
+    assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == ["Europe/Warsaw"]
     assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Warsaw"
     assert "Secourisme" in message.subject and "/a/" in message.body
     assert message.subject.startswith("Invitation :")  # the learner's language
@@ -238,3 +242,23 @@ def test_seed_003_rescheduling_and_cancelling_2000_learners_cost_a_fixed_number_
         services.cancel_session(session)
     assert Notification.objects.filter(event="session.cancelled").count() == 2000
     assert SessionLearner.objects.filter(session=session, status=S.CANCELLED).count() == 2000
+
+
+def test_the_calendar_organiser_is_the_organisation_at_the_mailbox_where_replies_are_read(settings):
+    """Issue 18: "the calendar organiser is 'LMS Notify', not the organisation": the organiser's name is
+    ORGANISATION_NAME; its address the inbound mailbox, else the From address."""
+    settings.ORGANISATION_NAME = "Acme Training"
+    settings.DEFAULT_FROM_EMAIL = "LMS Notify <training@acme.example>"
+    settings.INBOUND_ADDRESS = ""
+    learner = make_learner()
+    published_session([learner])
+    ((_, calendar),) = calendar_parts(sent_to(learner)[0])
+    organiser = only_event(calendar)["ORGANIZER"]
+    assert (str(organiser), str(organiser.params["CN"])) == ("mailto:training@acme.example", "Acme Training")
+
+    settings.INBOUND_ADDRESS = "Replies <replies@acme.example>"
+    other = make_learner()
+    published_session([other])
+    ((_, calendar),) = calendar_parts(sent_to(other)[0])
+    organiser = only_event(calendar)["ORGANIZER"]
+    assert (str(organiser), str(organiser.params["CN"])) == ("mailto:replies@acme.example", "Acme Training")

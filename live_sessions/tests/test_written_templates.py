@@ -14,7 +14,7 @@ from live_sessions import services
 from live_sessions.models import LiveSession, SessionLearner
 from notifications.models import Notification
 
-from .conftest import make_learner, make_session, make_user
+from .conftest import make_learner, make_session, make_user, received_the_calendar_file
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,7 @@ def test_the_extra_message_of_new_dates_is_sent_as_text_never_run_as_a_template(
     from notifications.services import dispatch_outbox
 
     session = registered.session
+    received_the_calendar_file(registered)
     services.reschedule(
         session,
         starts_at=session.starts_at,

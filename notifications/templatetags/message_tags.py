@@ -8,6 +8,8 @@ import datetime
 from django import template
 from django.utils import timezone
 
+from lms_notify import zones
+
 register = template.Library()
 
 
@@ -22,3 +24,16 @@ def days_until(value):
     if not isinstance(value, datetime.date):
         return ""
     return (value - timezone.localdate()).days
+
+
+@register.filter
+def session_time(session):
+    """When a session takes place, as its clock reads it and named, plus the reader's own time when hers reads
+    otherwise (issue 18): {{ session|session_time }} → "14 January 2030, 09:00 – 12:00 (Europe/London) —
+    04:00 – 07:00 your time (America/New_York)". Empty for anything that is not a session's values."""
+    if not isinstance(session, dict) or not isinstance(session.get("starts_at"), datetime.datetime):
+        return ""
+    ends_at = session.get("ends_at")
+    return zones.when(
+        session["starts_at"], ends_at if isinstance(ends_at, datetime.datetime) else None, session.get("timezone")
+    )
