@@ -59,6 +59,8 @@ class Learner(models.Model):
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("learner")
+        verbose_name_plural = _("learners")
         ordering = ["last_name", "first_name"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="learner_email_ci_unique"),
@@ -95,6 +97,8 @@ class Guardian(models.Model):
     is_enabled = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("guardian")
+        verbose_name_plural = _("guardians")
         ordering = ["name"]
 
     def __str__(self):
@@ -114,6 +118,8 @@ class LearnerGroup(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("learner group")
+        verbose_name_plural = _("learner groups")
         ordering = ["name"]
 
     def __str__(self):
@@ -126,6 +132,8 @@ class GroupMembership(models.Model):
     joined_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
+        verbose_name = _("group membership")
+        verbose_name_plural = _("group memberships")
         constraints = [
             models.UniqueConstraint(fields=["learner", "group"], name="membership_unique"),
         ]
@@ -158,6 +166,8 @@ class Invitation(models.Model):
     )
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "learner"], name="invitation_status_learner")]
 

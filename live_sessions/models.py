@@ -59,6 +59,8 @@ class LiveSession(models.Model):
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("live session")
+        verbose_name_plural = _("live sessions")
         ordering = ["-starts_at"]
 
     def __str__(self):
@@ -107,6 +109,8 @@ class SessionLearner(models.Model):
     feedback_answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("session learner")
+        verbose_name_plural = _("session learners")
         ordering = ["session", "created_at"]
         constraints = [
             models.UniqueConstraint(fields=["session", "learner"], name="session_learner_unique"),
@@ -135,6 +139,8 @@ class StatusChange(models.Model):
     at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
         ordering = ["at", "pk"]
 
     def __str__(self):
@@ -164,6 +170,8 @@ class ParticipationRequest(models.Model):
     )
 
     class Meta:
+        verbose_name = _("participation request")
+        verbose_name_plural = _("participation requests")
         ordering = ["-created_at"]
 
     def __str__(self):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -226,7 +227,7 @@ Q_CLUSTER = {
     "queue_limit": 50,
     "bulk": 10,
     "catch_up": False,
-    "label": "Task queue",
+    "label": gettext_lazy("Task queue"),  # django-q2's name on the admin home page
     # A large Notify run forks helper processes (NOTIFY_PROCESSES); daemonic workers may not.
     "daemonize_workers": False,
 }

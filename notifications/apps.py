@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
-    verbose_name = "Messaging"
+    verbose_name = _("Messaging")
 
     def ready(self):
         # Each app plugs its features in from its own modules, found here once the models are loaded:

@@ -310,6 +310,8 @@ class NotificationRule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("notification rule")
+        verbose_name_plural = _("notification rules")
         ordering = ["event", "pk"]
         indexes = [models.Index(fields=["event", "is_enabled"], name="rule_event_enabled")]
 
@@ -338,6 +340,8 @@ class MessageTemplate(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
         ordering = ["event", "language"]
         constraints = [
             models.UniqueConstraint(fields=["event", "language"], name="template_event_language_unique"),
@@ -380,6 +384,8 @@ class NotifyRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notify run")
+        verbose_name_plural = _("notify runs")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -426,6 +432,8 @@ class NotifyOutcome(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("notify outcome")
+        verbose_name_plural = _("notify outcomes")
         ordering = ["-created_at", "pk"]
         indexes = [
             models.Index(fields=["learner", "created_at"], name="outcome_learner_created"),

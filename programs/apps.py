@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ProgramsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "programs"
-    verbose_name = "Programs and training"
+    verbose_name = _("Programs and training")
 
     def ready(self):
         # Date-based triggers of seed 001: the scan schedule runs them, the rule screen describes them.

@@ -14,6 +14,8 @@ class Course(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ELEARNING)
 
     class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
         ordering = ["title"]
 
     def __str__(self):
@@ -37,6 +39,8 @@ class Program(models.Model):
     )
 
     class Meta:
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
         ordering = ["title"]
 
     def __str__(self):
@@ -55,6 +59,8 @@ class CourseSet(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("course set")
+        verbose_name_plural = _("course sets")
         ordering = ["program", "position"]
 
     def __str__(self):
@@ -84,6 +90,8 @@ class Assignment(models.Model):
     unassigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
         ordering = ["-assigned_at"]
         constraints = [
             models.UniqueConstraint(
@@ -114,6 +122,8 @@ class CourseSetCompletion(models.Model):
     completed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("course set completion")
+        verbose_name_plural = _("course set completions")
         constraints = [
             models.UniqueConstraint(fields=["assignment", "course_set"], name="course_set_completion_unique"),
         ]
@@ -136,6 +146,8 @@ class AssignmentException(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("assignment exception")
+        verbose_name_plural = _("assignment exceptions")
         ordering = ["-reported_at"]
 
     def __str__(self):
@@ -161,6 +173,8 @@ class TrainingRequest(models.Model):
     )
 
     class Meta:
+        verbose_name = _("training request")
+        verbose_name_plural = _("training requests")
         ordering = ["-created_at"]
 
     def __str__(self):

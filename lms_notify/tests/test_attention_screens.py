@@ -3,7 +3,10 @@ real headless Chromium at 1366×768, no column cut off, and no English left when
 Polish. Screenshots go to $BROWSER_SCREENSHOTS (else tmp)."""
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
 from django.core.management import call_command
+from django.utils import translation
 
 from learners.models import Learner
 from lms_notify.bench_data import history
@@ -90,6 +93,36 @@ def test_the_home_page_starts_with_what_needs_attention(chromium, demo, screensh
     if language != "en":
         assert english_words(panel.inner_text()) == []
 
+    if language != "en":
+        names = page.eval_on_selector_all(
+            "#content-main caption, #content-main th[scope=row]", "cells => cells.map(c => c.innerText)"
+        )
+        assert len(names) > 20 and english_names("\n".join(names)) == []
+
     panel.locator("a").first.click()
     page.wait_for_load_state()
     assert "status__exact=awaiting_confirmation" in page.url
+
+
+@pytest.mark.parametrize("language", ["fr", "pl"])
+def test_the_admins_breadcrumbs_name_apps_and_models_in_the_administrators_language(chromium, demo, language):
+    """Issue 20 asked for "Dodaj szablon wiadomości", not "Dodaj message template", and no "Messaging" trail."""
+    page = signed_in(chromium, demo, language)
+    for url in ("/admin/notifications/messagetemplate/add/", "/admin/learners/learner/add/", "/admin/programs/"):
+        page.goto(demo + url)
+        page.wait_for_load_state()
+        assert english_names(page.inner_text(".breadcrumbs") + "\n" + page.inner_text("#content h1")) == []
+
+
+def english_names(text: str) -> list[str]:
+    """App and model names of the admin left in English in `text` (one per line or breadcrumb step); the same
+    word in both languages ("messages", "sessions" in French) is not English left behind."""
+    english = set()
+    with translation.override("en"):
+        for model in admin.site._registry:
+            english |= {str(model._meta.verbose_name).lower(), str(model._meta.verbose_name_plural).lower()}
+            english.add(str(apps.get_app_config(model._meta.app_label).verbose_name).lower())
+    same = {"messages", "sessions", "invitations", "message", "invitation", "program", "programs"}
+    steps = [step.strip().lower() for line in text.splitlines() for step in line.split("›")]
+    words = {word for step in steps for word in [step] + [step.split(" ", 1)[-1]]}  # "Add learner": "learner"
+    return sorted(words & english - same)

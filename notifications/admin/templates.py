@@ -34,7 +34,14 @@ class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
         fields = ["event", "language", "subject", "body", "html_body", "sms_body"]
-        labels = {"body": _("Text body"), "html_body": _("HTML body"), "sms_body": _("SMS text")}
+        labels = {
+            "event": _("Event"),
+            "language": _("Language"),
+            "subject": _("Subject"),
+            "body": _("Text body"),
+            "html_body": _("HTML body"),
+            "sms_body": _("SMS text"),
+        }
         widgets = {
             "body": forms.Textarea(attrs={"rows": 14, "cols": 100}),
             "html_body": forms.Textarea(attrs={"rows": 10, "cols": 100}),
