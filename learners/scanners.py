@@ -15,8 +15,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from notifications.models import Event
-from notifications.services import Origin, send_all
-from notifications.triggers import register_scanner
+from notifications.services import Origin, register_scanner, send_all
 
 from .models import Invitation
 

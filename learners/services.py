@@ -3,12 +3,15 @@
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.door import Origin, send_all
-from notifications.links import make_action_url
-from notifications.outbox import OutgoingMessage
-from notifications.outbox.dispatch import cancel_waiting_for_learners
-from notifications.recipients import Recipient
-from notifications.variables import person_values
+from notifications.services import (
+    Origin,
+    OutgoingMessage,
+    Recipient,
+    cancel_waiting_for_learners,
+    make_action_url,
+    person_values,
+    send_all,
+)
 
 from .models import ConsentRecord, Invitation, Learner
 

@@ -11,7 +11,7 @@ shows the question, POST calls one service. Purposes:
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_noop
 
-from notifications.links import ActionHandler, register_action
+from notifications.services import ActionHandler, register_action
 
 from . import flow, messages, services
 from .flow import LiveSessionError

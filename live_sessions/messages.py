@@ -12,10 +12,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from notifications import variables
-from notifications.links import make_action_url
 from notifications.models import Channel, Event
-from notifications.services import OutgoingMessage, Recipient
+from notifications.services import OutgoingMessage, Recipient, make_action_url, person_values, session_values
 
 from . import ical
 from .models import SessionLearner
@@ -31,11 +29,11 @@ PARTICIPATION_PURPOSE = "participation_choice"
 SURVEY_PURPOSE = "session_survey"
 
 
-session_context = variables.session_values
+session_context = session_values
 
 
 def learner_context(learner) -> dict:
-    return {**variables.person_values(learner), "email": learner.email}
+    return {**person_values(learner), "email": learner.email}
 
 
 def link_lifetime(session, *, now=None) -> timedelta:

@@ -9,7 +9,7 @@ the message is not sent. One query for the whole batch.
 """
 
 from notifications.models import Event
-from notifications.sendchecks import register_send_check
+from notifications.services import register_send_check
 
 from .models import LiveSession, SessionLearner
 

@@ -11,10 +11,10 @@ Rows without an anchor are event messages (sent on the action) and are left alon
 from django.db.models import Exists, F, OuterRef
 
 from notifications.models import Event
-from notifications.sendchecks import register_send_check
+from notifications.services import register_send_check
 
 from .models import Assignment, CourseSet, CourseSetCompletion
-from .scanners import anchor_ref
+from .occurrences import anchor_ref
 
 
 def _date_rows(notifications):

@@ -13,13 +13,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
-from notifications.door import Origin, Plans, draft, send, send_all
-from notifications.links import learner_home_url
 from notifications.models import Event, Notification
-from notifications.recipients import Recipient
-from notifications.variables import person_values
+from notifications.services import (
+    Origin,
+    Plans,
+    Recipient,
+    cancel,
+    draft,
+    learner_home_url,
+    person_values,
+    send,
+    send_all,
+)
 
-from .models import Assignment, AssignmentException, CourseSetCompletion, TrainingRequest
+from .models import Assignment, AssignmentException, CourseSet, CourseSetCompletion, TrainingRequest
+from .occurrences import anchor_ref
 
 
 def _program_context(assignment):
@@ -377,10 +385,6 @@ def _withdraw_waiting_occurrences(event, *, assignment_ids=None, course_set=None
     The new date is a new occurrence (its dedupe key names the date), created by the scan when its day
     comes; messages already sent stay as they are.
     """
-    from notifications.outbox.dispatch import cancel
-
-    from .scanners import anchor_ref
-
     waiting = Notification.objects.filter(
         event=event,
         status__in=[Notification.Status.AWAITING_CONFIRMATION, Notification.Status.QUEUED],
@@ -413,8 +417,6 @@ def change_due_date(assignment, *, due_at, actor=None) -> Assignment:
 
 def change_course_set_due_date(course_set, *, due_at, actor=None):
     """Move (or clear) a course set's due date for everyone; waiting reminders for the old date are cancelled."""
-    from .models import CourseSet
-
     with transaction.atomic():
         locked = CourseSet.objects.select_for_update().get(pk=course_set.pk)
         if locked.due_at == due_at:

@@ -6,8 +6,15 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_noop
 
-from notifications.services import OutgoingMessage, Recipient, compile_written, enqueue, render_written_part
-from notifications.templating import TemplateCache
+from notifications.services import (
+    OutgoingMessage,
+    Recipient,
+    TemplateCache,
+    compile_written,
+    enqueue,
+    render_written_part,
+    source_parts,
+)
 
 from .. import flow, ical, messages
 from ..emails import RULES, EmailPreview, EmailResult, EmailType, RenderedEmail
@@ -70,8 +77,6 @@ def _skip_reasons(session, session_learners, email_type, rule=None) -> tuple[lis
 
 def _template_source(event, language):
     """The words an administrator edits: the edited template of the language over the built-in words."""
-    from notifications.templating import source_parts
-
     return source_parts(event, language)
 
 

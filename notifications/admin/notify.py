@@ -26,34 +26,11 @@ from .. import selectors
 from ..models import NotifyOutcome, NotifyRun
 from ..notify import selectors as notify_selectors
 from ..notify.engine import notify_learners, preview_ids, start_run
+from ..notify.pages import notify_url
 from ..notify.summary import ACTION_WORDS, ASSIGNMENT_WORDS, REASON_WORDS, counts_text, describe_run
 from ..reasons import reason_in_words
 
 Scope = NotifyRun.Scope
-
-
-def notify_url(scope, *, group=None, learner=None, next_url=None):
-    """The preview page of one Notify button."""
-    from urllib.parse import urlencode
-
-    params = {"scope": scope}
-    if group is not None:
-        params["group"] = getattr(group, "pk", group)
-    if learner is not None:
-        params["learner"] = getattr(learner, "pk", learner)
-    if next_url:
-        params["next"] = next_url
-    return reverse("admin:notifications_notify_preview") + "?" + urlencode(params)
-
-
-@admin.action(description=_("Notify group"))
-def notify_group_action(modeladmin, request, queryset):
-    """Admin action on groups: opens the preview of "Notify Group" for the selected group."""
-    groups = list(queryset[:2])
-    if len(groups) != 1:
-        messages.warning(request, _("Select exactly one group to notify (or use Notify All Groups)."))
-        return None
-    return redirect(notify_url(Scope.GROUP, group=groups[0], next_url=request.get_full_path()))
 
 
 class OutcomeActionFilter(admin.SimpleListFilter):
