@@ -1,6 +1,7 @@
 """State changes of learners (seed 002 §I: invitations)."""
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from notifications.services import (
@@ -13,7 +14,7 @@ from notifications.services import (
     send_all,
 )
 
-from .models import ConsentRecord, Invitation, Learner
+from .models import ConsentRecord, GroupMembership, Invitation, Learner, LearnerGroup
 
 
 def invite(learner, *, actor=None, source=Invitation.Source.MANUAL, send_email=True) -> Invitation:
@@ -70,9 +71,6 @@ def link_imported_learners(
     each new learner — never emailed — and the consents of the file (seed 004; `consents` is
     {email: (given, at)}, recorded with the source "import"). `links` is [(email, manager email or "",
     [group names])], emails in lower case. A fixed number of queries per 2,000 learners."""
-    from django.db.models.functions import Lower
-
-    from .models import GroupMembership, Learner, LearnerGroup
 
     emails = {email for email, _manager, _groups in links} | {manager for _e, manager, _g in links if manager}
     ids = dict(

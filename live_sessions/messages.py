@@ -16,6 +16,7 @@ from notifications.models import Channel, Event
 from notifications.services import OutgoingMessage, Recipient, make_action_url, person_values, session_values
 
 from . import ical
+from .emails import EmailType
 from .models import SessionLearner
 
 Status = SessionLearner.Status
@@ -152,8 +153,6 @@ def approval_request_message(session, session_learner, change_pk) -> OutgoingMes
 
 def manual_email_context(session, session_learner, email_type, *, lifetime) -> dict:
     """What the templates of an administrator's email (seed 003 "Email Types") may use for one learner."""
-    from .emails import EmailType
-
     learner = session_learner.learner
     context = {"learner": learner_context(learner), "session": session_context(session)}
     recipient = f"l{learner.pk}"

@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -230,8 +232,6 @@ class Notification(models.Model):
 
     @property
     def dedupe_key_hash(self):
-        import hashlib
-
         return hashlib.sha1(self.dedupe_key.encode()).hexdigest()[:12]
 
 

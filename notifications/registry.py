@@ -18,6 +18,8 @@ this module and translation helpers.
 import importlib
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 # The recipient kinds a rule may choose (NotificationRule.notify_<kind>).
 LEARNER = "learner"
 MANAGER = "manager"
@@ -112,8 +114,6 @@ def discover():
     if _discovered:
         return
     _discovered = True
-    from django.conf import settings
-
     for app in settings.INSTALLED_APPS:
         module = app.split(".apps.")[0] if ".apps." in app else app
         try:

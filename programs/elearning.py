@@ -11,6 +11,7 @@ is due. Nothing after the end day; nothing for a completed course, and a reminde
 queued before the completion is cancelled at send time.
 """
 
+import zoneinfo
 from datetime import timedelta
 
 from django.utils import timezone
@@ -55,8 +56,6 @@ def due_reminder(enrollment, today) -> int | None:
 
 
 def _today(learner, now):
-    import zoneinfo
-
     try:
         return now.astimezone(zoneinfo.ZoneInfo(learner.timezone)).date()
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

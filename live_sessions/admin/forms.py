@@ -1,5 +1,7 @@
 """Forms of the live-session admin pages (seed 003 "Manage Learners", seed 002 journey)."""
 
+import zoneinfo
+
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
@@ -172,8 +174,6 @@ class DateChoiceForm(forms.Form):
 
 
 def _zone(name):
-    import zoneinfo
-
     return zoneinfo.ZoneInfo(name)
 
 

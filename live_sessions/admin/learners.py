@@ -18,6 +18,7 @@ from lms_notify.admin_base import refuse_bad_ids
 from lms_notify.parsing import parse_id
 
 from .. import selectors, services
+from ..emails import EmailType
 from ..models import LiveSession, SessionLearner
 from .common import (
     REFUSALS,
@@ -211,8 +212,6 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
     @admin.action(description=_("Send email"), permissions=["send_email"])
     def send_email(self, request, queryset):
         """Seed 003 "Communicate with Learners": choose a type, preview who gets it, edit, send."""
-        from ..emails import EmailType
-
         session = self._one_session(request, queryset)
         if session is None:
             return self._done(request)
@@ -347,8 +346,6 @@ PREVIEW_NAMES = 50
 
 def email_type_descriptions():
     """Each email type with the condition a learner must meet, in words (seed 003 "Email Types")."""
-    from ..emails import EmailType
-
     conditions = {
         EmailType.REGISTRATION_FORM: _("The session needs a registration form."),
         EmailType.ATTENDANCE_REMINDER: _("Registered learners; includes Confirm / Decline buttons."),

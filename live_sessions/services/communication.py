@@ -6,6 +6,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_noop
 
+from notifications.models import Event
 from notifications.services import (
     OutgoingMessage,
     Recipient,
@@ -20,6 +21,7 @@ from .. import flow, ical, messages
 from ..emails import RULES, EmailPreview, EmailResult, EmailType, RenderedEmail
 from ..flow import LiveSessionError
 from ..models import LiveSession, SessionLearner
+from ..selectors import feedback_form_sent_ids
 
 Status = SessionLearner.Status
 SessionStatus = LiveSession.Status
@@ -34,8 +36,6 @@ _OMIT_WORDS = {
 
 def _skip_reasons(session, session_learners, email_type, rule=None) -> tuple[list, list]:
     """(eligible, [(session learner, reason in words)]) for one email type, with at most one query."""
-    from ..selectors import feedback_form_sent_ids
-
     rule = rule or RULES[email_type]
     eligible, skipped = [], []
     if rule.session_field and not getattr(session, rule.session_field):
@@ -163,8 +163,6 @@ def _preview(session, session_learners, email_type, rule, *, subject, body, lang
 
 
 def _email_context(session, session_learner, email_type, lifetime, rule=None):
-    from notifications.models import Event
-
     rule = rule or RULES[email_type]
     context = messages.manual_email_context(session, session_learner, email_type, lifetime=lifetime)
     context.setdefault("recipient_name", session_learner.learner.full_name)

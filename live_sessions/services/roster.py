@@ -13,6 +13,7 @@ from notifications.services import enqueue
 from .. import flow, ical, messages
 from ..flow import FILLING_STATUSES, LiveSessionError, Trigger
 from ..models import LiveSession, SessionLearner, session_dates_problem
+from ..selectors import filled_count
 from ..windows import require_answerable, require_attendance_open
 from .status import _change, _create, _has_place, _invite, _lock_learner, _lock_session, _promote, _refuse_full, _sync
 
@@ -333,8 +334,6 @@ def set_capacity(session, *, capacity: int, actor=None) -> list[SessionLearner]:
 
 def fill_rate(session) -> float:
     """(registered + go show + attended) / capacity (seed 003 "Fill Rate"); 0.0 without a capacity."""
-    from ..selectors import filled_count
-
     if not session.capacity:
         return 0.0
     return filled_count(session) / session.capacity

@@ -29,6 +29,7 @@ from ..notify.engine import notify_learners, preview_ids, start_run
 from ..notify.pages import notify_url
 from ..notify.summary import ACTION_WORDS, ASSIGNMENT_WORDS, REASON_WORDS, counts_text, describe_run
 from ..reasons import reason_in_words
+from ..tasks import start_notify_task
 
 Scope = NotifyRun.Scope
 
@@ -272,8 +273,6 @@ class NotifyRunAdmin(ReadOnlyAdmin):
             messages.warning(request, _("Nobody to notify: no active learner in this scope."))
             return redirect(next_url)
         if len(ids) > settings.NOTIFY_SYNC_LIMIT:
-            from ..tasks import start_notify_task
-
             run = start_run(actor=request.user, scope=scope, group=group, learner=learner, total=len(ids))
             start_notify_task(run.pk)
             text = _("Notifying %(n)d learners in the background; this page follows its progress.")

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from ..models import DispatchRequest
 
@@ -26,8 +27,6 @@ DISPATCH_TASK = "notifications.tasks.dispatch_outbox_task"
 
 
 def _queue_task():
-    from django_q.tasks import async_task
-
     async_task(DISPATCH_TASK, group="outbox")
 
 
