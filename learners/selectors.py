@@ -38,9 +38,7 @@ def training_to_start(learner) -> list[dict]:
     """The learner's open programs and unfinished e-learning courses, soonest due first (two queries)."""
     items = [
         {"title": a.program.title, "due": a.due_at}
-        for a in Assignment.objects.filter(
-            learner=learner, completed_at__isnull=True, unassigned_at__isnull=True
-        ).select_related("program")
+        for a in Assignment.objects.open().filter(learner=learner).select_related("program")
     ]
     items += [
         {"title": e.course.title, "due": e.ends_on}

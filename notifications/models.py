@@ -90,6 +90,12 @@ class Channel(models.TextChoices):
     INBOX = "inbox", _("System message")
 
 
+class NotificationQuerySet(models.QuerySet):
+    def waiting(self):
+        """Not sent yet and still meant to be: queued, or awaiting an administrator's confirmation."""
+        return self.filter(status__in=[Notification.Status.QUEUED, Notification.Status.AWAITING_CONFIRMATION])
+
+
 class Notification(models.Model):
     """The outbox: one message to one recipient on one channel.
 
@@ -180,6 +186,8 @@ class Notification(models.Model):
         choices=[("delivered", _("Delivered")), ("bounced", _("Bounced")), ("complained", _("Spam complaint"))],
     )
     delivery_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         # "Messages": the Notify page is the one called Notifications.

@@ -11,8 +11,9 @@ start-up that every declared event has its words in en, fr and pl and that
 every code used somewhere is declared.
 
 This module imports no model: declarations are read while models load (the
-`choices` of the event fields), so `<app>/notifications.py` may import only
-this module and translation helpers.
+`choices` of the event fields), so `<app>/notifications.py` imports only the
+declaration API (from notifications.services, which binds it before anything
+else) and translation helpers.
 """
 
 import importlib

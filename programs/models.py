@@ -61,6 +61,16 @@ class CourseSet(models.Model):
         return f"{self.program}: {self.title}"
 
 
+# Open: neither completed nor unassigned (seed 001: at most one open assignment per program).
+OPEN_ASSIGNMENT = Q(completed_at__isnull=True, unassigned_at__isnull=True)
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def open(self):
+        """Neither completed nor unassigned: on the learner's dashboard, at most one per program."""
+        return self.filter(OPEN_ASSIGNMENT)
+
+
 class Assignment(models.Model):
     """A program or certification on a learner's dashboard.
 
@@ -83,12 +93,14 @@ class Assignment(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     unassigned_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AssignmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-assigned_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["learner", "program"],
-                condition=Q(completed_at__isnull=True, unassigned_at__isnull=True),
+                condition=OPEN_ASSIGNMENT,
                 name="assignment_one_open_per_program",
             ),
         ]

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Event, NotificationRule
 
-from .models import Assignment, CourseSetCompletion, Program
+from .models import OPEN_ASSIGNMENT, Assignment, CourseSetCompletion, Program
 
 Timing = NotificationRule.Timing
 
@@ -110,8 +110,8 @@ def _not_recertified():
     )
 
 
-def _assignments(rule, **filters):
-    qs = Assignment.objects.filter(learner__is_active=True, **filters)
+def _assignments(rule, *conditions, **filters):
+    qs = Assignment.objects.filter(*conditions, learner__is_active=True, **filters)
     if rule.program_id:
         qs = qs.filter(program_id=rule.program_id)
     return qs.annotate(
@@ -126,7 +126,7 @@ def _assignments(rule, **filters):
 
 
 def _open(rule):
-    return _assignments(rule, completed_at__isnull=True, unassigned_at__isnull=True)
+    return _assignments(rule, OPEN_ASSIGNMENT)
 
 
 def _valid_certifications(rule):

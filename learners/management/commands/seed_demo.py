@@ -571,7 +571,8 @@ class Command(BaseCommand):
 
     def seed_exceptions(self, learners, now):
         open_ones = list(
-            Assignment.objects.filter(learner__in=learners, completed_at__isnull=True, unassigned_at__isnull=True)
+            Assignment.objects.open()
+            .filter(learner__in=learners)
             .select_related("program")
             .order_by("learner__email", "program__title")[:2]
         )
