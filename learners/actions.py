@@ -4,8 +4,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext, gettext_lazy, pgettext
 
-from notifications.links import ActionHandler, register_action
-from notifications.recipients import learner_key
+from notifications.services import ActionHandler, learner_key, register_action
 
 from . import selectors
 from .models import Invitation

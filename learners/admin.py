@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -20,7 +21,8 @@ from django.utils.translation import ngettext
 from import_export.formats.base_formats import CSV, XLSX
 
 from lms_notify.parsing import parse_id
-from notifications.models import UndeliverableAddress
+from notifications.models import NotifyRun, UndeliverableAddress
+from notifications.services import notify_url
 from programs.models import Assignment
 
 from . import selectors, services
@@ -387,10 +389,12 @@ class LearnerGroupAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Notify group"), permissions=["notify"])
     def notify_group(self, request, queryset):
-        # Seed 000 "Notify Group": lives with the other Notify buttons in notifications.admin_notify.
-        from notifications.admin.notify import notify_group_action
-
-        return notify_group_action(self, request, queryset)
+        """Seed 000 "Notify Group": opens the preview of the Notify buttons for the selected group."""
+        groups = list(queryset[:2])
+        if len(groups) != 1:
+            messages.warning(request, _("Select exactly one group to notify (or use Notify All Groups)."))
+            return None
+        return redirect(notify_url(NotifyRun.Scope.GROUP, group=groups[0], next_url=request.get_full_path()))
 
     def has_notify_permission(self, request):
         # The same permission as the Notify buttons themselves (notifications.admin_notify).

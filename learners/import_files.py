@@ -23,6 +23,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import load_workbook
 
 AUTOMATIC = "auto"
 ENCODINGS = [
@@ -154,8 +155,6 @@ def _xlsx_rows(content: bytes):
             % {"size": filesizeformat(unpacked), "limit": filesizeformat(limit)}
         )
     _count_rows_of_every_part(content)
-    from openpyxl import load_workbook
-
     try:
         # Read-only streams the sheet (a part never unpacks past its declared size); formulas give their value.
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)

@@ -18,6 +18,7 @@ import re
 import zoneinfo
 from functools import cache
 
+import tablib
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
@@ -349,8 +350,6 @@ class LearnerResource(resources.ModelResource):
 
 def template_dataset():
     """The template file offered on the import page: the columns and one example row."""
-    import tablib
-
     return tablib.Dataset([example for _name, _help, example in COLUMN_HELP.values()], headers=list(COLUMN_HELP))
 
 

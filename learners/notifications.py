@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from notifications.registry import declare
+from notifications.services import declare
 
 declare("invitation.sent", _("Invitation to sign in"), family="invitation")
 declare("invitation.reminder", _("Invitation reminder (D+7, D+45)"), family="invitation")

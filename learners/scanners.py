@@ -15,10 +15,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from notifications.models import Event
-from notifications.services import Origin, send_all
-from notifications.triggers import register_scanner
+from notifications.services import Origin, register_scanner, send_all
 
 from .models import Invitation
+from .services import invitation_message
 
 REMINDER_DAYS = (7, 45)
 CATCH_UP_DAYS = 30
@@ -36,8 +36,6 @@ def due_stage(sent_at, now) -> int | None:
 @register_scanner
 def scan_invitation_reminders() -> int:
     """Queue the invitation reminders due now; a fixed number of queries whatever the number of learners."""
-    from .services import invitation_message
-
     now = timezone.now()
     pending = Invitation.objects.filter(
         status=Invitation.Status.PENDING,

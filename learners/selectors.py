@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from lms_notify.timeline import Entry, Link, latest_moment, two_step_entries, who
+from programs.models import Assignment, ELearningEnrollment
 
 from .models import GroupMembership, Invitation, Learner, LearnerGroup
 
@@ -35,13 +36,9 @@ def groups_with_counts(queryset=None):
 
 def training_to_start(learner) -> list[dict]:
     """The learner's open programs and unfinished e-learning courses, soonest due first (two queries)."""
-    from programs.models import Assignment, ELearningEnrollment
-
     items = [
         {"title": a.program.title, "due": a.due_at}
-        for a in Assignment.objects.filter(
-            learner=learner, completed_at__isnull=True, unassigned_at__isnull=True
-        ).select_related("program")
+        for a in Assignment.objects.open().filter(learner=learner).select_related("program")
     ]
     items += [
         {"title": e.course.title, "due": e.ends_on}

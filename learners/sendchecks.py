@@ -1,6 +1,6 @@
 """Send-time checks about learners' invitations (discovered by notifications at start-up)."""
 
-from notifications.outbox.sendchecks import register_send_check
+from notifications.services import register_send_check
 
 from .models import Invitation
 

@@ -3,17 +3,21 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from notifications.door import Origin, send_all
-from notifications.links import make_action_url
-from notifications.outbox import OutgoingMessage
-from notifications.outbox.dispatch import cancel_waiting_for_learners
-from notifications.recipients import Recipient
-from notifications.variables import person_values
+from notifications.services import (
+    Origin,
+    OutgoingMessage,
+    Recipient,
+    cancel_waiting_for_learners,
+    make_action_url,
+    person_values,
+    send_all,
+)
 
-from .models import ConsentRecord, Invitation, Language, Learner
+from .models import ConsentRecord, GroupMembership, Invitation, Language, Learner, LearnerGroup
 
 
 def invite(learner, *, actor=None, source=Invitation.Source.MANUAL, send_email=True) -> Invitation:
@@ -70,9 +74,6 @@ def link_imported_learners(
     each new learner — never emailed — and the consents of the file (seed 004; `consents` is
     {email: (given, at)}, recorded with the source "import"). `links` is [(email, manager email or "",
     [group names])], emails in lower case. A fixed number of queries per 2,000 learners."""
-    from django.db.models.functions import Lower
-
-    from .models import GroupMembership, Learner, LearnerGroup
 
     emails = {email for email, _manager, _groups in links} | {manager for _e, manager, _g in links if manager}
     ids = dict(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from live_sessions.selectors import timeline_date_choices, timeline_status_changes
 from lms_notify.timeline import Filters
-from notifications.timeline import timeline_messages, timeline_notify_outcomes
+from notifications.services import timeline_messages, timeline_notify_outcomes
 from programs.selectors import timeline_training_requests
 
 from .selectors import timeline_invitations

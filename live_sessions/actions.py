@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from lms_notify import zones
-from notifications.links import ActionHandler, register_action
+from notifications.services import ActionHandler, register_action
 
 from . import flow, messages, selectors, services
 from .flow import LiveSessionError

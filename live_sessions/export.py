@@ -1,5 +1,6 @@
 """The .xlsx export of session learners (seed 003 "Export the list of learners"), written with openpyxl."""
 
+import zoneinfo
 from io import BytesIO
 
 from django.utils import timezone
@@ -24,8 +25,6 @@ def _local(moment, tz):
 
 
 def learners_workbook(session, session_learners) -> bytes:
-    import zoneinfo
-
     tz = zoneinfo.ZoneInfo(session.timezone)
     ids = [sl.pk if isinstance(sl, SessionLearner) else int(sl) for sl in session_learners]
     rows = list(

@@ -9,15 +9,14 @@ time) is recorded for the administrator, never applied.
 
 from django.utils import formats
 
-from notifications.inbound.calendar import register_calendar_reply_handler
-from notifications.inbound.models import InboundMessage
-from notifications.inbound.types import CalendarReply, Kind, Result, Verdict
-from notifications.services import Origin, send_all
+from notifications.models import InboundMessage
+from notifications.services import CalendarReply, Origin, Verdict, register_calendar_reply_handler, send_all
 
 from . import flow, ical, messages, services
 from .flow import LiveSessionError
 from .models import LiveSession, SessionLearner
 
+Kind, Result = InboundMessage.Kind, InboundMessage.Result
 ANSWERS = {"ACCEPTED": True, "DECLINED": False}
 
 

@@ -17,12 +17,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from notifications import variables
-from notifications.links import make_action_url
 from notifications.models import Event
-from notifications.services import OutgoingMessage, Recipient, draft
+from notifications.services import OutgoingMessage, Recipient, draft, make_action_url, person_values, session_values
 
 from . import ical
+from .emails import EmailType
 from .models import SessionLearner
 
 Status = SessionLearner.Status
@@ -36,11 +35,11 @@ PARTICIPATION_PURPOSE = "participation_choice"
 SURVEY_PURPOSE = "session_survey"
 
 
-session_context = variables.session_values
+session_context = session_values
 
 
 def learner_context(learner) -> dict:
-    return {**variables.person_values(learner), "email": learner.email}
+    return {**person_values(learner), "email": learner.email}
 
 
 def link_lifetime(session, *, now=None) -> timedelta:
@@ -157,8 +156,6 @@ def approval_request_message(session, session_learner, change_pk) -> OutgoingMes
 
 def manual_email_context(session, session_learner, email_type, *, lifetime) -> dict:
     """What the templates of an administrator's email (seed 003 "Email Types") may use for one learner."""
-    from .emails import EmailType
-
     learner = session_learner.learner
     context = {"learner": learner_context(learner), "session": session_context(session)}
     recipient = f"l{learner.pk}"

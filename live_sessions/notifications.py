@@ -8,7 +8,7 @@ declared here: all plain values, dates render in the reader's time zone.
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from notifications.registry import ABOUT_A_LEARNER, ABOUT_A_SESSION, ADDRESSEE_APPROVER, declare
+from notifications.services import ABOUT_A_LEARNER, ABOUT_A_SESSION, ADDRESSEE_APPROVER, declare
 
 
 def _sample_url(now):

@@ -12,8 +12,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from notifications.models import Event
-from notifications.services import Origin, send_all
-from notifications.triggers import register_scanner
+from notifications.services import Origin, register_scanner, send_all
 
 from . import messages
 from .models import LiveSession, ParticipationRequest

@@ -9,9 +9,9 @@ the message is not sent. One query for the whole batch.
 """
 
 from notifications.models import Event
-from notifications.sendchecks import register_send_check
+from notifications.services import register_send_check
 
-from .models import LiveSession, SessionLearner
+from .models import LiveSession, ParticipationRequest, SessionLearner
 
 SESSION_EVENTS = [
     Event.SESSION_INVITATION,
@@ -73,8 +73,6 @@ for _event in SESSION_EVENTS:
 @register_send_check(Event.PARTICIPATION_REMINDER)
 def participation_still_pending(notifications) -> dict[int, str]:
     """A date choice already answered (or withdrawn) needs no email (seed 002 §III-B)."""
-    from .models import ParticipationRequest
-
     wanted = {
         row.pk: int(row.context["participation_request"])
         for row in notifications

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from .attention import attention_rows
+
 # Django's auth app holds the staff's accounts and permission groups; "Groups" alone reads like learner groups.
 AUTH_WORDS = {
     "app": _("Staff accounts and permissions"),
@@ -27,8 +29,6 @@ class AdminSite(admin.AdminSite):
         return settings.ORGANISATION_NAME
 
     def index(self, request, extra_context=None):
-        from .attention import attention_rows
-
         # The home page starts with what needs attention, as far as this user may see it.
         extra_context = {"attention": attention_rows(request.user), **(extra_context or {})}
         return super().index(request, extra_context)

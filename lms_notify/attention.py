@@ -14,6 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from learners.selectors import without_consent_count
+from live_sessions.selectors import sessions_figures
+from notifications.services import messages_needing_attention, scan_health
+
 from .dates import moment
 
 # The trigger scan is late when it has not succeeded for this many intervals (outbox_status's default).
@@ -31,11 +35,6 @@ class Row:
 
 
 def attention_rows(user, *, now=None) -> list[Row]:
-    from learners.selectors import without_consent_count
-    from live_sessions.selectors import sessions_figures
-    from notifications.selectors import messages_needing_attention
-    from notifications.triggers import scan_health
-
     now = now or timezone.now()
     rows = []
     if user.has_perm("notifications.view_notification"):

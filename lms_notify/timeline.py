@@ -9,6 +9,8 @@ merges them. Nothing here imports an app: every app's selectors may import this.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 
@@ -66,8 +68,6 @@ class Filters:
         """A Q keeping records one of whose two moments is in the range (every record when there is no range).
 
         `first` and `second` are range_lookups of the two moments."""
-        from django.db.models import Q
-
         if not first:
             return Q()
         return Q(**first) | Q(**second)
@@ -112,6 +112,4 @@ def who(user) -> str:
 
 def latest_moment(first, second):
     """Order records by their latest moment: the second when there is one (answered), else the first."""
-    from django.db.models.functions import Coalesce, Greatest
-
     return Greatest(first, Coalesce(second, first))

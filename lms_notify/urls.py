@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from notifications.views import home
+from .views import home
 
 urlpatterns = [
     path("", home, name="home"),

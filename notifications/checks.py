@@ -10,6 +10,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 
 from . import registry, wording
+from .outbox.sendchecks import _CHECKS
+from .triggers import date_triggers
 
 LANGUAGES = tuple(code for code, _ in settings.LANGUAGES)
 
@@ -24,9 +26,6 @@ def _has_words(event, language) -> bool:
 
 
 def catalogue_problems() -> list[checks.CheckMessage]:
-    from .outbox.sendchecks import _CHECKS
-    from .triggers import date_triggers
-
     declared = registry.declarations()
     problems = []
     for code, declaration in declared.items():

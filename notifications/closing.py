@@ -13,6 +13,7 @@ Call them inside `translation.override(language)`.
 
 from django.utils.translation import gettext, gettext_noop
 
+from . import registry
 from .optout import family_of
 
 # Who reads the message, as the footer tells it.
@@ -23,8 +24,6 @@ STAFF = "staff"
 
 
 def _declaration(event):
-    from . import registry
-
     return registry.declaration(event)
 
 

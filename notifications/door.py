@@ -23,6 +23,7 @@ from enum import StrEnum
 from django.contrib.auth import get_user_model
 
 from learners.models import Guardian, Learner
+from live_sessions.models import LiveSession
 
 from . import registry
 from .models import Channel, ChannelSetting, Notification, NotificationRule
@@ -143,8 +144,6 @@ class _People:
 
     def trainers(self, session_pk):
         if self._trainers is None:
-            from live_sessions.models import LiveSession
-
             self._trainers = {}
             through = LiveSession.trainers.through
             rows = through.objects.filter(livesession__in=self.session_pks).select_related("user")

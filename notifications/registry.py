@@ -11,12 +11,15 @@ start-up that every declared event has its words in en, fr and pl and that
 every code used somewhere is declared.
 
 This module imports no model: declarations are read while models load (the
-`choices` of the event fields), so `<app>/notifications.py` may import only
-this module and translation helpers.
+`choices` of the event fields), so `<app>/notifications.py` imports only the
+declaration API (from notifications.services, which binds it before anything
+else) and translation helpers.
 """
 
 import importlib
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 # The recipient kinds a rule may choose (NotificationRule.notify_<kind>).
 LEARNER = "learner"
@@ -112,8 +115,6 @@ def discover():
     if _discovered:
         return
     _discovered = True
-    from django.conf import settings
-
     for app in settings.INSTALLED_APPS:
         module = app.split(".apps.")[0] if ".apps." in app else app
         try:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django_q.models import Schedule
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,6 @@ def ensure_schedules() -> dict[str, str]:
     Returns {name: "created" | "updated" | "unchanged"}. The schedule's next run is
     left alone when it exists, so re-running this on every deploy does not delay it.
     """
-    from django_q.models import Schedule
-
     outcome = {}
     with transaction.atomic():
         for spec in SCHEDULES:

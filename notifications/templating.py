@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from . import closing, render_limits, template_engine, variables, wording
+from .models import MessageTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +109,6 @@ class TemplateCache:
         self._builtins = {}
 
     def _load_rows(self):
-        from .models import MessageTemplate
-
         self._rows = {(t.event, t.language): t for t in MessageTemplate.objects.all()}
 
     def get(self, event, language):
@@ -408,8 +407,6 @@ def source_parts(event, language):
     """The sources of (event, language) as TemplateCache picks them, each part with `.subject`, `.body`,
     `.html_body`, `.sms_body`: the edited row of that language over the built-in words (part by part),
     the English row only for a language without words of its own."""
-    from .models import MessageTemplate
-
     words = wording.builtin_words(event, language)
     builtin = {part: words.source(part) for part in ("subject", "body", "html_body", "sms_body")}
     languages = [language] if words.found == (event, language) else [language, "en"]

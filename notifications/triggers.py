@@ -28,6 +28,10 @@ from datetime import timedelta
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
+from django_q.models import Schedule
+
+from .models import TriggerScan
+from .schedules import SCHEDULES
 
 logger = logging.getLogger(__name__)
 
@@ -122,15 +126,11 @@ def date_triggers() -> dict[str, DateTrigger]:
 
 
 def scan_interval() -> timedelta:
-    from .schedules import SCHEDULES
-
     minutes = next((s.minutes for s in SCHEDULES if s.func.endswith("scan_triggers_task")), 5)
     return timedelta(minutes=minutes)
 
 
 def last_successful_scan():
-    from .models import TriggerScan
-
     return TriggerScan.objects.filter(status=TriggerScan.Status.DONE).order_by("-window_end").first()
 
 
@@ -175,8 +175,6 @@ def scan_triggers(*, now=None) -> int:
     One scan at a time across the cluster (_ScanLock); a scan that finds another one running
     returns 0 at once: the running one covers its window, or the next scan does.
     """
-    from .models import TriggerScan
-
     now = now or timezone.now()
     lock = _ScanLock()
     if not lock.acquire():
@@ -225,9 +223,6 @@ def scan_health(*, now=None) -> ScanHealth:
     Before any scan succeeded, silence is counted from the moment the schedule first
     wanted to run, so a worker that never started is noticed too.
     """
-    from django_q.models import Schedule
-
-    from .models import TriggerScan
 
     now = now or timezone.now()
     interval = scan_interval()

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import registry
+
 COMMON = ("recipient_name", "reader", "event_label", "action_url", "organisation_name")
 
 # Every name any event offers. "name[]" is each item of the list "name".
@@ -82,8 +84,6 @@ DESCRIPTIONS = {
 
 
 def _declared(event):
-    from . import registry
-
     return registry.declaration(event)
 
 
@@ -97,8 +97,6 @@ def description(path) -> str:
     """What `path` holds, from this module or from the declaration of an event offering it."""
     if path in DESCRIPTIONS:
         return DESCRIPTIONS[path]
-    from . import registry
-
     for declaration in registry.declarations().values():
         if path in declaration.descriptions:
             return declaration.descriptions[path]
@@ -106,8 +104,6 @@ def description(path) -> str:
 
 
 def _declared_samples(now) -> dict:
-    from . import registry
-
     samples = {}
     for declaration in registry.declarations().values():
         for name, value in declaration.samples.items():

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.template.loader_tags import ExtendsNode
+from django.template.utils import get_app_template_dirs
 
 PARTS = {"subject": "subject.txt", "body": "body.txt", "html_body": "body.html", "sms_body": "sms.txt"}
 GENERIC = "_generic"
@@ -81,8 +82,6 @@ def layout():
 
 def available() -> list[tuple[str, str]]:
     """Every (event, language) that has built-in words in some app's templates, generic ones included."""
-    from django.template.utils import get_app_template_dirs
-
     found = set()
     for directory in get_app_template_dirs("templates"):
         root = directory / "messages"

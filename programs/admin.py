@@ -12,6 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from live_sessions.models import LiveSession
+from live_sessions.services import approve_with_date_choice
+
 from . import selectors, services
 from .models import (
     Assignment,
@@ -344,9 +347,7 @@ class TrainingRequestAdmin(admin.ModelAdmin):
     def approve(self, request, queryset):
         """Seed 002 §II: approving offers the next step — dates of the course's sessions for the learner to
         choose from (one date or several), or none."""
-        from live_sessions.models import LiveSession
         from live_sessions.selectors import with_free_places
-        from live_sessions.services import approve_with_date_choice
 
         queryset = queryset.select_related("learner", "course")
         submitted = [r for r in queryset if r.status == TrainingRequest.Status.SUBMITTED]

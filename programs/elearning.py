@@ -11,16 +11,22 @@ is due. Nothing after the end day; nothing for a completed course, and a reminde
 queued before the completion is cancelled at send time.
 """
 
+import zoneinfo
 from datetime import timedelta
 
 from django.utils import timezone
 
-from notifications import variables
-from notifications.links import learner_home_url
 from notifications.models import Channel, Event
-from notifications.sendchecks import register_send_check
-from notifications.services import Origin, OutgoingMessage, Recipient, send_all
-from notifications.triggers import register_scanner
+from notifications.services import (
+    Origin,
+    OutgoingMessage,
+    Recipient,
+    learner_home_url,
+    person_values,
+    register_scanner,
+    register_send_check,
+    send_all,
+)
 
 from .models import Course, ELearningEnrollment
 
@@ -50,8 +56,6 @@ def due_reminder(enrollment, today) -> int | None:
 
 
 def _today(learner, now):
-    import zoneinfo
-
     try:
         return now.astimezone(zoneinfo.ZoneInfo(learner.timezone)).date()
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -66,7 +70,7 @@ def reminder_message(enrollment, days, today) -> OutgoingMessage:
         recipient=Recipient(learner=learner),
         occurrence=f"en{enrollment.pk}:{enrollment.ends_on:%Y%m%d}:d{days}",
         context={
-            "learner": variables.person_values(learner),
+            "learner": person_values(learner),
             "course": enrollment.course.title,
             "ends_on": enrollment.ends_on,
             "days_left": (enrollment.ends_on - today).days,

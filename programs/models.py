@@ -67,6 +67,16 @@ class CourseSet(models.Model):
         return f"{self.program}: {self.title}"
 
 
+# Open: neither completed nor unassigned (seed 001: at most one open assignment per program).
+OPEN_ASSIGNMENT = Q(completed_at__isnull=True, unassigned_at__isnull=True)
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def open(self):
+        """Neither completed nor unassigned: on the learner's dashboard, at most one per program."""
+        return self.filter(OPEN_ASSIGNMENT)
+
+
 class Assignment(models.Model):
     """A program or certification on a learner's dashboard.
 
@@ -89,6 +99,8 @@ class Assignment(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     unassigned_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AssignmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
@@ -96,7 +108,7 @@ class Assignment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["learner", "program"],
-                condition=Q(completed_at__isnull=True, unassigned_at__isnull=True),
+                condition=OPEN_ASSIGNMENT,
                 name="assignment_one_open_per_program",
             ),
         ]

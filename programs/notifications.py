@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from notifications.registry import ABOUT_A_LEARNER, ADDRESSEE_MANAGER, SILENT, declare
+from notifications.services import ABOUT_A_LEARNER, ADDRESSEE_MANAGER, SILENT, declare
 
 _PROGRAM = ("learner", "program", "due_at", "expires_at", "completed_at")
 # What the date triggers (programs.scanners) pass besides the names every program event offers.

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from lms_notify.timeline import Entry, Link, latest_moment, two_step_entries, who
 
-from .models import Assignment, Program, TrainingRequest
+from .models import OPEN_ASSIGNMENT, Assignment, Program, TrainingRequest
 
 
 class AssignmentState:
@@ -22,7 +22,7 @@ class AssignmentState:
 def state_q(state, *, now=None):
     """The filter selecting assignments in `state` (as the admin and the seed data see them)."""
     now = now or timezone.now()
-    is_open = Q(completed_at__isnull=True, unassigned_at__isnull=True)
+    is_open = OPEN_ASSIGNMENT
     return {
         AssignmentState.UNASSIGNED: Q(unassigned_at__isnull=False),
         AssignmentState.COMPLETED: Q(completed_at__isnull=False, unassigned_at__isnull=True),
@@ -44,7 +44,7 @@ def with_state(queryset=None, *, now=None):
 
 
 def open_assignments(learner=None):
-    queryset = Assignment.objects.filter(completed_at__isnull=True, unassigned_at__isnull=True)
+    queryset = Assignment.objects.open()
     return queryset.filter(learner=learner) if learner is not None else queryset
 
 

@@ -8,13 +8,15 @@ recertified, or the date moved (the moved date is a new occurrence of its own).
 Rows without an anchor are event messages (sent on the action) and are left alone.
 """
 
+from datetime import timedelta
+
 from django.db.models import Exists, F, OuterRef
 
 from notifications.models import Event
-from notifications.sendchecks import register_send_check
+from notifications.services import register_send_check
 
 from .models import Assignment, CourseSet, CourseSetCompletion
-from .scanners import anchor_ref
+from .occurrences import anchor_ref
 
 
 def _date_rows(notifications):
@@ -124,7 +126,6 @@ def certification_still_expiring(notifications):
 @register_send_check(Event.CERTIFICATION_WINDOW_OPEN)
 def recertification_still_needed(notifications):
     """The window-open reminders stop once the learner recertified."""
-    from datetime import timedelta
 
     def reason_for(row, a):
         opens = a["expires_at"] - timedelta(days=a["window_days"]) if a["expires_at"] and a["window_days"] else None

@@ -13,13 +13,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lms_notify.bulk import copy_insert_ignoring_conflicts, is_postgresql
-from notifications.door import Origin, Plans, draft, send, send_all
-from notifications.links import learner_home_url
 from notifications.models import Event, Notification
-from notifications.recipients import Recipient
-from notifications.variables import person_values
+from notifications.services import (
+    Origin,
+    Plans,
+    Recipient,
+    cancel,
+    draft,
+    learner_home_url,
+    person_values,
+    send,
+    send_all,
+)
 
-from .models import Assignment, AssignmentException, CourseSetCompletion, TrainingRequest
+from .models import Assignment, AssignmentException, CourseSet, CourseSetCompletion, TrainingRequest
+from .occurrences import anchor_ref
 
 
 def _program_context(assignment):
@@ -77,9 +85,7 @@ def assign(learner, program, *, due_at=None, group=None, actor=None) -> Assignme
     """Put `program` on the learner's dashboard; an already-open assignment is returned as is (seed 001)."""
     check_can_assign(learner, program)
     with transaction.atomic():
-        existing = Assignment.objects.filter(
-            learner=learner, program=program, completed_at__isnull=True, unassigned_at__isnull=True
-        ).first()
+        existing = Assignment.objects.open().filter(learner=learner, program=program).first()
         if existing is not None:
             return existing
         try:
@@ -89,9 +95,7 @@ def assign(learner, program, *, due_at=None, group=None, actor=None) -> Assignme
                     learner=learner, program=program, due_at=due_at, group=group, assigned_at=timezone.now()
                 )
         except IntegrityError:
-            return Assignment.objects.get(
-                learner=learner, program=program, completed_at__isnull=True, unassigned_at__isnull=True
-            )
+            return Assignment.objects.open().get(learner=learner, program=program)
         group_name = group.name if group is not None else ""
         _notify_assignment(Event.PROGRAM_ASSIGNED, assignment, actor=actor, context={"group": group_name})
     return assignment
@@ -123,9 +127,9 @@ def assign_many(rows, *, actor=None, announce=True, now=None) -> list[int]:
             created = [pk for (pk,) in inserted]
         else:
             open_pairs = set(
-                Assignment.objects.filter(
-                    learner_id__in={r[0] for r in rows}, completed_at__isnull=True, unassigned_at__isnull=True
-                ).values_list("learner_id", "program_id")
+                Assignment.objects.open()
+                .filter(learner_id__in={r[0] for r in rows})
+                .values_list("learner_id", "program_id")
             )
             fresh, seen = [], set()
             for learner, program, group, due_at, assigned_at in values:
@@ -377,15 +381,7 @@ def _withdraw_waiting_occurrences(event, *, assignment_ids=None, course_set=None
     The new date is a new occurrence (its dedupe key names the date), created by the scan when its day
     comes; messages already sent stay as they are.
     """
-    from notifications.outbox.dispatch import cancel
-
-    from .scanners import anchor_ref
-
-    waiting = Notification.objects.filter(
-        event=event,
-        status__in=[Notification.Status.AWAITING_CONFIRMATION, Notification.Status.QUEUED],
-        context__has_key="anchor",
-    )
+    waiting = Notification.objects.waiting().filter(event=event, context__has_key="anchor")
     if assignment_ids is not None:
         waiting = waiting.filter(context__assignment__in=list(assignment_ids))
     if course_set is not None:
@@ -413,8 +409,6 @@ def change_due_date(assignment, *, due_at, actor=None) -> Assignment:
 
 def change_course_set_due_date(course_set, *, due_at, actor=None):
     """Move (or clear) a course set's due date for everyone; waiting reminders for the old date are cancelled."""
-    from .models import CourseSet
-
     with transaction.atomic():
         locked = CourseSet.objects.select_for_update().get(pk=course_set.pk)
         if locked.due_at == due_at:

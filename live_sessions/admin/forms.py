@@ -1,5 +1,6 @@
 """Forms of the live-session admin pages (seed 003 "Manage Learners", seed 002 journey)."""
 
+import zoneinfo
 from datetime import UTC, datetime
 
 from django import forms
@@ -258,8 +259,6 @@ class DateChoiceForm(forms.Form):
 
 
 def _zone(name):
-    import zoneinfo
-
     return zoneinfo.ZoneInfo(name)
 
 

@@ -19,6 +19,7 @@ from lms_notify.admin_base import refuse_bad_ids
 from lms_notify.parsing import parse_id
 
 from .. import selectors, services
+from ..emails import EmailType
 from ..models import LiveSession, SessionLearner, StatusChange
 from .common import (
     REFUSALS,
@@ -231,8 +232,6 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
     @admin.action(description=_("Send email"), permissions=["send_email"])
     def send_email(self, request, queryset):
         """Seed 003 "Communicate with Learners": choose a type, preview who gets it, edit, send."""
-        from ..emails import EmailType
-
         session = self._one_session(request, queryset)
         if session is None:
             return self._done(request)
@@ -379,8 +378,6 @@ def not_copied_words(outcomes) -> str:
 
 def email_type_descriptions():
     """Each email type with the condition a learner must meet, in words (seed 003 "Email Types")."""
-    from ..emails import EmailType
-
     conditions = {
         EmailType.REGISTRATION_FORM: _("The session needs a registration form."),
         EmailType.ATTENDANCE_REMINDER: _("Registered learners; includes Confirm / Decline buttons."),

@@ -3,15 +3,26 @@ why, and the words the administrator wrote, checked and rendered for each learne
 
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_noop
 
-from notifications.services import Origin, Recipient, compile_written, draft, render_written_part, send_all
+from notifications.models import Event
+from notifications.services import (
+    Origin,
+    Recipient,
+    compile_written,
+    draft,
+    render_written_part,
+    send_all,
+    source_parts,
+)
 
 from .. import flow, ical, messages
 from ..emails import RULES, EmailPreview, EmailResult, EmailType, RenderedEmail
 from ..flow import LiveSessionError
 from ..models import LiveSession, SessionLearner
+from ..selectors import feedback_form_sent_ids
 
 Status = SessionLearner.Status
 SessionStatus = LiveSession.Status
@@ -26,8 +37,6 @@ _OMIT_WORDS = {
 
 def _skip_reasons(session, session_learners, email_type, rule=None) -> tuple[list, list]:
     """(eligible, [(session learner, reason in words)]) for one email type, with at most one query."""
-    from ..selectors import feedback_form_sent_ids
-
     rule = rule or RULES[email_type]
     eligible, skipped = [], []
     if rule.session_field and not getattr(session, rule.session_field):
@@ -69,8 +78,6 @@ def _skip_reasons(session, session_learners, email_type, rule=None) -> tuple[lis
 
 def _template_source(event, language):
     """The words an administrator edits: the edited template of the language over the built-in words."""
-    from notifications.templating import source_parts
-
     return source_parts(event, language)
 
 
@@ -157,8 +164,6 @@ def _preview(session, session_learners, email_type, rule, *, subject, body, lang
 
 
 def _email_context(session, session_learner, email_type, lifetime, rule=None):
-    from notifications.models import Event
-
     rule = rule or RULES[email_type]
     context = messages.manual_email_context(session, session_learner, email_type, lifetime=lifetime)
     context.setdefault("recipient_name", session_learner.learner.full_name)
@@ -184,10 +189,6 @@ def send_email(session, session_learners, email_type, *, actor, subject=None, bo
 def _left_as_built(event, part, text) -> bool:
     """The administrator kept the words the form showed her (the event's words, in any language): then each
     reader gets the words of her own language (issue 17), not the preview's English."""
-    from django.conf import settings
-
-    from notifications.templating import source_parts
-
     if text is None:
         return True
     written = _normalised(text)

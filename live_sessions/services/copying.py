@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from .. import flow
+from ..export import learners_workbook
 from ..flow import FILLING_STATUSES, LiveSessionError, Trigger
 from ..models import LiveSession, SessionLearner
 from .communication import _load_session_learners
@@ -144,6 +145,4 @@ def copy_learners(session_learners, target_session, *, status, actor) -> list[Se
 
 def export_learners(session, session_learners) -> bytes:
     """The selected learners as an .xlsx workbook (seed 003 "Export the list of learners")."""
-    from ..export import learners_workbook
-
     return learners_workbook(session, session_learners)

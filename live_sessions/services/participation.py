@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 
 from notifications.models import Event
 from notifications.services import Origin, send_all
+from programs.services import approve_training_request
 
 from .. import messages
 from ..emails import EmailResult, EmailRule
@@ -85,8 +86,6 @@ def request_participation(learner, sessions, *, actor=None, training_request=Non
 def approve_with_date_choice(training_request, sessions, *, actor) -> ParticipationRequest | None:
     """Approve a training request and offer its next step (seed 002 §II, §III-B): the learner chooses one of
     `sessions`, with the words of a date choice after an approved request. No sessions: approval only."""
-    from programs.services import approve_training_request
-
     sessions = list(sessions)
     with transaction.atomic():
         approve_training_request(training_request, actor=actor)

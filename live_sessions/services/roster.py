@@ -13,6 +13,7 @@ from notifications.services import Origin, send_all
 from .. import answers, flow, ical, messages, selectors
 from ..flow import FILLING_STATUSES, LiveSessionError, Trigger
 from ..models import LiveSession, SessionLearner, session_dates_problem
+from ..selectors import filled_count
 from ..windows import require_answerable, require_attendance_open
 from .status import (
     _change,
@@ -378,8 +379,6 @@ def set_capacity(session, *, capacity: int, actor=None) -> list[SessionLearner]:
 
 def fill_rate(session) -> float:
     """(registered + go show + attended) / capacity (seed 003 "Fill Rate"); 0.0 without a capacity."""
-    from ..selectors import filled_count
-
     if not session.capacity:
         return 0.0
     return filled_count(session) / session.capacity

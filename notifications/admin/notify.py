@@ -26,34 +26,12 @@ from .. import selectors
 from ..models import NotifyOutcome, NotifyRun
 from ..notify import selectors as notify_selectors
 from ..notify.engine import notify_learners, preview_ids, start_run
+from ..notify.pages import notify_url
 from ..notify.summary import ACTION_WORDS, ASSIGNMENT_WORDS, REASON_WORDS, counts_text, describe_run
 from ..reasons import reason_in_words
+from ..tasks import start_notify_task
 
 Scope = NotifyRun.Scope
-
-
-def notify_url(scope, *, group=None, learner=None, next_url=None):
-    """The preview page of one Notify button."""
-    from urllib.parse import urlencode
-
-    params = {"scope": scope}
-    if group is not None:
-        params["group"] = getattr(group, "pk", group)
-    if learner is not None:
-        params["learner"] = getattr(learner, "pk", learner)
-    if next_url:
-        params["next"] = next_url
-    return reverse("admin:notifications_notify_preview") + "?" + urlencode(params)
-
-
-@admin.action(description=_("Notify group"))
-def notify_group_action(modeladmin, request, queryset):
-    """Admin action on groups: opens the preview of "Notify Group" for the selected group."""
-    groups = list(queryset[:2])
-    if len(groups) != 1:
-        messages.warning(request, _("Select exactly one group to notify (or use Notify All Groups)."))
-        return None
-    return redirect(notify_url(Scope.GROUP, group=groups[0], next_url=request.get_full_path()))
 
 
 class OutcomeActionFilter(admin.SimpleListFilter):
@@ -295,8 +273,6 @@ class NotifyRunAdmin(ReadOnlyAdmin):
             messages.warning(request, _("Nobody to notify: no active learner in this scope."))
             return redirect(next_url)
         if len(ids) > settings.NOTIFY_SYNC_LIMIT:
-            from ..tasks import start_notify_task
-
             run = start_run(actor=request.user, scope=scope, group=group, learner=learner, total=len(ids))
             start_notify_task(run.pk)
             text = _("Notifying %(n)d learners in the background; this page follows its progress.")

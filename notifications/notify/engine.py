@@ -3,7 +3,7 @@
 Each chunk of up to CHUNK_SIZE learners is one transaction: lock the learners
 and read what the checklist needs (notify.selectors, a fixed number of
 queries), decide (notify.checklist), create the announced assignments through
-programs.services.assign_many, render and enqueue the messages through the
+programs.services.assign_many (notify.assigning), render and enqueue the messages through the
 outbox door, write one NotifyOutcome per learner and add the counts to the run.
 `preview_notify` runs the very same decision without locks or writes.
 
@@ -23,12 +23,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from lms_notify.bulk import is_postgresql
-from programs.services import assign_many
 
 from ..door import Origin, Plans, compose
 from ..models import Channel, NotifyOutcome, NotifyRun
 from ..outbox.enqueue import build_notification, enqueue
 from ..templating import TemplateCache
+from .assigning import assign_many
 from .checklist import Action, decide, new_assignment_rows, notify_messages
 from .selectors import active_learner_ids, load_checklist_data, scope_learner_ids
 from .shapes import ShapeCachedTemplates

@@ -30,6 +30,7 @@ import json
 import re
 import secrets
 import sys
+from email import encoders
 from email.mime.base import MIMEBase
 from email.mime.text import MIMEText
 from pathlib import Path
@@ -76,8 +77,6 @@ def _attachment_part(attachment):
                 # Written out plainly (no quotes), the form Outlook and Gmail recognise.
                 part.replace_header("Content-Type", f"text/calendar; method={match.group(1).upper()}; charset=utf-8")
     else:
-        from email import encoders
-
         part = MIMEBase(maintype or "application", subtype or "octet-stream")
         part.set_payload(content.encode("utf-8") if isinstance(content, str) else content)
         encoders.encode_base64(part)

@@ -427,7 +427,8 @@ def cancel(notifications, *, actor=None, reason="cancelled_by_admin") -> int:
     now = timezone.now()
     pks = [n.pk if isinstance(n, Notification) else n for n in notifications]
     return (
-        Notification.objects.filter(pk__in=pks, status__in=[Status.QUEUED, Status.AWAITING_CONFIRMATION])
+        Notification.objects.waiting()
+        .filter(pk__in=pks)
         .filter(_not_in_flight(now))
         .update(status=Status.CANCELLED, reason=reason[:64], claimed_until=None)
     )
@@ -439,10 +440,8 @@ def cancel_waiting_for_learners(learners, *, reason="consent_withdrawn") -> int:
     left to the send-time checks, which read the learner's consent as it is when it is sent."""
     now = timezone.now()
     return (
-        Notification.objects.filter(
-            Q(recipient_learner__in=learners) | Q(recipient_guardian__learner__in=learners),
-            status__in=[Status.QUEUED, Status.AWAITING_CONFIRMATION],
-        )
+        Notification.objects.waiting()
+        .filter(Q(recipient_learner__in=learners) | Q(recipient_guardian__learner__in=learners))
         .filter(_not_in_flight(now))
         .update(status=Status.CANCELLED, reason=reason[:64], claimed_until=None)
     )

@@ -16,6 +16,7 @@ task, so nothing waits longer than it did without coalescing.
 
 from datetime import timedelta
 
+import django_q.tasks
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,9 +27,8 @@ DISPATCH_TASK = "notifications.tasks.dispatch_outbox_task"
 
 
 def _queue_task():
-    from django_q.tasks import async_task
-
-    async_task(DISPATCH_TASK, group="outbox")
+    # Looked up when called: tests replace django_q.tasks.async_task to see what would be queued.
+    django_q.tasks.async_task(DISPATCH_TASK, group="outbox")
 
 
 def request_dispatch() -> bool:

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..admin.notify import notify_url
+from ..notify.pages import notify_url
 from ..selectors import learner_notify_history
 
 register = template.Library()

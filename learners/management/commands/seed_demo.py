@@ -22,6 +22,17 @@ from learners.models import GroupMembership, Guardian, Invitation, Learner, Lear
 from live_sessions.models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 from live_sessions.trainers import TRAINERS_GROUP
 from notifications.models import Notification, NotificationRule, NotifyRun
+from notifications.services import (
+    OutgoingMessage,
+    PermanentSendError,
+    Recipient,
+    cancel,
+    enqueue,
+    ensure_schedules,
+    notify_learners,
+    person_values,
+    record_failure,
+)
 from programs.models import (
     Assignment,
     AssignmentException,
@@ -560,7 +571,8 @@ class Command(BaseCommand):
 
     def seed_exceptions(self, learners, now):
         open_ones = list(
-            Assignment.objects.filter(learner__in=learners, completed_at__isnull=True, unassigned_at__isnull=True)
+            Assignment.objects.open()
+            .filter(learner__in=learners)
             .select_related("program")
             .order_by("learner__email", "program__title")[:2]
         )
@@ -731,12 +743,6 @@ class Command(BaseCommand):
         """Messages in every state an administrator meets (seed 004): awaiting confirmation, failed with the
         server's error, cancelled with its reason, omitted (no consent, no phone), and one Notify run with its
         omitted learners. Through the outbox's own door: a second run finds every dedupe key taken."""
-        from notifications import services
-        from notifications.models import Notification, NotifyRun
-        from notifications.outbox.channels import PermanentSendError
-        from notifications.outbox.dispatch import record_failure
-        from notifications.variables import person_values
-
         admin = users["admin"]
         open_assignments = Assignment.objects.filter(learner__in=learners, unassigned_at__isnull=True)
         assignments = {a.learner_id: a for a in open_assignments.select_related("program")}
@@ -746,10 +752,10 @@ class Command(BaseCommand):
 
         def message(learner, occurrence, *, channel="email", **kwargs):
             assignment = assignments.get(learner.pk)
-            return services.OutgoingMessage(
+            return OutgoingMessage(
                 event="program.assigned",
                 channel=channel,
-                recipient=services.Recipient(learner=learner),
+                recipient=Recipient(learner=learner),
                 occurrence=f"demo-{occurrence}",
                 context={
                     "learner": person_values(learner),
@@ -769,12 +775,12 @@ class Command(BaseCommand):
             *(message(lr, "cancelled") for lr in with_consent[3:5]),
             *(message(lr, "failed") for lr in with_consent[5:6]),
         ]
-        created = services.enqueue(wanted)
+        created = enqueue(wanted)
         self.created["messages"] = len(created)
         queued = {n.dedupe_key: n for n in created if n.status == Notification.Status.QUEUED}
         cancelled = [n.pk for key, n in queued.items() if key.endswith(":demo-cancelled")]
         if cancelled:
-            services.cancel(cancelled, actor=admin)
+            cancel(cancelled, actor=admin)
         for key, row in queued.items():
             if key.endswith(":demo-failed"):
                 record_failure(row, PermanentSendError("550 5.1.1 <mailbox unavailable>: recipient address rejected"))
@@ -782,14 +788,10 @@ class Command(BaseCommand):
         if group is not None and not NotifyRun.objects.exists():
             # One click of "Notify group": its outcomes show who was omitted and why (no consent, no email).
             members = Learner.objects.filter(memberships__group=group, is_active=True)
-            services.notify_learners(members, actor=admin, scope=NotifyRun.Scope.GROUP, group=group)
+            notify_learners(members, actor=admin, scope=NotifyRun.Scope.GROUP, group=group)
             self.created["notify runs"] = 1
 
     def seed_schedules(self):
-        try:
-            from notifications.schedules import ensure_schedules
-        except ImportError:
-            return None
         return ensure_schedules()
 
     def report(self, schedules):

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from learners.models import Learner
 from notifications.models import Notification, NotificationRule, TriggerScan
+from notifications.services import SCAN_OVERLAP, scan_triggers
 from programs.models import Assignment, CourseSet, CourseSetCompletion, Program
 
 TIMEZONES = ("Europe/Paris", "Europe/Warsaw", "UTC", "America/New_York")
@@ -128,8 +129,6 @@ class Command(BaseCommand):
             )
 
     def scan(self, at, since):
-        from notifications.triggers import SCAN_OVERLAP, scan_triggers
-
         TriggerScan.objects.filter(window_end__gt=since).delete()
         counter = {"n": 0}
 
