@@ -7,6 +7,7 @@ Maildir only once that transaction has committed; one poller at a time (the IMAP
 
 import logging
 import mailbox
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -27,13 +28,19 @@ def poll_maildir(*, path=None, limit=None) -> PollResult:
         return PollResult(skipped=True)
     result = PollResult()
     try:
-        _poll(mailbox.Maildir(path, create=True), limit or settings.INBOUND_IMAP_BATCH, result)
+        _poll(open_maildir(path), limit or settings.INBOUND_IMAP_BATCH, result)
     except (OSError, mailbox.Error) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
         logger.warning("Inbound mail folder poll stopped: %s", result.error)
     finally:
         lock.release()
     return result
+
+
+def open_maildir(path) -> mailbox.Maildir:
+    """The Maildir at `path`, created with its parent folders when missing."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return mailbox.Maildir(path, create=True)
 
 
 def _processed_folder(box):

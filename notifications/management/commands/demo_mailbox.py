@@ -2,14 +2,13 @@
 would send it: the worker's every-minute poll then reads it, and the admin's "Inbound mail" shows what each
 message did. Used by ./scripts/run; safe to run again (the same answers keep their Message-ID)."""
 
-import mailbox
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from live_sessions.ical import event_uid
 from live_sessions.models import SessionLearner
 from notifications.inbound import samples
+from notifications.inbound.maildir import open_maildir
 from notifications.models import Notification
 
 
@@ -19,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.INBOUND_MAILDIR:
             raise CommandError("INBOUND_MAILDIR is not set: there is no local mailbox to put mail in.")
-        box = mailbox.Maildir(settings.INBOUND_MAILDIR, create=True)
+        box = open_maildir(settings.INBOUND_MAILDIR)
         invited = list(
             SessionLearner.objects.filter(status=SessionLearner.Status.INVITED, session__status="ready")
             .select_related("learner", "session")
