@@ -10,6 +10,7 @@ from live_sessions.models import SessionLearner
 from notifications.inbound import samples
 from notifications.inbound.maildir import open_maildir
 from notifications.models import Notification
+from notifications.services import dispatch_outbox
 
 
 class Command(BaseCommand):
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"{learner.full_name} answers {partstat.lower()} from {client}")
         answered = [sl.learner.email for sl in invited]
+        # The demo's first emails go out now (to the console), so that one of their addresses can bounce.
+        dispatch_outbox()
         # A mailbox that no longer exists: the address of a learner the demo already wrote to.
         sent = (
             Notification.objects.filter(channel="email", status=Notification.Status.SENT)
