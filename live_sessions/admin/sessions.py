@@ -35,11 +35,19 @@ from .common import (
     refusal_text,
     safe_next,
     status_badge,
+    status_field_label,
 )
 from .forms import AddLearnersForm, LiveSessionForm, RescheduleForm
 from .journey import SessionJourneyActions
+from .sending import CANCEL, PUBLISH, MassSendPages, sending_url
 
 SERVICE_FIELDS = ["status", "capacity", "starts_at", "ends_at"]
+
+
+def _aware(moment, zone):
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, zone)
+
+
 CLOSED = (SessionStatus.CANCELLED, SessionStatus.COMPLETED)
 
 
@@ -60,7 +68,7 @@ class SessionPeriodFilter(admin.SimpleListFilter):
 
 
 @admin.register(LiveSession)
-class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
+class LiveSessionAdmin(MassSendPages, SessionJourneyActions, admin.ModelAdmin):
     form = LiveSessionForm
     list_display = ["title", "starts_at", "status", "capacity", "fill_rate", "waiting_count", "learners_link"]
     list_filter = [
@@ -97,7 +105,7 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
     ]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_form_template = "admin/live_sessions/livesession/change_form.html"
-    actions = ["publish_sessions", "change_dates"]
+    actions = ["publish_sessions", "cancel_sessions", "change_dates"]
 
     class Media:
         css = {"all": ["live_sessions/admin.css"]}
@@ -147,18 +155,13 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
                     )
                     % {"n": len(offered)},
                 )
+        # Publishing and cancelling tell learners: the administrator looks at who first (issue 18), on the page
+        # `response_change` leads to; the rest of the form is saved.
         move = (before["status"], wanted["status"])
         if move == (SessionStatus.DRAFT, SessionStatus.READY):
-            to_invite = session.session_learners.filter(status=Status.NOT_INVITED).count()
-            services.publish(session, actor=actor)
-            messages.success(
-                request,
-                ngettext("Published: %(n)d learner invited.", "Published: %(n)d learners invited.", to_invite)
-                % {"n": to_invite},
-            )
+            session.sending_to_confirm = PUBLISH
         elif wanted["status"] == SessionStatus.CANCELLED and before["status"] != SessionStatus.CANCELLED:
-            services.cancel_session(session, actor=actor)
-            messages.warning(request, _t("Session cancelled: its learners are cancelled and informed."))
+            session.sending_to_confirm = CANCEL
 
     def _new_dates_from_form(self, request, session, wanted):
         if wanted["status"] in CLOSED:
@@ -176,16 +179,32 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
 
     def construct_change_message(self, request, form, formsets, add=False):
         changes = super().construct_change_message(request, form, formsets, add)
+        waiting = set()
         if getattr(form.instance, "dates_to_confirm", None):
-            # The dates are not changed yet: the history records them when they are confirmed.
-            dates = set(date_field_labels())
+            waiting.update(date_field_labels())
+        if getattr(form.instance, "sending_to_confirm", None):
+            waiting.add(status_field_label())
+        if waiting:
+            # Not changed yet: the history records them when they are confirmed.
             for change in changes:
                 if "changed" in change:
-                    change["changed"]["fields"] = [f for f in change["changed"]["fields"] if f not in dates]
+                    change["changed"]["fields"] = [f for f in change["changed"]["fields"] if f not in waiting]
             changes = [c for c in changes if "changed" not in c or c["changed"]["fields"]]
         return changes
 
     def response_change(self, request, obj):
+        sending = getattr(obj, "sending_to_confirm", None)
+        if sending:
+            messages.info(
+                request,
+                _t("The session is saved except its status: look at who will be told below, then confirm.")
+                if sending == PUBLISH
+                else _t(
+                    "The session is saved except its status: give the reason for the cancellation, look at who "
+                    "will be told below, then confirm."
+                ),
+            )
+            return redirect(sending_url(obj, sending))
         dates = getattr(obj, "dates_to_confirm", None)
         if not dates:
             return super().response_change(request, obj)
@@ -210,37 +229,6 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
             )
             kwargs.setdefault("help_text", _("Users of the Trainers group; they take attendance at /trainer/."))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    @admin.action(description=_("Publish (draft to ready): invite their learners"), permissions=["change"])
-    def publish_sessions(self, request, queryset):
-        """Seed 003 "Not invited -> Invited": publishing invites every learner not invited yet."""
-        published, refused = [], []
-        skipped = queryset.exclude(status=SessionStatus.DRAFT).count()
-        for session in queryset.filter(status=SessionStatus.DRAFT).order_by("starts_at"):
-            try:
-                services.publish(session, actor=request.user)
-            except REFUSALS as error:
-                refused.append(f"{session}: {refusal_text(error)}")
-            else:
-                published.append(session)
-        if published:
-            messages.success(
-                request,
-                ngettext("%(n)d session published.", "%(n)d sessions published.", len(published))
-                % {"n": len(published)},
-            )
-        if skipped:
-            messages.warning(
-                request,
-                ngettext(
-                    "%(n)d session was not a draft and was left as it was.",
-                    "%(n)d sessions were not drafts and were left as they were.",
-                    skipped,
-                )
-                % {"n": skipped},
-            )
-        for text in refused:
-            messages.error(request, text)
 
     @admin.display(description=_("fill rate"), ordering="filled_count")
     def fill_rate(self, obj):
@@ -326,6 +314,7 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
                 view(self.change_dates_view),
                 name="live_sessions_livesession_change_dates",
             ),
+            *self.sending_urls(),
             *super().get_urls(),
         ]
 
@@ -386,8 +375,18 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
                     % {"n": informed},
                 )
                 return redirect(back)
+        # Who will get what (issue 18): the dates and message as posted, else as proposed.
+        shown = form.cleaned_data if valid else {**form.initial, "message": ""}
+        with timezone.override(zone):
+            lookahead = services.reschedule_lookahead(
+                session,
+                starts_at=_aware(shown["starts_at"], zone),
+                ends_at=_aware(shown["ends_at"], zone),
+                message=shown.get("message", ""),
+            )
         context = {
             **self.admin_site.each_context(request),
+            "lookahead": lookahead,
             "title": _t("New dates for “%(title)s”") % {"title": session.title},
             "opts": self.model._meta,
             "original": session,

@@ -99,6 +99,21 @@ def _opted_out(messages) -> set[tuple[str, str]]:
     return unsubscribed_among(pairs)
 
 
+def omission(message: OutgoingMessage, *, blocked=(), opted_out=(), address=None) -> str:
+    """Why `message` would be omitted ("" when it would go): the recipient's eligibility, then an undeliverable
+    address (`blocked`) and an optional family she left (`opted_out`), as `_undeliverable` / `_opted_out` read
+    them for the batch."""
+    recipient, channel = message.recipient, message.channel
+    reason = recipient.ineligibility(channel)
+    if not reason and blocked and channel == Channel.EMAIL:
+        address = recipient.address(channel) if address is None else address
+        if address.lower() in blocked:
+            reason = Reason.UNDELIVERABLE
+    if not reason and opted_out and (recipient.key, family_of(message.event)) in opted_out and applies_to(channel):
+        reason = UNSUBSCRIBED
+    return reason
+
+
 def _notification_values(
     message: OutgoingMessage, *, templates: TemplateCache, now, shaped=None, blocked=(), opted_out=()
 ):
@@ -111,11 +126,7 @@ def _notification_values(
     learner = recipient.subject_learner
     language, tz = (learner.language, learner.timezone) if learner is not None else ("en", "UTC")
     address = recipient.address(channel)
-    reason = recipient.ineligibility(channel)
-    if not reason and blocked and channel == Channel.EMAIL and address.lower() in blocked:
-        reason = Reason.UNDELIVERABLE
-    if not reason and opted_out and (recipient.key, family_of(message.event)) in opted_out and applies_to(channel):
-        reason = UNSUBSCRIBED
+    reason = omission(message, blocked=blocked, opted_out=opted_out, address=address)
     context = {
         "recipient_name": recipient.name,
         # Event.values builds a list on every access: too slow for 100,000 messages (seed 000).
