@@ -7,9 +7,11 @@ from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lms_notify.timeline import Entry, Link, latest_moment, two_step_entries, who
 from notifications.models import Event, Notification
+from notifications.reasons import reason_in_words
 
 from .flow import FILLING_STATUSES, SESSION_CANCELLED_FROM, Trigger
 from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
@@ -129,6 +131,26 @@ def last_messages(session, session_learners) -> dict[int, LastMessage]:
         if sl is not None and sl.learner_id == learner_id:
             found[sl.pk] = LastMessage(event, channel, status, reason, at)
     return found
+
+
+_LAST_MESSAGE_WORDS = {
+    Notification.Status.SENT: gettext_lazy("Sent: %(event)s"),
+    Notification.Status.QUEUED: gettext_lazy("On its way: %(event)s"),
+    Notification.Status.AWAITING_CONFIRMATION: gettext_lazy("Awaiting confirmation: %(event)s"),
+    Notification.Status.FAILED: gettext_lazy("Failed: %(event)s"),
+    Notification.Status.OMITTED: gettext_lazy("Omitted (%(reason)s): %(event)s"),
+    Notification.Status.CANCELLED: gettext_lazy("Cancelled (%(reason)s): %(event)s"),
+}
+
+
+def last_message_words(last: LastMessage | None) -> str:
+    """The state of a learner's last message in words (the session page, the export): a learner without
+    consent reads "Omitted (the learner has not consented…)", not only her status."""
+    if last is None:
+        return _("Nothing sent yet")
+    event = dict(Event.choices).get(last.event, last.event)
+    words = str(_LAST_MESSAGE_WORDS.get(last.status, "%(event)s"))
+    return words % {"event": event, "reason": reason_in_words(last.reason) or "-"}
 
 
 def with_free_places(sessions):

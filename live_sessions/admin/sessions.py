@@ -271,6 +271,7 @@ class LiveSessionAdmin(MassSendPages, SessionJourneyActions, admin.ModelAdmin):
                     | Q(learner__email__icontains=word)
                 )
         rows = list(shown[: LEARNERS_SHOWN + 1])
+        last = selectors.last_messages(session, rows[:LEARNERS_SHOWN])
         sl_admin = self.admin_site._registry.get(SessionLearner)
         action_choices = sl_admin.get_action_choices(request, default_choices=[]) if sl_admin else []
         return {
@@ -283,7 +284,10 @@ class LiveSessionAdmin(MassSendPages, SessionJourneyActions, admin.ModelAdmin):
                 (value, label, counts.get(value, 0), learners_changelist_url(session, status__exact=value))
                 for value, label in Status.choices
             ],
-            "rows": [(sl, status_badge(sl.status)) for sl in rows[:LEARNERS_SHOWN]],
+            "rows": [
+                (sl, status_badge(sl.status), selectors.last_message_words(last.get(sl.pk)))
+                for sl in rows[:LEARNERS_SHOWN]
+            ],
             "more": len(rows) > LEARNERS_SHOWN,
             "shown_cap": LEARNERS_SHOWN,
             "status_filter": status_filter,
