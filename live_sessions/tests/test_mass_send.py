@@ -5,10 +5,14 @@ Issue 18: "Setting a session's status to Cancelled and pressing Save emailed 8 l
 confirmation and no reason. Publish invites everyone and only says '1 session published'."
 """
 
+import itertools
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from live_sessions.models import LiveSession, SessionLearner
 from notifications.models import Notification
@@ -153,3 +157,54 @@ def test_the_change_dates_page_shows_who_will_get_the_new_dates(boss_client):
     text = boss_client.get(reverse("admin:live_sessions_livesession_change_dates", args=[session.pk])).content
     assert "<td>Email</td><td>Polish</td><td>2</td>" in text.decode()
     assert not Notification.objects.exists()
+
+
+def many_learners(session, n, status):
+    from learners.models import Learner
+
+    start = Learner.objects.count()
+    learners = Learner.objects.bulk_create(
+        Learner(
+            email=f"many{start + i}@example.com",
+            first_name="Many",
+            last_name=f"L{start + i:05d}",
+            language=lang,
+            consent_given_at=None if i % 4 == 0 else timezone.now(),
+        )
+        for i, lang in zip(range(n), itertools.cycle(["en", "fr", "pl"]), strict=False)
+    )
+    SessionLearner.objects.bulk_create(SessionLearner(session=session, learner=x, status=status) for x in learners)
+
+
+def test_with_2000_learners_the_look_publishing_and_the_session_page_cost_the_same_queries_as_with_5(
+    boss_client, django_assert_max_num_queries
+):
+    """Issue 18, "Done when": publish, the confirmation page and the session page keep a fixed number of queries
+    (a quarter of the learners have no consent: omitted ones cost nothing more)."""
+    session = make_session(capacity=0)
+    many_learners(session, 5, Status.NOT_INVITED)
+    publish, cancel, page = page_url(session, "publish"), page_url(session, "cancel"), session_page(session)
+    with CaptureQueriesContext(connection) as small_look:
+        look = boss_client.get(publish)
+    many_learners(session, 1995, Status.NOT_INVITED)
+    with django_assert_max_num_queries(len(small_look)):
+        look = boss_client.get(publish)
+    text = look.content.decode()
+    silent = session.session_learners.filter(learner__consent_given_at__isnull=True).count()
+    assert f"{2000 - silent} messages will go." in text and f"{silent} messages will be omitted" in text
+
+    small = make_session(title="Small", capacity=0)
+    many_learners(small, 5, Status.NOT_INVITED)
+    small_page = boss_client.get(page_url(small, "publish"))
+    with CaptureQueriesContext(connection) as small_publish:
+        boss_client.post(page_url(small, "publish"), shown_inputs(small_page))
+    with django_assert_max_num_queries(len(small_publish)):
+        done = boss_client.post(publish, shown_inputs(look))
+    assert done.status_code == 302 and Notification.objects.filter(event="session.invitation").count() == 2005
+
+    with CaptureQueriesContext(connection) as small_pages:
+        boss_client.get(session_page(small))
+        boss_client.get(page_url(small, "cancel"))
+    with django_assert_max_num_queries(len(small_pages)):
+        assert boss_client.get(page).status_code == 200
+        assert boss_client.get(cancel).status_code == 200
