@@ -15,6 +15,7 @@ and a trainer the command creates. Every run tags its rows, so it can be
 repeated in the same database; use a throwaway one, nothing is cleaned up.
 """
 
+import re
 import statistics
 import time
 from contextlib import contextmanager
@@ -45,6 +46,11 @@ def measured():
         started = time.perf_counter()
         yield result
         result["seconds"] = time.perf_counter() - started
+
+
+def shown_token(page) -> str:
+    """The token the confirmation page posts back (what it showed): read from the page as a browser would."""
+    return re.search(r'name="token" value="([^"]+)"', page.content.decode()).group(1)
 
 
 class Command(BaseCommand):
@@ -95,7 +101,7 @@ class Command(BaseCommand):
         assert page.status_code == 200, page.status_code
         self.report("Publish confirmation page (who will get what, a sample)", look, highlight=True)
         with measured() as publish:
-            response = admin_client.post(publish_url, {"token": page.context["token"], "confirm": "1"})
+            response = admin_client.post(publish_url, {"token": shown_token(page), "confirm": "1"})
         assert response.status_code == 302, response.status_code
         invited = session.session_learners.filter(status=SessionLearner.Status.INVITED).count()
         self.report(f"Publish: {invited} learners invited, calendar invitations queued", publish, highlight=True)
