@@ -75,7 +75,7 @@ class MassSendPages:
     def cancel_sessions(self, request, queryset):
         return self._one_session(request, queryset, CANCEL)
 
-    def _sending_page(self, request, session, *, what, lookahead, form=None, error=""):
+    def _sending_page(self, request, session, *, what, token, lookahead, form=None, error=""):
         back = safe_next(request) or reverse("admin:live_sessions_livesession_change", args=[session.pk])
         title = _t("Publish “%(title)s”") if what == PUBLISH else _t("Cancel “%(title)s”")
         context = {
@@ -86,7 +86,7 @@ class MassSendPages:
             "session": session,
             "what": what,
             "lookahead": lookahead,
-            "token": selectors.roster_token(session),
+            "token": token,
             "form": form,
             "error": error,
             "next": safe_next(request),
@@ -120,8 +120,10 @@ class MassSendPages:
                 self.log_change(request, session, _t("Published after a look at who would be invited."))
                 messages.success(request, _sent_words(_t("Published."), lookahead))
                 return redirect(back)
+        # The token is read before the look: a change in between makes the confirmation ask again.
+        token = selectors.roster_token(session)
         return self._sending_page(
-            request, session, what=PUBLISH, lookahead=services.publish_lookahead(session), error=error
+            request, session, what=PUBLISH, token=token, lookahead=services.publish_lookahead(session), error=error
         )
 
     def cancel_view(self, request, session_id):
@@ -151,10 +153,12 @@ class MassSendPages:
                 self.log_change(request, session, _t("Cancelled: %(reason)s") % {"reason": reason})
                 messages.warning(request, _sent_words(_t("Session cancelled: its learners are cancelled."), lookahead))
                 return redirect(back)
+        token = selectors.roster_token(session)
         return self._sending_page(
             request,
             session,
             what=CANCEL,
+            token=token,
             lookahead=services.cancel_lookahead(session, reason=reason),
             form=form,
             error=error,
