@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 from lms_notify.spreadsheets import append_row
 
 from .models import SessionLearner
-from .selectors import status_history
+from .selectors import last_message_words, last_messages, status_history
 
 Status = SessionLearner.Status
 
@@ -33,6 +33,7 @@ def learners_workbook(session, session_learners) -> bytes:
         .order_by("learner__last_name", "learner__first_name", "pk")
     )
     history = status_history(rows)
+    last = last_messages(session, rows)
     book = Workbook()
     sheet = book.active
     sheet.title = _("Learners")[:31]
@@ -52,6 +53,7 @@ def learners_workbook(session, session_learners) -> bytes:
         _("Attendance confirmed"),
         _("Feedback answered"),
         _("History"),
+        _("Last message"),
     ]
     append_row(sheet, headers)
     for cell in sheet[1]:
@@ -85,9 +87,10 @@ def learners_workbook(session, session_learners) -> bytes:
                 _local(sl.attendance_confirmed_at, tz),
                 _local(sl.feedback_answered_at, tz),
                 "; ".join(f"{_local(c.at, tz):%Y-%m-%d %H:%M} {Status(c.to_status).label}" for c in changes),
+                str(last_message_words(last.get(sl.pk))),
             ],
         )
-    widths = [18, 18, 32, 16, 9, 18, 18, 17, 17, 17, 17, 17, 20, 18, 60]
+    widths = [18, 18, 32, 16, 9, 18, 18, 17, 17, 17, 17, 17, 20, 18, 60, 50]
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for column in range(8, 15):

@@ -94,9 +94,10 @@ def invitation_messages(session, invited, *, actor=None) -> list[OutgoingMessage
 
 
 def calendar_update_messages(
-    session, session_learners, *, method, actor=None, admin_message=""
+    session, session_learners, *, method, actor=None, admin_message="", cancellation_reason=""
 ) -> list[OutgoingMessage]:
-    """The same invitation again with a higher SEQUENCE: a new date (REQUEST) or the session cancelled (CANCEL)."""
+    """The same invitation again with a higher SEQUENCE: a new date (REQUEST) or the session cancelled (CANCEL,
+    with the administrator's reason)."""
     now = timezone.now()
     event = Event.SESSION_CANCELLED if method == ical.CANCEL else Event.SESSION_RESCHEDULED
     lifetime = link_lifetime(session, now=now)
@@ -114,6 +115,7 @@ def calendar_update_messages(
                 url = _link(INVITATION_PURPOSE, session_learner, recipient, lifetime)
                 context.update(action_url=url, accept_url=url, decline_url=url)
         else:
+            context["cancellation_reason"] = cancellation_reason
             expect = [Status.CANCELLED]
         messages.append(
             draft(

@@ -30,6 +30,7 @@ _DESCRIPTIONS = {
     "survey_url": _("Link to the satisfaction survey: it opens the form and records that the learner answered."),
     "after_training_request": _("True when the dates follow an approved training request."),
     "answer": _("What her calendar answer did: registered, waiting_list or declined."),
+    "cancellation_reason": _("Why the session is cancelled, as the administrator wrote it when cancelling."),
 }
 
 
@@ -62,7 +63,7 @@ _session_event(
     _("Session date changed"),
     samples={"accept_url": _sample_url, "decline_url": _sample_url, "admin_message": ""},
 )
-_session_event("session.cancelled", _("Session cancelled"))
+_session_event("session.cancelled", _("Session cancelled"), samples={"cancellation_reason": "The trainer is ill."})
 _session_event("session.registration_form", _("Registration form"))
 _session_event(
     "session.attendance_reminder",

@@ -1,19 +1,22 @@
 """Queries about live sessions and their learners (seed 003): counts, fill rate, waiting list order."""
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lms_notify import zones
 from lms_notify.timeline import Entry, Link, latest_moment, two_step_entries, who
 from notifications.models import Event, Notification
+from notifications.services import reason_in_words
 
-from .flow import FILLING_STATUSES, Trigger
+from .flow import FILLING_STATUSES, SESSION_CANCELLED_FROM, Trigger
 from .models import LiveSession, ParticipationRequest, SessionLearner, StatusChange
 
 Status = SessionLearner.Status
@@ -81,6 +84,95 @@ def calendar_holders(session):
 def reached_by_new_dates(session) -> int:
     """How many learners new dates reach (`calendar_holders`): they get their calendar invitation updated."""
     return calendar_holders(session).count()
+
+
+def to_invite_on_publish(session):
+    """The learners publishing invites: those not invited yet (seed 003 "Not invited -> Invited")."""
+    return SessionLearner.objects.filter(session=session, status=Status.NOT_INVITED).select_related("learner")
+
+
+def told_of_new_dates(session):
+    """The learners new dates reach (see `reached_by_new_dates`); none while the session is a draft."""
+    if session.status != LiveSession.Status.READY:
+        return SessionLearner.objects.none()
+    return SessionLearner.objects.filter(
+        session=session, status__in=[Status.INVITED, Status.REGISTERED]
+    ).select_related("learner")
+
+
+def told_of_cancellation(session):
+    """The learners a cancellation reaches: those who had heard of the published session (not the not-invited)
+    among those it cancels; nobody while it is a draft."""
+    if session.status != LiveSession.Status.READY:
+        return SessionLearner.objects.none()
+    cancelled = [status for status in SESSION_CANCELLED_FROM if status != Status.NOT_INVITED]
+    return SessionLearner.objects.filter(session=session, status__in=cancelled).select_related("learner")
+
+
+def roster_token(session) -> str:
+    """What a confirmation page showed, as a token it posts back (issue 18): the session's status and calendar
+    sequence, its number of learners and their latest status change. A service asked to act on this token
+    refuses when the session or its learners changed since (another administrator, a learner's answer), so the
+    administrator looks again before anyone is told. One query."""
+    row = SessionLearner.objects.filter(session=session).aggregate(n=Count("pk"), last=Max("status_changed_at"))
+    last = row["last"].isoformat() if row["last"] else "-"
+    return f"{session.status}.{session.calendar_sequence}.{row['n']}.{last}"
+
+
+# The last message of each learner about her session (issue 18): what the session page and the export show.
+@dataclass(frozen=True)
+class LastMessage:
+    event: str
+    channel: str
+    status: str
+    reason: str
+    at: datetime
+
+
+def last_messages(session, session_learners) -> dict[int, LastMessage]:
+    """{session learner id: the latest outbox row about her in this session, her own copy} for `session_learners`
+    (instances with their learner_id); learners without any are absent. One query, for any number of learners:
+    rows are found through the learner (indexed) and the session they name; a manager's or guardian's copy of
+    her message is not hers."""
+    by_pk = {sl.pk: sl for sl in session_learners}
+    if not by_pk:
+        return {}
+    learner_ids = {sl.learner_id for sl in by_pk.values()}
+    rows = (
+        Notification.objects.filter(
+            recipient_learner__in=learner_ids, recipient_guardian__isnull=True, context__session=session.pk
+        )
+        .order_by("created_at", "pk")
+        .values_list(
+            "recipient_learner_id", "context__session_learner", "event", "channel", "status", "reason", "created_at"
+        )
+    )
+    found = {}
+    for learner_id, sl_pk, event, channel, status, reason, at in rows:
+        sl = by_pk.get(sl_pk) if isinstance(sl_pk, int) else None
+        if sl is not None and sl.learner_id == learner_id:
+            found[sl.pk] = LastMessage(event, channel, status, reason, at)
+    return found
+
+
+_LAST_MESSAGE_WORDS = {
+    Notification.Status.SENT: gettext_lazy("Sent: %(event)s"),
+    Notification.Status.QUEUED: gettext_lazy("On its way: %(event)s"),
+    Notification.Status.AWAITING_CONFIRMATION: gettext_lazy("Awaiting confirmation: %(event)s"),
+    Notification.Status.FAILED: gettext_lazy("Failed: %(event)s"),
+    Notification.Status.OMITTED: gettext_lazy("Omitted (%(reason)s): %(event)s"),
+    Notification.Status.CANCELLED: gettext_lazy("Cancelled (%(reason)s): %(event)s"),
+}
+
+
+def last_message_words(last: LastMessage | None) -> str:
+    """The state of a learner's last message in words (the session page, the export): a learner without
+    consent reads "Omitted (the learner has not consented…)", not only her status."""
+    if last is None:
+        return _("Nothing sent yet")
+    event = dict(Event.choices).get(last.event, last.event)
+    words = str(_LAST_MESSAGE_WORDS.get(last.status, "%(event)s"))
+    return words % {"event": event, "reason": reason_in_words(last.reason) or "-"}
 
 
 def with_free_places(sessions):

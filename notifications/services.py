@@ -45,6 +45,7 @@ from .inbound.calendar import register_calendar_reply_handler
 from .inbound.receive import receive_email
 from .inbound.types import CalendarReply, Verdict
 from .links import ActionHandler, learner_home_url, make_action_url, register_action
+from .lookahead import Lookahead, look_ahead
 from .notify.assigning import register_assigner
 from .notify.engine import notify_learners
 from .notify.pages import notify_url
@@ -54,6 +55,7 @@ from .outbox.dispatch import cancel, cancel_waiting_for_learners, dispatch_outbo
 from .outbox.enqueue import OutgoingMessage, build_notification, confirm, enqueue
 from .outbox.sendchecks import register_send_check
 from .outbox.wakeup import request_dispatch
+from .reasons import reason_in_words
 from .recipients import Reason, Recipient, learner_key
 from .schedules import ensure_schedules
 from .selectors import messages_needing_attention
@@ -71,6 +73,9 @@ from .triggers import (
 from .variables import person_values, session_values
 
 __all__ = [
+    "Lookahead",
+    "look_ahead",
+    "reason_in_words",
     "ABOUT_A_LEARNER",
     "ABOUT_A_SESSION",
     "ADDRESSEE_APPROVER",

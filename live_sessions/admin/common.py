@@ -73,6 +73,11 @@ def date_field_labels():
         return [str(capfirst(LiveSession._meta.get_field(name).verbose_name)) for name in ("starts_at", "ends_at")]
 
 
+def status_field_label():
+    with translation.override(None):
+        return str(capfirst(LiveSession._meta.get_field("status").verbose_name))
+
+
 def posted_sequence(request):
     """The calendar sequence the confirmation page was shown with, if it sent one."""
     value = request.POST.get("sequence", "")

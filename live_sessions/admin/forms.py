@@ -299,3 +299,20 @@ class RescheduleForm(forms.Form):
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             raise forms.ValidationError(_("The session must end after it starts."))
         return data
+
+
+class CancelSessionForm(forms.Form):
+    """The reason a session is cancelled (issue 18): required, it goes into every learner's cancellation."""
+
+    reason = forms.CharField(
+        label=_("Reason for the cancellation"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_("Sent to every learner told of the cancellation, in the message of her language."),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Say why the session is cancelled: the learners read it."))
+        return reason

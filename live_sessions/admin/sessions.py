@@ -37,11 +37,19 @@ from .common import (
     refusal_text,
     safe_next,
     status_badge,
+    status_field_label,
 )
 from .forms import AddLearnersForm, LiveSessionForm, RescheduleForm
 from .journey import SessionJourneyActions
+from .sending import CANCEL, PUBLISH, MassSendPages, sending_url
 
 SERVICE_FIELDS = ["status", "capacity", "starts_at", "ends_at"]
+
+
+def _aware(moment, zone):
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, zone)
+
+
 CLOSED = (SessionStatus.CANCELLED, SessionStatus.COMPLETED)
 
 
@@ -62,7 +70,7 @@ class SessionPeriodFilter(admin.SimpleListFilter):
 
 
 @admin.register(LiveSession)
-class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
+class LiveSessionAdmin(MassSendPages, SessionJourneyActions, admin.ModelAdmin):
     form = LiveSessionForm
     list_display = ["title", "local_start", "status", "capacity", "fill_rate", "waiting_count", "learners_link"]
     list_filter = [
@@ -99,7 +107,7 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
     ]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_form_template = "admin/live_sessions/livesession/change_form.html"
-    actions = ["publish_sessions", "change_dates"]
+    actions = ["publish_sessions", "cancel_sessions", "change_dates"]
 
     class Media:
         css = {"all": ["live_sessions/admin.css"]}
@@ -149,18 +157,13 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
                     )
                     % {"n": len(offered)},
                 )
+        # Publishing and cancelling tell learners: the administrator looks at who first (issue 18), on the page
+        # `response_change` leads to; the rest of the form is saved.
         move = (before["status"], wanted["status"])
         if move == (SessionStatus.DRAFT, SessionStatus.READY):
-            to_invite = session.session_learners.filter(status=Status.NOT_INVITED).count()
-            services.publish(session, actor=actor)
-            messages.success(
-                request,
-                ngettext("Published: %(n)d learner invited.", "Published: %(n)d learners invited.", to_invite)
-                % {"n": to_invite},
-            )
+            session.sending_to_confirm = PUBLISH
         elif wanted["status"] == SessionStatus.CANCELLED and before["status"] != SessionStatus.CANCELLED:
-            services.cancel_session(session, actor=actor)
-            messages.warning(request, _t("Session cancelled: its learners are cancelled and informed."))
+            session.sending_to_confirm = CANCEL
 
     def _new_dates_from_form(self, request, session, wanted):
         if wanted["status"] in CLOSED:
@@ -178,16 +181,32 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
 
     def construct_change_message(self, request, form, formsets, add=False):
         changes = super().construct_change_message(request, form, formsets, add)
+        waiting = set()
         if getattr(form.instance, "dates_to_confirm", None):
-            # The dates are not changed yet: the history records them when they are confirmed.
-            dates = set(date_field_labels())
+            waiting.update(date_field_labels())
+        if getattr(form.instance, "sending_to_confirm", None):
+            waiting.add(status_field_label())
+        if waiting:
+            # Not changed yet: the history records them when they are confirmed.
             for change in changes:
                 if "changed" in change:
-                    change["changed"]["fields"] = [f for f in change["changed"]["fields"] if f not in dates]
+                    change["changed"]["fields"] = [f for f in change["changed"]["fields"] if f not in waiting]
             changes = [c for c in changes if "changed" not in c or c["changed"]["fields"]]
         return changes
 
     def response_change(self, request, obj):
+        sending = getattr(obj, "sending_to_confirm", None)
+        if sending:
+            messages.info(
+                request,
+                _t("The session is saved except its status: look at who will be told below, then confirm.")
+                if sending == PUBLISH
+                else _t(
+                    "The session is saved except its status: give the reason for the cancellation, look at who "
+                    "will be told below, then confirm."
+                ),
+            )
+            return redirect(sending_url(obj, sending))
         dates = getattr(obj, "dates_to_confirm", None)
         if not dates:
             return super().response_change(request, obj)
@@ -213,40 +232,9 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
             kwargs.setdefault("help_text", _("Users of the Trainers group; they take attendance at /trainer/."))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    @admin.action(description=_("Publish (draft to ready): invite their learners"), permissions=["change"])
-    def publish_sessions(self, request, queryset):
-        """Seed 003 "Not invited -> Invited": publishing invites every learner not invited yet."""
-        published, refused = [], []
-        skipped = queryset.exclude(status=SessionStatus.DRAFT).count()
-        for session in queryset.filter(status=SessionStatus.DRAFT).order_by("starts_at"):
-            try:
-                services.publish(session, actor=request.user)
-            except REFUSALS as error:
-                refused.append(f"{session}: {refusal_text(error)}")
-            else:
-                published.append(session)
-        if published:
-            messages.success(
-                request,
-                ngettext("%(n)d session published.", "%(n)d sessions published.", len(published))
-                % {"n": len(published)},
-            )
-        if skipped:
-            messages.warning(
-                request,
-                ngettext(
-                    "%(n)d session was not a draft and was left as it was.",
-                    "%(n)d sessions were not drafts and were left as they were.",
-                    skipped,
-                )
-                % {"n": skipped},
-            )
-        for text in refused:
-            messages.error(request, text)
-
     @admin.display(description=_("starts at"), ordering="starts_at")
     def local_start(self, obj):
-        """Issue 18: as the session's clock reads it, with its zone ("2030-01-14 14:00 Europe/Warsaw")."""
+        """As the session's clock reads it, with its zone ("2030-01-14 14:00 Europe/Warsaw")."""
         return zones.labelled(obj.starts_at, obj.timezone)
 
     @admin.display(description=_("fill rate"), ordering="filled_count")
@@ -290,6 +278,7 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
                     | Q(learner__email__icontains=word)
                 )
         rows = list(shown[: LEARNERS_SHOWN + 1])
+        last = selectors.last_messages(session, rows[:LEARNERS_SHOWN])
         sl_admin = self.admin_site._registry.get(SessionLearner)
         action_choices = sl_admin.get_action_choices(request, default_choices=[]) if sl_admin else []
         return {
@@ -302,7 +291,10 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
                 (value, label, counts.get(value, 0), learners_changelist_url(session, status__exact=value))
                 for value, label in Status.choices
             ],
-            "rows": [(sl, status_badge(sl.status)) for sl in rows[:LEARNERS_SHOWN]],
+            "rows": [
+                (sl, status_badge(sl.status), selectors.last_message_words(last.get(sl.pk)))
+                for sl in rows[:LEARNERS_SHOWN]
+            ],
             "waiting": selectors.waiting_list_with_positions(session, limit=LEARNERS_SHOWN),
             "more": len(rows) > LEARNERS_SHOWN,
             "shown_cap": LEARNERS_SHOWN,
@@ -334,6 +326,7 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
                 view(self.change_dates_view),
                 name="live_sessions_livesession_change_dates",
             ),
+            *self.sending_urls(),
             *super().get_urls(),
         ]
 
@@ -394,8 +387,18 @@ class LiveSessionAdmin(SessionJourneyActions, admin.ModelAdmin):
                     % {"n": informed},
                 )
                 return redirect(back)
+        # Who will get what (issue 18): the dates and message as posted, else as proposed.
+        shown = form.cleaned_data if valid else {**form.initial, "message": ""}
+        with timezone.override(zone):
+            lookahead = services.reschedule_lookahead(
+                session,
+                starts_at=_aware(shown["starts_at"], zone),
+                ends_at=_aware(shown["ends_at"], zone),
+                message=shown.get("message", ""),
+            )
         context = {
             **self.admin_site.each_context(request),
+            "lookahead": lookahead,
             "title": _t("New dates for “%(title)s”") % {"title": session.title},
             "opts": self.model._meta,
             "original": session,

@@ -10,6 +10,7 @@ from ..emails import EmailResult, EmailType
 from ..flow import LiveSessionError
 from .communication import _email_context, preview_email, send_email
 from .copying import CopyOutcome, copy_learners, copy_learners_with_outcomes, export_learners
+from .lookahead import cancel_lookahead, publish_lookahead, reschedule_lookahead
 from .participation import (
     CONVOCATION,
     approve_with_date_choice,
@@ -55,6 +56,7 @@ __all__ = [
     "add_walk_in",
     "approve_with_date_choice",
     "cancel",
+    "cancel_lookahead",
     "cancel_session",
     "choose_date",
     "confirm_attendance",
@@ -72,11 +74,13 @@ __all__ = [
     "preview_email",
     "promote_waiting_list",
     "publish",
+    "publish_lookahead",
     "record_feedback",
     "register",
     "remove_learners",
     "request_participation",
     "reschedule",
+    "reschedule_lookahead",
     "respond",
     "send_email",
     "set_capacity",

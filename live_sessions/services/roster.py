@@ -61,10 +61,13 @@ def add_learners(session, learners, *, actor=None) -> list[SessionLearner]:
     return [existing.get(learner.pk) or created[learner.pk] for learner in learners]
 
 
-def publish(session, *, actor=None):
+def publish(session, *, actor=None, origin=Origin.SYSTEM, expected_token=None):
     """Draft -> ready; every `not_invited` learner becomes `invited` and gets the calendar invitation.
 
     Set-based (seed 003 "Not invited -> Invited"): a fixed number of queries for any number of learners.
+    From the confirmation page (issue 18) the invitations are the administrator's (`Origin.ADMIN`: not held
+    again), and `expected_token` (`selectors.roster_token` as the page showed it) refuses when the session or its
+    learners changed since.
     """
     with transaction.atomic():
         locked = _lock_session(session)
@@ -73,14 +76,20 @@ def publish(session, *, actor=None):
                 gettext("Only a draft session can be published; this one is %(status)s.")
                 % {"status": str(SessionStatus(locked.status).label).lower()}
             )
+        _check_token(locked, expected_token)
         LiveSession.objects.filter(pk=locked.pk).update(status=SessionStatus.READY)
         locked.status = session.status = SessionStatus.READY
-        to_invite = list(
-            SessionLearner.objects.filter(session=locked, status=Status.NOT_INVITED).select_related("learner")
-        )
+        to_invite = list(selectors.to_invite_on_publish(locked))
         changes = _change([(sl, Status.INVITED) for sl in to_invite], Trigger.SESSION_PUBLISHED, actor=actor)
-        _invite(locked, to_invite, changes, actor=actor)
+        _invite(locked, to_invite, changes, actor=actor, origin=origin)
     return locked
+
+
+def _check_token(locked, expected_token):
+    if expected_token is not None and selectors.roster_token(locked) != expected_token:
+        raise LiveSessionError(
+            gettext("The session or its learners changed in the meantime: look at who will be told and confirm again.")
+        )
 
 
 def register(session, learner) -> SessionLearner:
@@ -432,32 +441,37 @@ def reschedule(
     return locked
 
 
-def cancel_session(session, *, actor=None):
+def cancel_session(session, *, actor=None, reason="", origin=Origin.SYSTEM, expected_token=None):
     """Cancel the whole session: it becomes `cancelled`, and so does every learner still not_invited, invited,
     needing approval, on the waiting list or registered (trigger "session_cancelled"); those who had heard of
-    it (all but not_invited) get the cancellation with METHOD:CANCEL (same UID, SEQUENCE + 1). Learners who had
-    declined, attended, etc. keep their status."""
+    it (all but not_invited) get the cancellation with METHOD:CANCEL (same UID, SEQUENCE + 1) and the
+    administrator's `reason`. Learners who had declined, attended, etc. keep their status. `origin` and
+    `expected_token` as for `publish`."""
     with transaction.atomic():
         locked = _lock_session(session)
         if locked.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
             raise LiveSessionError(gettext("This session is already cancelled or completed."))
+        _check_token(locked, expected_token)
         was_published = locked.status == SessionStatus.READY
         LiveSession.objects.filter(pk=locked.pk).update(
             status=SessionStatus.CANCELLED, calendar_sequence=F("calendar_sequence") + 1
         )
-        locked.refresh_from_db(fields=["status", "calendar_sequence"])
-        session.status, session.calendar_sequence = locked.status, locked.calendar_sequence
         affected = list(
             SessionLearner.objects.filter(session=locked, status__in=flow.SESSION_CANCELLED_FROM).select_related(
                 "learner"
             )
         )
-        informed = [sl for sl in affected if sl.status != Status.NOT_INVITED]
+        locked.refresh_from_db(fields=["status", "calendar_sequence"])
+        session.status, session.calendar_sequence = locked.status, locked.calendar_sequence
+        # Those who had heard of it, as `selectors.told_of_cancellation` (the confirmation page) counts them.
+        informed = [sl for sl in affected if sl.status != Status.NOT_INVITED] if was_published else []
         _change([(sl, Status.CANCELLED) for sl in affected], Trigger.SESSION_CANCELLED, actor=actor)
-        if was_published:
+        if informed:
             send_all(
-                messages.calendar_update_messages(locked, informed, method=ical.CANCEL, actor=actor),
-                origin=Origin.SYSTEM,
+                messages.calendar_update_messages(
+                    locked, informed, method=ical.CANCEL, actor=actor, cancellation_reason=reason.strip()
+                ),
+                origin=origin,
                 return_rows=False,
             )
     return locked

@@ -201,7 +201,8 @@ def _promote(session, *, actor=None, now=None, passing_over=()) -> list[SessionL
     return waiting
 
 
-def _invite(session, session_learners, changes, *, actor=None):
-    """The calendar invitations of a status change (publish, added to a ready session): the system's own."""
+def _invite(session, session_learners, changes, *, actor=None, origin=Origin.SYSTEM):
+    """The calendar invitations of a status change (publish, added to a ready session): the system's own, or the
+    administrator's when she confirmed them on the publish page."""
     invited = [(sl, c.pk) for sl, c in zip(session_learners, changes, strict=True)]
-    send_all(messages.invitation_messages(session, invited, actor=actor), origin=Origin.SYSTEM, return_rows=False)
+    send_all(messages.invitation_messages(session, invited, actor=actor), origin=origin, return_rows=False)

@@ -400,12 +400,15 @@ def test_each_bulk_action_costs_the_same_queries_for_2000_learners_as_for_5(
 
 
 def test_setting_a_draft_session_to_ready_publishes_it_and_invites_its_learners(boss_client, settings):
-    """seed 003 "Not invited -> Invited": automatic when the admin changes the session status to Ready."""
+    """seed 003 "Not invited -> Invited": when the admin changes the session status to Ready, once she has seen
+    who will be invited (issue 18)."""
     settings.TIME_ZONE = "UTC"
     session = make_session()
     not_invited, not_invited_too = enrol(session, [Status.NOT_INVITED, Status.NOT_INVITED])
-    response = boss_client.post(session_page(session), session_form_data(session, status="ready"), follow=True)
-    assert any("Published: 2 learners invited." in m for m in messages_of(response))
+    page = boss_client.post(session_page(session), session_form_data(session, status="ready"), follow=True)
+    assert not Notification.objects.exists() and "2 messages will go." in page.content.decode()
+    response = boss_client.post(page.request["PATH_INFO"], shown_inputs(page), follow=True)
+    assert any("Published. 2 messages sent, 0 omitted." in m for m in messages_of(response))
     assert set(session.session_learners.values_list("status", flat=True)) == {"invited"}
     assert StatusChange.objects.filter(trigger="session_published").count() == 2
     assert Notification.objects.filter(event="session.invitation").count() == 2
@@ -464,10 +467,14 @@ def test_new_dates_on_the_session_form_send_the_updated_invitation_once_confirme
 
 
 def test_cancelling_on_the_session_form_cancels_its_learners_through_the_service(boss_client, settings):
+    """Issue 18: the form leads to the cancel confirmation page; confirmed with a reason, the service cancels."""
     settings.TIME_ZONE = "UTC"
     session = make_session(status=LiveSession.Status.READY)
     (registered,) = enrol(session, [Status.REGISTERED])
-    response = boss_client.post(session_page(session), session_form_data(session, status="cancelled"), follow=True)
+    page = boss_client.post(session_page(session), session_form_data(session, status="cancelled"), follow=True)
+    response = boss_client.post(
+        page.request["PATH_INFO"], {**shown_inputs(page), "reason": "The trainer is ill."}, follow=True
+    )
     assert any("Session cancelled" in m for m in messages_of(response))
     registered.refresh_from_db()
     assert registered.status == Status.CANCELLED
@@ -475,7 +482,8 @@ def test_cancelling_on_the_session_form_cancels_its_learners_through_the_service
 
 
 def test_the_publish_action_invites_the_learners_of_draft_sessions_only(client, admin_user):
-    """seed 003 "Not invited -> Invited"; a staff user who may only view sessions cannot publish."""
+    """seed 003 "Not invited -> Invited", after the look of issue 18; a staff user who may only view sessions
+    cannot publish."""
     draft, ready = make_session(title="Draft"), make_session(title="Ready", status=LiveSession.Status.READY)
     (waiting,) = enrol(draft, [Status.NOT_INVITED])
     url = reverse("admin:live_sessions_livesession_changelist")
@@ -485,9 +493,10 @@ def test_the_publish_action_invites_the_learners_of_draft_sessions_only(client, 
     draft.refresh_from_db()
     assert draft.status == LiveSession.Status.DRAFT
     client.force_login(admin_user)
-    response = client.post(url, data, follow=True)
-    words = messages_of(response)
-    assert "1 session published." in words and "1 session was not a draft and was left as it was." in words
+    page = client.post(url, data, follow=True)
+    assert "1 session was not a draft and was left as it was." in messages_of(page)
+    response = client.post(page.request["PATH_INFO"], shown_inputs(page), follow=True)
+    assert any(m.startswith("Published. 1 message sent") for m in messages_of(response))
     waiting.refresh_from_db()
     assert waiting.status == Status.INVITED
 

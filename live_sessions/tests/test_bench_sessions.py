@@ -16,4 +16,5 @@ def test_bench_sessions_prints_publish_and_page_times_with_query_counts(settings
     assert "Publish: 30 learners invited" in text
     assert "Admin session page (Session Learners card)" in text
     assert "Save the attendance form: 30 marked attended" in text
-    assert text.count(" queries") == 7
+    assert "Publish confirmation page" in text and "Cancel confirmation page" in text
+    assert text.count(" queries") == 9

@@ -254,11 +254,11 @@ def test_seed_002_new_dates_typed_while_cancelling_the_session_are_not_kept(admi
     settings.TIME_ZONE = "UTC"
     session, told, _ = informed
     data = session_form_data(session, status="cancelled", starts_at_0="2030-03-11", ends_at_0="2030-03-11")
-    response = admin_client.post(
-        reverse("admin:live_sessions_livesession_change", args=[session.pk]), data, follow=True
-    )
-    assert response.redirect_chain[0][0] == reverse("admin:live_sessions_livesession_changelist")
-    assert "The new dates were not saved: a cancelled or completed session cannot be rescheduled." in said(response)
+    page = admin_client.post(reverse("admin:live_sessions_livesession_change", args=[session.pk]), data, follow=True)
+    assert "The new dates were not saved: a cancelled or completed session cannot be rescheduled." in said(page)
+    # Issue 18: the cancellation is confirmed on its own page, with a reason.
+    response = admin_client.post(page.request["PATH_INFO"], {**shown_inputs(page), "reason": "Ill."}, follow=True)
+    assert response.status_code == 200
     session.refresh_from_db()
     assert (session.status, session.starts_at) == (LiveSession.Status.CANCELLED, STARTS)
     assert not Notification.objects.filter(event="session.rescheduled").exists()

@@ -105,6 +105,21 @@ def _opted_out(messages) -> set[tuple[str, str]]:
     return unsubscribed_among(pairs)
 
 
+def omission(message: OutgoingMessage, *, blocked=(), opted_out=(), address=None) -> str:
+    """Why `message` would be omitted ("" when it would go): the recipient's eligibility, then an undeliverable
+    address (`blocked`) and an optional family she left (`opted_out`), as `_undeliverable` / `_opted_out` read
+    them for the batch."""
+    recipient, channel = message.recipient, message.channel
+    reason = recipient.ineligibility(channel)
+    if not reason and blocked and channel == Channel.EMAIL:
+        address = recipient.address(channel) if address is None else address
+        if address.lower() in blocked:
+            reason = Reason.UNDELIVERABLE
+    if not reason and opted_out and (recipient.key, family_of(message.event)) in opted_out and applies_to(channel):
+        reason = UNSUBSCRIBED
+    return reason
+
+
 def _notification_values(
     message: OutgoingMessage, *, templates: TemplateCache, now, shaped=None, blocked=(), opted_out=()
 ):
@@ -117,11 +132,7 @@ def _notification_values(
     learner = recipient.subject_learner
     language, tz = (learner.language, learner.timezone) if learner is not None else ("en", "UTC")
     address = recipient.address(channel)
-    reason = recipient.ineligibility(channel)
-    if not reason and blocked and channel == Channel.EMAIL and address.lower() in blocked:
-        reason = Reason.UNDELIVERABLE
-    if not reason and opted_out and (recipient.key, family_of(message.event)) in opted_out and applies_to(channel):
-        reason = UNSUBSCRIBED
+    reason = omission(message, blocked=blocked, opted_out=opted_out, address=address)
     context = {
         "recipient_name": recipient.name,
         "event_label": _event_label(message.event),

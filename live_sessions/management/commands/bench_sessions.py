@@ -5,14 +5,17 @@
 Builds a draft session with calendar integration and N consenting learners,
 then times, each with its query count:
 - adding the N learners (live_sessions.services.add_learners);
-- publishing the session: N learners invited, N calendar invitations queued;
-- the admin session page (Session Learners card) and the session's full learner list;
+- the publish confirmation page (issue 18: who will get what, a sample) and publishing through it: N
+  learners invited, N calendar invitations queued;
+- the admin session page (Session Learners card, each learner's last message), the session's full learner
+  list and the cancel confirmation page;
 - the trainer's attendance form (reading it, and saving N answers).
 Pages are rendered through Django's test client, signed in as a superuser
 and a trainer the command creates. Every run tags its rows, so it can be
 repeated in the same database; use a throwaway one, nothing is cleaned up.
 """
 
+import re
 import statistics
 import time
 from contextlib import contextmanager
@@ -43,6 +46,11 @@ def measured():
         started = time.perf_counter()
         yield result
         result["seconds"] = time.perf_counter() - started
+
+
+def shown_token(page) -> str:
+    """The token the confirmation page posts back (what it showed): read from the page as a browser would."""
+    return re.search(r'name="token" value="([^"]+)"', page.content.decode()).group(1)
 
 
 class Command(BaseCommand):
@@ -83,20 +91,32 @@ class Command(BaseCommand):
         with measured() as add:
             services.add_learners(session, learners, actor=admin)
         self.report(f"Add {n} learners to the draft session", add)
+        admin_client, trainer_client = Client(), Client()
+        admin_client.force_login(admin)
+        trainer_client.force_login(trainer)
+        # Issue 18: the administrator looks at who will be invited, then confirms on the same page.
+        publish_url = reverse("admin:live_sessions_livesession_publish", args=[session.pk])
+        with measured() as look:
+            page = admin_client.get(publish_url)
+        assert page.status_code == 200, page.status_code
+        self.report("Publish confirmation page (who will get what, a sample)", look, highlight=True)
         with measured() as publish:
-            services.publish(session, actor=admin)
+            response = admin_client.post(publish_url, {"token": shown_token(page), "confirm": "1"})
+        assert response.status_code == 302, response.status_code
         invited = session.session_learners.filter(status=SessionLearner.Status.INVITED).count()
         self.report(f"Publish: {invited} learners invited, calendar invitations queued", publish, highlight=True)
 
         # Everyone accepted: the attendance form lists the whole roster.
         session.session_learners.update(status=SessionLearner.Status.REGISTERED)
-        admin_client, trainer_client = Client(), Client()
-        admin_client.force_login(admin)
-        trainer_client.force_login(trainer)
         pages = [
             ("Admin session page (Session Learners card)", admin_client, "admin:live_sessions_livesession_change"),
             ("Admin list of the session's learners (page 1)", admin_client, None),
             ("Admin session list", admin_client, "admin:live_sessions_livesession_changelist"),
+            (
+                "Cancel confirmation page (who will get what, a sample)",
+                admin_client,
+                "admin:live_sessions_livesession_cancel",
+            ),
             ("Trainer attendance form", trainer_client, "trainer:attendance"),
         ]
         for label, client, name in pages:
@@ -117,7 +137,11 @@ class Command(BaseCommand):
                 "seconds": statistics.median(r["seconds"] for r in runs),
                 "queries": max(r["queries"] for r in runs),
             }
-            self.report(f"{label}, {len(response.content) // 1024} KB", median, highlight=label.startswith("Admin s"))
+            self.report(
+                f"{label}, {len(response.content) // 1024} KB",
+                median,
+                highlight=label.startswith(("Admin s", "Cancel")),
+            )
 
         # The trainer takes attendance as the session starts: attendance is only open from then.
         started = timezone.now() - timedelta(minutes=5)
