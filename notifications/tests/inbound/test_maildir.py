@@ -16,6 +16,10 @@ from notifications.models import InboundMessage, Notification, UndeliverableAddr
 from notifications.services import dispatch_outbox
 from notifications.tasks import poll_mailbox_task
 
+# The invitations publish sends are the system's own: they wait for confirmation by default (issue 17); here
+# they go at once, so that a bounce can name the message Bob was sent.
+pytestmark = pytest.mark.usefixtures("automatic_channels")
+
 
 @pytest.fixture
 def folder(settings, tmp_path):
