@@ -20,11 +20,13 @@ it: `check_template`, for message templates and the texts written for one sendin
 """
 
 import dataclasses
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.utils import timezone, translation
@@ -95,11 +97,29 @@ class _Parts:
     sms_body: str = ""
 
 
+# How long an edited template that exceeded a render limit stays set aside for the batches that follow (the
+# Notify preview, then its confirmation): a second or two for a Notify whatever the template (issue 16).
+# Saving the template again (a new version) tries it afresh; the cache is per process, so at worst another
+# process pays the limit once more.
+SET_ASIDE_SECONDS = 3600
+
+
+def _set_aside_key(row) -> str:
+    version = "\x00".join(
+        str(part) for part in (row.pk, row.updated_at, row.subject, row.body, row.html_body, row.sms_body)
+    )
+    return "notifications:set-aside:" + hashlib.sha256(version.encode()).hexdigest()
+
+
 class TemplateCache:
     """Compiles each template once per batch: a batch of 100,000 messages
-    must not read or parse the same template 100,000 times."""
+    must not read or parse the same template 100,000 times.
 
-    def __init__(self):
+    `quiet`: a batch that sends nothing (a preview) does not log the fallbacks it meets: the log names
+    messages that went with the built-in words."""
+
+    def __init__(self, *, quiet=False):
+        self._quiet = quiet
         self._compiled = {}
         self._rows = None
         self._layout = None
@@ -127,6 +147,12 @@ class TemplateCache:
         if row is None and words.found != (event, language):
             row = self._rows.get((event, "en"))
         if row is not None:
+            note = cache.get(_set_aside_key(row))
+            if note:
+                # Too slow or too long for a batch a moment ago (this same version): not tried again.
+                self._set_aside[(event, language)] = note
+                self._builtins[(event, language)] = self._compile_builtin(words)
+                return self._builtins[(event, language)]
             try:
                 return dataclasses.replace(self._compile_row(row, words, event, language), edited=row)
             except TemplateRenderError:
@@ -216,16 +242,17 @@ class TemplateCache:
             + (f"exceeded a limit of one message ({exc})" if limit else f"failed ({type(exc).__name__}: {exc})")
             + "; the built-in words were used instead."
         )
-        logger.warning(
-            "Message template %s [%s] (pk %s) failed for a message of %s [%s]; built-in words used: %s: %s",
-            row.event,
-            row.language,
-            row.pk,
-            event,
-            language,
-            type(exc).__name__,
-            exc,
-        )
+        if not self._quiet:
+            logger.warning(
+                "Message template %s [%s] (pk %s) failed for a message of %s [%s]; built-in words used: %s: %s",
+                row.event,
+                row.language,
+                row.pk,
+                event,
+                language,
+                type(exc).__name__,
+                exc,
+            )
         if (event, language) not in self._builtins:
             self._builtins[(event, language)] = self._builtin(event, language)
         builtin = self._builtins[(event, language)]
@@ -234,6 +261,7 @@ class TemplateCache:
             # and its messages say the same.
             self._compiled[(event, language)] = builtin
             self._set_aside[(event, language)] = note
+            cache.set(_set_aside_key(row), note, SET_ASIDE_SECONDS)
         rendered = self._render(builtin, event, language, context, tz=tz, html=html, audience=audience)
         return dataclasses.replace(rendered, fallback=note)
 

@@ -71,7 +71,7 @@ def test_copying_nobody_is_a_warning_with_the_reasons_not_a_success(boss):
     (message,) = list(response.context["messages"])
     assert message.level == django_messages.WARNING
     assert str(message) == (
-        "0 of 3 learners copied to Tuesday (2030-03-04); each one's outcome is listed. "
+        "0 of 3 learners copied to Tuesday (2030-03-04 09:00 Europe/Paris); each one's outcome is listed. "
         "Not copied: 2 refused for lack of a place (full, no waiting list), 1 already in the target session."
     )
     assert target.session_learners.count() == 1
@@ -83,7 +83,9 @@ def test_copying_everyone_stays_a_success(boss):
     response = act(boss, "copy_to_session", rows, apply="1", target=target.pk, status="not_invited")
     (message,) = list(response.context["messages"])
     assert message.level == django_messages.SUCCESS
-    assert str(message) == "2 of 2 learners copied to Tuesday (2030-03-04); each one's outcome is listed."
+    assert str(message) == (
+        "2 of 2 learners copied to Tuesday (2030-03-04 09:00 Europe/Paris); each one's outcome is listed."
+    )
 
 
 def test_the_approve_page_says_which_date_options_are_full(boss):

@@ -98,7 +98,11 @@ def test_an_administrators_session_email_left_as_shown_reaches_her_in_her_langua
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_new_dates_message_reaches_her_in_her_language(language):
-    session, session_learner = _session_learner(language, S.REGISTERED)
+    # Issue 18: new dates go only to the learners who hold the calendar file (selectors.calendar_holders),
+    # so she is added to a ready session with its calendar invitation before registering.
+    session = make_session(status="ready", calendar_integration=True)
+    [session_learner] = services.add_learners(session, [make_learner(language=language)])
+    services.set_status([session_learner], S.REGISTERED, actor=make_user("setup"))
     starts = session.starts_at + timedelta(days=7)
     services.reschedule(
         session, starts_at=starts, ends_at=starts + timedelta(hours=3), actor=make_user(), message="Salle 4"

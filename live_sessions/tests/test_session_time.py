@@ -146,6 +146,7 @@ def test_new_dates_go_only_to_the_learners_who_received_the_calendar_file(admin_
         ),
     ],
 )
+@pytest.mark.usefixtures("automatic_channels")  # publish's invitations are the system's own: sent at once here
 def test_a_new_york_learner_reads_a_london_session_at_its_time_and_at_hers_in_her_language(language, when):
     """Issue 18: "learners get times converted to their own zone with no zone named ('London HQ, room 2.1, 04:00'
     for a New York learner)": the session's time with its zone, and hers beside it, in her language."""

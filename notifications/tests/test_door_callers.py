@@ -133,7 +133,8 @@ def _cancelled(learner):
 
 
 def _rescheduled(learner):
-    session, _ = _in_status(learner, S.REGISTERED)
+    # Issue 18: new dates go only to the learners who received the calendar file (selectors.calendar_holders).
+    session, _ = _in_status(learner, S.REGISTERED, calendar_integration=True)
     starts = session.starts_at + timedelta(days=7)
     session_services.reschedule(session, starts_at=starts, ends_at=starts + timedelta(hours=3), actor=make_user())
 
@@ -145,6 +146,22 @@ def _convoked(learner):
 
 def _approval_requested(learner):
     session = _session(requires_approval=True, approver=make_user("approver"))
+    session_services.register(session, learner)
+
+
+def _approval_decided(*, approve):
+    def raise_it(learner):
+        session = _session(requires_approval=True, approver=make_user("approver"))
+        session_learner = session_services.register(session, learner)
+        session_services.decide_approval(session_learner, approve=approve, actor=session.approver)
+
+    return raise_it
+
+
+def _waiting_list_joined(learner):
+    session = _session(capacity=1, waiting_list_enabled=True, calendar_integration=False)
+    [first] = session_services.add_learners(session, [make_learner()])
+    session_services.set_status([first], S.REGISTERED, actor=make_user("setup"))
     session_services.register(session, learner)
 
 
@@ -189,6 +206,11 @@ RAISED_BY = {
     "session.rescheduled": _rescheduled,
     "session.convocation": _convoked,
     "session.approval_request": _approval_requested,
+    # Issue 18: what the learner hears about her own request.
+    "session.approval_pending": _approval_requested,
+    "session.approval_granted": _approval_decided(approve=True),
+    "session.approval_refused": _approval_decided(approve=False),
+    "session.waiting_list_joined": _waiting_list_joined,
     "session.reply_recorded": _reply_recorded,
     "participation.request": lambda learner: session_services.request_participation(
         learner, [_session()], actor=make_user()

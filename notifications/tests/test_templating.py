@@ -3,6 +3,7 @@
 Seeds: 002 (messages in the recipient's language), 004 (rules and confirmation), 001 (rule timing).
 """
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -425,8 +426,9 @@ def test_the_template_form_shows_the_variables_of_its_event(admin_client):
     start = page.index('id="template-variables"')
     chosen = page.index('data-event="notify.training_reminder"', start)
     assert page.rfind("<details open", start, chosen + 40) != -1
+    # Issue 20 "templates in words": each variable is an insertable chip, no longer a <code> list.
     for name in ("learner.first_name", "complete[].title", "incomplete[].due_at", "recipient_name"):
-        assert f"<code>{name}</code>" in page
+        assert re.search(rf'<button type="button" class="variable-chip" [^>]*>{re.escape(name)}</button>', page), name
     assert "First name of the learner the message is about." in page
 
 

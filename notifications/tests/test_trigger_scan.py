@@ -170,7 +170,8 @@ def test_the_preview_lists_the_occurrences_of_the_next_30_days_and_for_whom(admi
     assert response.status_code == 200
     html = response.content.decode()
     assert "1 occurrence between now and 30 days from now." in html
-    assert "2026-03-17 07:00" in html  # 8:00 in Paris
+    # 8:00 in Paris, read in the administrator's zone (UTC here) in issue 20's one date format (lms_notify.dates).
+    assert "17 Mar 2026, 07:00" in html
     assert "Sam Soon" in html and "Maria Manager" in html and "Lou Later" not in html
     from notifications.models import Notification
 

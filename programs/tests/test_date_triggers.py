@@ -526,7 +526,9 @@ def test_a_scan_costs_the_same_number_of_queries_for_3_or_30_assignments(clock, 
     for day, learners in ((11, 3), (21, 30)):
         assert clock.scan(paris(2026, 5, day - 1, 7, 0)) == 0
         clock.move(paris(2026, 5, day, 8, 0))
-        with django_assert_max_num_queries(40), CaptureQueriesContext(connection) as queries:
+        # 40 + 3: every scan also runs live_sessions' expired waiting-list offers scanner (issue 18), a
+        # savepoint around one query whatever the number of assignments.
+        with django_assert_max_num_queries(43), CaptureQueriesContext(connection) as queries:
             # Learner, guardian and manager for "1 day before"; learner and guardian "on the day".
             assert scan_triggers() == learners * 3 + learners * 2
         counts.append(len(queries))
