@@ -17,7 +17,7 @@ from django.utils import timezone
 from live_sessions.models import LiveSession, SessionLearner
 from notifications.models import Notification
 
-from .conftest import make_learner, make_session, session_form_data, shown_inputs
+from .conftest import make_learner, make_session, received_the_calendar_file, session_form_data, shown_inputs
 from .test_admin_learners import enrol, messages_of, session_page, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -153,10 +153,12 @@ def test_without_the_change_permission_the_pages_refuse_and_nothing_is_sent(clie
 
 def test_the_change_dates_page_shows_who_will_get_the_new_dates(boss_client):
     session = make_session(status=LiveSession.Status.READY)
-    enrol(session, [Status.REGISTERED, Status.INVITED, Status.DECLINED], language="pl")
+    registered, invited, _declined = enrol(session, [Status.REGISTERED, Status.INVITED, Status.DECLINED], language="pl")
+    received_the_calendar_file(registered, invited)  # new dates go to those holding the calendar file
+    before = Notification.objects.count()
     text = boss_client.get(reverse("admin:live_sessions_livesession_change_dates", args=[session.pk])).content
     assert "<td>Email</td><td>Polish</td><td>2</td>" in text.decode()
-    assert not Notification.objects.exists()
+    assert Notification.objects.count() == before
 
 
 def many_learners(session, n, status):
