@@ -63,7 +63,7 @@ class InvitationAction(ActionHandler):
             "items": selectors.training_to_start(obj.learner),
             "empty": gettext("No training is assigned to you yet: your administrator will let you know."),
             # The inbox itself, not a fresh inbox link: an invitation link grants answering the invitation and
-            # no more, however often it is opened (issue 16). A browser holding the learner's inbox link, or
+            # no more, however often it is opened. A browser holding the learner's inbox link, or
             # signed in as the learner, reads it; any other is told to open the link of their latest email.
             "url": reverse("notifications:inbox"),
             "label": gettext("Open my messages"),

@@ -129,7 +129,7 @@ class LearnerInvitationInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 class LearnerUndeliverableInline(ReadOnlyInlineMixin, admin.TabularInline):
-    """Issue 19: her address bounced or she complained; ticking "Delete" clears the mark (needs
+    """Her address bounced or she complained; ticking "Delete" clears the mark (needs
     notifications.delete_undeliverableaddress) and messages go to her again."""
 
     model = UndeliverableAddress
@@ -220,7 +220,7 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "timezone":
-            # Chosen from the list, never typed (issue 20); the organisation's zone for a new learner.
+            # Chosen from the list, never typed; the organisation's zone for a new learner.
             return forms.ChoiceField(
                 label=db_field.verbose_name.capitalize(),
                 choices=timezone_choices(),
@@ -238,7 +238,7 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("walk-in to review"), ordering="needs_review")
     def awaiting_review(self, obj):
-        # Issue 18: a trainer added this person at a live session; the flag stands out of a column of blanks.
+        # A trainer added this person at a live session; the flag stands out of a column of blanks.
         return _("To review") if obj.needs_review else ""
 
     @admin.display(description=_("manager"), ordering="manager__last_name")
@@ -294,7 +294,7 @@ class LearnerAdmin(LearnerTimelineMixin, LearnerImportMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Reviewed: activate the selected walk-ins"), permissions=["change"])
     def review_walk_ins(self, request, queryset):
-        """Issue 18: walk-ins a trainer added stay inactive until an administrator has checked them."""
+        """Walk-ins a trainer added stay inactive until an administrator has checked them."""
         count = services.review_walk_ins(queryset)
         if count:
             self.message_user(request, ngettext("%d walk-in activated.", "%d walk-ins activated.", count) % count)

@@ -1,4 +1,4 @@
-"""Consent in the learners admin (issue 20; seed 004: consent "marked on the platform"): the "Record consent"
+"""Consent in the learners admin (seed 004: consent "marked on the platform"): the "Record consent"
 action for one or many learners, and the learner page's read-only history. Writes go through
 learners.services.record_consent."""
 

@@ -1,4 +1,4 @@
-"""The learner import's admin pages (seed 002 §I; issue 16): upload, a bounded preview, confirmation.
+"""The learner import's admin pages (seed 002 §I): upload, a bounded preview, confirmation.
 
 django-import-export's form, confirm form and templates are kept; its two views are replaced so that
 the file is read within limits (`import_files`), kept by a server-side key bound to the uploader
@@ -66,7 +66,7 @@ class LearnerImportMixin(ImportMixin):
         form = context.get("form")
         if form is not None:
             context["media"] = self.media + form.media
-        # One list of the columns, each with its readable name and what it holds (issue 20).
+        # One list of the columns, each with its readable name and what it holds.
         context["columns"] = [(column, *COLUMN_HELP[column][:2]) for column in COLUMNS]
         result = context.get("result")
         if result is not None:

@@ -1,4 +1,4 @@
-"""The learner's timeline page in the admin (issue 20): one list of everything the product did, or chose
+"""The learner's timeline page in the admin: one list of everything the product did, or chose
 not to do, for her, filterable and paginated. The page only parses the filters and calls learners.timeline.
 """
 

@@ -1,4 +1,4 @@
-"""Reading an uploaded learner file within limits (issue 16: an import has limits; Excel's encodings).
+"""Reading an uploaded learner file within limits (an import has limits; Excel's encodings).
 
 A file is refused in words, before any row is imported, when it is larger than
 IMPORT_MAX_UPLOAD_BYTES, has more than IMPORT_MAX_ROWS data rows, or is an xlsx whose parts unpack

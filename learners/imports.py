@@ -34,7 +34,7 @@ from .models import GroupMembership, Invitation, Language, Learner, LearnerGroup
 from .phones import normalise_phone
 
 COLUMNS = ["email", "first_name", "last_name", "phone", "language", "timezone", "manager_email", "groups", "consent"]
-# Each column in the words of the import page (issue 20): its readable name, what it holds, and the example row of
+# Each column in the words of the import page: its readable name, what it holds, and the example row of
 # the template file offered for download.
 COLUMN_HELP = {
     "email": (_lazy("Email"), _lazy("Identifies the learner (required)."), "ada.lovelace@example.com"),
@@ -58,7 +58,7 @@ COLUMN_HELP = {
 OPTIONAL = ("first_name", "last_name", "phone", "language", "timezone")
 GROUP_SEPARATOR = ";"
 # No name, address or code holds a line break, a tab or NUL (which PostgreSQL refuses outright): such a
-# cell is refused with its line (issue 16), never written nor used in a query.
+# cell is refused with its line, never written nor used in a query.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # The longest text each column's database field holds; a longer cell is refused with its line.
 _LONGEST = {

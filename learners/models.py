@@ -21,7 +21,7 @@ def organisation_timezone():
 
 
 def timezone_choices():
-    """Every IANA zone as (name, "Europe/Paris"-style label), for a select instead of free text (issue 20)."""
+    """Every IANA zone as (name, "Europe/Paris"-style label), for a select instead of free text."""
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
@@ -176,7 +176,7 @@ class Invitation(models.Model):
 
 
 class ImportUpload(models.Model):
-    """A learner file uploaded for an import, waiting for its preview to be confirmed (issue 16).
+    """A learner file uploaded for an import, waiting for its preview to be confirmed.
 
     Kept in the database, never in a folder named by the browser: the confirmation sends back only
     `key`, a random value the server chose, and it works only for the user who uploaded the file.

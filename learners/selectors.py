@@ -48,7 +48,7 @@ def training_to_start(learner) -> list[dict]:
 
 
 def timeline_invitations(*, learner, filters, limit):
-    """The learner's invitations to the platform and her answers (issue 20 timeline): two queries."""
+    """The learner's invitations to the platform and her answers (timeline): two queries."""
     if filters.kind not in ("", "invitation") or filters.names_a_message_state:
         return 0, []
     created, responded = filters.range_lookups("created_at"), filters.range_lookups("responded_at")

@@ -163,10 +163,10 @@ class WalkInRefused(ValueError):
 
 
 def create_walk_in(*, first_name: str, last_name: str, email: str, language: str = "") -> Learner:
-    """A person who turned up at a live session without being a learner yet (issue 18), as a trainer typed them:
+    """A person who turned up at a live session without being a learner yet, as a trainer typed them:
     inactive and awaiting an administrator's review, without consent (so nothing is sent to her) and with
     no invitation. An address already known is refused without saying whose it is: the trainer finds a learner
-    by name, never by address (issue 16)."""
+    by name, never by address."""
     first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
     if not first_name or not last_name:
         raise WalkInRefused(gettext("Give the walk-in's first and last name."))

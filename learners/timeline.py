@@ -1,4 +1,4 @@
-"""The learner's timeline (issue 20): everything the product did, or chose not to do, for one learner.
+"""The learner's timeline: everything the product did, or chose not to do, for one learner.
 
 One list, newest first, merged from sources. A source is a selector of the app owning the records
 (`source(*, learner, filters, limit) -> (count, newest entries)`, a fixed number of queries), shown only

@@ -1,4 +1,4 @@
-"""The import's uploaded files, from the preview to the confirmation (issue 16).
+"""The import's uploaded files, from the preview to the confirmation.
 
 The file stays in the database (`ImportUpload`) under a random key the server chose, bound to the
 user who uploaded it; the confirmation names only that key, never a path, so no request can make

@@ -27,7 +27,7 @@ gettext_noop("You can close this page.")
 
 
 def _when(session) -> str:
-    # Issue 18: the session's own time and zone, and the reader's time beside it when her clock reads otherwise.
+    # The session's own time and zone, and the reader's time beside it when her clock reads otherwise.
     return zones.when(session.starts_at, session.ends_at, session.timezone)
 
 
@@ -41,7 +41,7 @@ def _closed(session) -> str | None:
 
 
 def learner_outcome(sl) -> str:
-    """Where the learner stands in the session, in a full sentence of her language (issue 18: never
+    """Where the learner stands in the session, in a full sentence of her language (never
     "confirmed" before a place is hers)."""
     words = _words(sl)
     if sl.status == Status.REGISTERED:
@@ -211,7 +211,7 @@ class SessionApprovalAction(ActionHandler):
         return gettext("This request was already decided.") + " " + self._decided(obj)
 
     def _decided(self, obj) -> str:
-        """What the decision made of the learner, in a full sentence (issue 18: not "X is approval declined")."""
+        """What the decision made of the learner, in a full sentence (not "X is approval declined")."""
         words = _words(obj)
         if obj.status == Status.REGISTERED:
             return gettext("%(learner)s is registered for “%(title)s” on %(date)s and has been told.") % words

@@ -1,4 +1,4 @@
-"""What a learner hears about her own request (issue 18): waiting for approval, the approver's decision, her
+"""What a learner hears about her own request: waiting for approval, the approver's decision, her
 place on the waiting list. Drafts for the door (`notifications.services.send_all`), one per change of status:
 the StatusChange that caused it names the occurrence, so a learner who asks again hears again.
 

@@ -88,7 +88,7 @@ _ADAPTED_ROWS = [
     # Leaving the waiting list or withdrawing a request is a cancellation by the learner.
     Transition(Status.WAITING_LIST, Status.CANCELLED, Trigger.LEARNER_CANCELLED, seed=False),
     Transition(Status.NEEDS_APPROVAL, Status.CANCELLED, Trigger.LEARNER_CANCELLED, seed=False),
-    # Issue 18: a place offered from the waiting list and not taken in time passes to the next learner.
+    # A place offered from the waiting list and not taken in time passes to the next learner.
     Transition(Status.INVITED, Status.DECLINED, Trigger.OFFER_EXPIRED, seed=False),
     # The trainer corrects the attendance form.
     Transition(Status.ATTENDED, Status.ABSENT, Trigger.ATTENDANCE, seed=False),

@@ -3,12 +3,12 @@
 One UID per session and learner, so a reschedule (higher SEQUENCE) or a
 cancellation (METHOD:CANCEL) updates the event already in the learner's
 calendar instead of adding a second one. The UID ends with a keyed hash of
-the session and the learner (issue 19): a calendar reply naming a UID is
+the session and the learner: a calendar reply naming a UID is
 only believed when that part is right, so nobody can answer for another
 learner by guessing her UID. The organiser is INBOUND_ADDRESS when set: the
 mailbox where replies are read (notifications.inbound), named after the organisation
-(ORGANISATION_NAME, issue 18). Times are written in the session's own zone (TZID, with its VTIMEZONE), as the
-session is held at a wall-clock time there (issue 18); X-WR-TIMEZONE names it too for clients that read it.
+(ORGANISATION_NAME). Times are written in the session's own zone (TZID, with its VTIMEZONE), as the
+session is held at a wall-clock time there; X-WR-TIMEZONE names it too for clients that read it.
 """
 
 import re

@@ -1,4 +1,4 @@
-"""Calendar replies to live-session invitations (issue 19, iTIP RFC 5546), discovered by notifications.
+"""Calendar replies to live-session invitations (iTIP RFC 5546), discovered by notifications.
 
 A REPLY is believed only when everything agrees: its UID is one this project made for that session and
 learner (the keyed part of `ical.event_uid` cannot be guessed), its ATTENDEE is that learner's address, and

@@ -225,7 +225,7 @@ def participation_confirmed_message(session, session_learner, *, actor=None) -> 
 
 
 def reply_recorded_message(session, session_learner, *, sequence) -> OutgoingMessage:
-    """Issue 19: her answer from a calendar client is recorded; she learns what it did (the link's page says it
+    """Her answer from a calendar client is recorded; she learns what it did (the link's page says it
     to whoever clicks; a calendar client shows nothing)."""
     learner = session_learner.learner
     return draft(

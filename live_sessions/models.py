@@ -64,7 +64,7 @@ class LiveSession(models.Model):
         ordering = ["-starts_at"]
 
     def __str__(self):
-        # Issue 18: as the session's clock reads it, named (the admin's lists, titles and history show this).
+        # As the session's clock reads it, named (the admin's lists, titles and history show this).
         return f"{self.title} ({zones.labelled(self.starts_at, self.timezone)})"
 
     def is_over(self, now=None) -> bool:

@@ -121,7 +121,7 @@ _session_event(
     samples={"calendar_attached": True},
 )
 
-# Issue 18: approval that tells the truth, and a waiting list the learner can see.
+# Approval that tells the truth, and a waiting list the learner can see.
 _DESCRIPTIONS.update(
     {
         "position": _("The learner's place in the waiting list (1 is the next to be offered a place)."),

@@ -64,7 +64,7 @@ def scan_participation_reminders() -> int:
 
 @register_scanner
 def scan_expired_waiting_list_offers() -> int:
-    """Issue 18: a place offered from the waiting list and not taken within WAITING_LIST_OFFER_HOURS passes to
+    """A place offered from the waiting list and not taken within WAITING_LIST_OFFER_HOURS passes to
     the next learner; returns how many were offered a place (one invitation each)."""
     from .services import expire_offers
 

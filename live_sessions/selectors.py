@@ -110,7 +110,7 @@ def told_of_cancellation(session):
 
 
 def roster_token(session) -> str:
-    """What a confirmation page showed, as a token it posts back (issue 18): the session's status and calendar
+    """What a confirmation page showed, as a token it posts back: the session's status and calendar
     sequence, its number of learners and their latest status change. A service asked to act on this token
     refuses when the session or its learners changed since (another administrator, a learner's answer), so the
     administrator looks again before anyone is told. One query."""
@@ -119,7 +119,7 @@ def roster_token(session) -> str:
     return f"{session.status}.{session.calendar_sequence}.{row['n']}.{last}"
 
 
-# The last message of each learner about her session (issue 18): what the session page and the export show.
+# The last message of each learner about her session: what the session page and the export show.
 @dataclass(frozen=True)
 class LastMessage:
     event: str
@@ -177,7 +177,7 @@ def last_message_words(last: LastMessage | None) -> str:
 
 def with_free_places(sessions):
     """`sessions` annotated with `places_taken` (as `session_summary` counts them: filled, and offered to the
-    waiting list); a session's `free_places` is then None without a capacity (issue 18: date options say which
+    waiting list); a session's `free_places` is then None without a capacity (date options say which
     are full). No query of its own."""
     return sessions.annotate(
         places_taken=Count(
@@ -196,8 +196,8 @@ def free_places(session) -> int | None:
 
 
 def walk_ins_to_review(session) -> int:
-    """How many of the session's learners a trainer added as walk-ins and no administrator has reviewed yet
-    (issue 18). One query."""
+    """How many of the session's learners a trainer added as walk-ins and no administrator has reviewed yet.
+    One query."""
     return SessionLearner.objects.filter(session=session, learner__needs_review=True).count()
 
 
@@ -211,8 +211,8 @@ def waiting_list(session):
 
 
 def open_to_newcomers(session) -> bool:
-    """Whether a learner not on the waiting list could take a place now: a free place nobody waits for
-    (issue 18). One query; the services decide again under the session lock."""
+    """Whether a learner not on the waiting list could take a place now: a free place nobody waits for.
+    One query; the services decide again under the session lock."""
     summary = session_summary(session)
     return summary["free"] is None or summary["free"] > summary["counts"][Status.WAITING_LIST]
 
@@ -254,7 +254,7 @@ def sessions_trained_by(user):
     return LiveSession.objects.filter(trainers=user)
 
 
-# --- A learner's timeline (issue 20) ---------------------------------------------------------------------------
+# --- A learner's timeline ---------------------------------------------------------------------------
 
 # A place lost or refused: the timeline marks these so the eye finds them.
 _SETBACKS = {Status.DECLINED, Status.APPROVAL_DECLINED, Status.CANCELLED, Status.ABSENT}
@@ -337,7 +337,7 @@ def timeline_date_choices(*, learner, filters, limit):
     return counts["made"] + counts["answered"], entries
 
 
-# --- What needs attention (issue 20 home page) -----------------------------------------------------------------
+# --- What needs attention (the home page) --------------------------------------------------------------
 
 
 def period_bounds(period, *, now=None):

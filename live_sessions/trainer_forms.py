@@ -103,7 +103,7 @@ class GoShowForm(forms.Form):
 
 
 class WalkInForm(forms.Form):
-    """Someone who came and is not a learner yet (issue 18): created inactive, for an administrator to review."""
+    """Someone who came and is not a learner yet: created inactive, for an administrator to review."""
 
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)

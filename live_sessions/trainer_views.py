@@ -60,7 +60,7 @@ def session_list(request):
     return TemplateResponse(request, "trainer/sessions.html", context)
 
 
-# The attendance page is one form (issue 18): searching for a walk-in, adding a go show or a new walk-in posts
+# The attendance page is one form: searching for a walk-in, adding a go show or a new walk-in posts
 # the answers not saved yet along, and the page comes back with them, whether JavaScript runs or not.
 SEARCH, WALK_IN = "search", "walk_in"
 

@@ -22,7 +22,7 @@ from .models import EARLIEST_SESSION_DATE, LATEST_SESSION_DATE, LiveSession, Ses
 TRAINERS_GROUP = "Trainers"
 
 PAST_SESSIONS_SHOWN = 20
-# The go-show search finds a learner by name among the active learners, never by email (issue 16: two letters at
+# The go-show search finds a learner by name among the active learners, never by email (two letters at
 # a time, it listed every learner's address): a few names per search, a few searches a minute.
 GO_SHOW_RESULTS = 10
 GO_SHOW_MIN_QUERY = 3

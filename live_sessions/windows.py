@@ -1,4 +1,4 @@
-"""When a session takes answers (issue 16: "A session that is over takes no answers").
+"""When a session takes answers ("A session that is over takes no answers").
 
 Learners' and approvers' answers (accepting or declining an invitation, registering, choosing a date, taking a
 freed place, approving) count only for a ready session that is not over. Trainers record attendance and
@@ -24,7 +24,7 @@ def _words(session) -> dict:
 
 def _local(moment, session) -> str:
     local = formats.date_format(moment.astimezone(zoneinfo.ZoneInfo(session.timezone)), "DATETIME_FORMAT")
-    return f"{local} ({session.timezone})"  # issue 18: a session's time always names its zone
+    return f"{local} ({session.timezone})"  # A session's time always names its zone
 
 
 def require_answerable(session):

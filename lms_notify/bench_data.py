@@ -1,4 +1,4 @@
-"""A learner's history as the product records it: for the timeline's tests and `manage.py bench_admin` (issue 20)."""
+"""A learner's history as the product records it: for the timeline's tests and `manage.py bench_admin`."""
 
 from datetime import timedelta
 

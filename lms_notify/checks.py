@@ -7,7 +7,7 @@ from django.core.checks import Tags, Warning, register
 @register(Tags.security, deploy=True)
 def site_url_is_https(app_configs, **kwargs):
     """Every link in a message is built on SITE_URL and is a bearer token: in production it must travel over
-    https, or anyone on the recipient's network reads it (issue 16)."""
+    https, or anyone on the recipient's network reads it."""
     site_url = str(getattr(settings, "SITE_URL", ""))
     if settings.DEBUG or not site_url.lower().startswith("http://"):
         return []

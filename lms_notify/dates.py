@@ -1,5 +1,5 @@
-"""The one way the admin writes a moment: "6 Dec 2026, 13:06" in the reader's time zone and language (issue 20:
-the rule preview read ISO/UTC while the rest of the admin read like this)."""
+"""The one way the admin writes a moment: "6 Dec 2026, 13:06" in the reader's time zone and language
+(the rule preview once read ISO/UTC while the rest of the admin read like this)."""
 
 from django.utils import formats, timezone
 

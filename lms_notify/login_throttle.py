@@ -1,4 +1,4 @@
-"""Throttling of failed sign-ins (issue 16), by django-axes."""
+"""Throttling of failed sign-ins, by django-axes."""
 
 from axes.backends import AxesStandaloneBackend
 

@@ -30,7 +30,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Who speaks: the admin's site header, the header of recipients' pages and the sign-off of every email.
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="LMS Notify")
 # Phone numbers typed without a country code (06 12 34 56 78) are read in this region (ISO 3166 code).
-# The time zone of a new learner unless told otherwise (issue 20: not UTC for an organisation in Paris).
+# The time zone of a new learner unless told otherwise (not UTC for an organisation in Paris).
 ORGANISATION_TIMEZONE = env.str("ORGANISATION_TIMEZONE", default=env.str("TIME_ZONE", default="UTC"))
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR").upper()
 # Where learners follow their training (links of Notify reminders); empty: this site's address.
@@ -104,7 +104,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# django-axes first: it refuses a locked-out sign-in before any password is checked (issue 16). It counts
+# django-axes first: it refuses a locked-out sign-in before any password is checked. It counts
 # failures in the database, so every web process shares one count, per user name AND address: guessing
 # one user's password is stopped, and neither that user elsewhere nor another user here is locked out.
 AUTHENTICATION_BACKENDS = [
@@ -153,7 +153,7 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # Domain used in Message-ID headers so a resent message is recognisable.
 MESSAGE_ID_DOMAIN = env.str("MESSAGE_ID_DOMAIN", default="lms-notify.local")
 
-# --- Mail that comes back (issue 19) ---------------------------------------
+# --- Mail that comes back ---------------------------------------
 # The organiser's mailbox: calendar replies (ORGANIZER of invitations) and bounces (Return-Path) come back there.
 # Empty: invitations keep DEFAULT_FROM_EMAIL as organiser and the envelope sender is the From address.
 INBOUND_ADDRESS = env.str("INBOUND_ADDRESS", default="")
@@ -182,7 +182,7 @@ SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sent_sms"))
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
-# A dispatch worker's claim on its batch lasts this long and is renewed while it works (issue 21):
+# A dispatch worker's claim on its batch lasts this long and is renewed while it works:
 # rows claimed by a worker that died are picked up again within about this lease.
 OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=60)
 INBOX_LINK_DAYS = 7
@@ -190,14 +190,14 @@ ACTION_LINK_DAYS = env.int("ACTION_LINK_DAYS", default=30)
 # Trainers record attendance and go-shows from 15 minutes before a session starts until this many days after
 # it ends; later corrections are an administrator's "Update status".
 ATTENDANCE_WINDOW_DAYS_AFTER = env.int("ATTENDANCE_WINDOW_DAYS_AFTER", default=7)
-# A trainer's go-show searches per minute (issue 16): enough for a busy door, too few to list the learners.
+# A trainer's go-show searches per minute: enough for a busy door, too few to list the learners.
 GO_SHOW_SEARCHES_PER_MINUTE = env.int("GO_SHOW_SEARCHES_PER_MINUTE", default=30)
 # Seed 002 §III-B: the confirmation of a chosen date carries the calendar invitation unless switched off here.
 DATE_CHOICE_CALENDAR_INVITATION = env.bool("DATE_CHOICE_CALENDAR_INVITATION", default=True)
-# Issue 18: a place offered to a learner of the waiting list is held this long, then passes to the next.
+# A place offered to a learner of the waiting list is held this long, then passes to the next.
 WAITING_LIST_OFFER_HOURS = env.int("WAITING_LIST_OFFER_HOURS", default=48)
 
-# Message templates an administrator edits (issue 16): loops inside loops at most this deep (refused on save),
+# Message templates an administrator edits: loops inside loops at most this deep (refused on save),
 # and each message's rendering stops past this time or size; the message then goes with the built-in words.
 MESSAGE_TEMPLATE_MAX_LOOP_NESTING = env.int("MESSAGE_TEMPLATE_MAX_LOOP_NESTING", default=2)
 MESSAGE_TEMPLATE_MAX_CHARS = env.int("MESSAGE_TEMPLATE_MAX_CHARS", default=20_000)
@@ -243,7 +243,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Production hardening (on whenever DEBUG is off) ------------------------
 # X-Forwarded-Proto says "https" only when a proxy in front of us sets it (and strips the client's own):
-# trusted otherwise, any client could claim a secure connection (issue 16).
+# trusted otherwise, any client could claim a secure connection.
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
@@ -265,7 +265,7 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# --- Learner import from a file (issue 16: an import has limits) -------------
+# --- Learner import from a file (an import has limits) -------------
 # A larger upload, more data rows, or an xlsx whose parts unpack to more than this is refused in words.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)

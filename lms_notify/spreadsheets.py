@@ -1,4 +1,4 @@
-"""Spreadsheets the project writes: every exported cell of text stays text (issue 16, formula injection).
+"""Spreadsheets the project writes: every exported cell of text stays text (formula injection).
 
 A spreadsheet program runs a cell starting with "=", "+", "-" or "@" as a formula (and tab or CR
 hide what follows), so a learner named =HYPERLINK("http://evil.test/x","Click") would become a live

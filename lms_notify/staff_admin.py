@@ -1,4 +1,4 @@
-"""Staff accounts in the admin: whoever may change users cannot raise anyone's rights (issue 16).
+"""Staff accounts in the admin: whoever may change users cannot raise anyone's rights.
 
 Django's own UserAdmin lets any holder of `auth.change_user` tick "superuser", add themselves to any group
 or give themselves any permission, and set another staff member's password. Only a superuser does those:

@@ -1,4 +1,4 @@
-"""What a learner's timeline is made of (issue 20): entries, the filters every source honours, and the
+"""What a learner's timeline is made of: entries, the filters every source honours, and the
 helper for records that happen twice (a request made, then answered).
 
 Each source is a selector of the app that owns the records, `source(*, learner, filters, limit)` returning

@@ -9,6 +9,6 @@ urlpatterns = [
     path("trainer/", include("live_sessions.trainer_urls")),
     path("", include("notifications.urls")),
     path("", include("live_sessions.urls")),
-    # Providers' webhooks (issue 19): django-anymail's views, answering only while a webhook secret is set.
+    # Providers' webhooks: django-anymail's views, answering only while a webhook secret is set.
     path("anymail/", include("notifications.inbound.webhook_urls")),
 ]

@@ -1,4 +1,4 @@
-"""One time, in the place's zone (issue 18): a live session is held at a wall-clock time of its own time zone.
+"""One time, in the place's zone: a live session is held at a wall-clock time of its own time zone.
 
 Every page and message shows that time with the zone's name ("14:00 Europe/Warsaw"), and a reader whose clock
 reads differently gets her own time too ("09:00 (Europe/London) — 04:00 your time (America/New_York)"), in the

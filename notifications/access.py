@@ -5,7 +5,7 @@ own pages (their inbox, the pages of their own answers) until the link
 expires, and nothing else. What it grants is kept in the session under its
 own key, never as a Django login: a recipient linked to a staff user or a
 superuser must not get the admin from an email, and opening a link never
-ends the Django login already in the browser (issue 16).
+ends the Django login already in the browser.
 """
 
 from django.utils import timezone
@@ -41,7 +41,7 @@ def current_recipient_key(request) -> str | None:
     """Whose learner pages this request may show: the inbox link's grant, else the signed-in user's own.
 
     The link opened in this browser wins: a staff member signed in who opens a learner's inbox link reads that
-    inbox, and stays signed in to the admin (issue 16: a link never signs anyone in or out)."""
+    inbox, and stays signed in to the admin (a link never signs anyone in or out)."""
     granted = granted_recipient(request)
     if granted is not None:
         return granted

@@ -1,4 +1,4 @@
-"""The catalogue's start-up check (issue 17): every declared event has its words in en, fr and pl, and every
+"""The catalogue's start-up check: every declared event has its words in en, fr and pl, and every
 event code used somewhere (word files, send-time checks, date triggers) has a declaration.
 
 Run by `manage.py check`, by every management command and by the test suite (lms_notify/tests).

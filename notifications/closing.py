@@ -89,7 +89,7 @@ def _reason(event, audience, learner_name) -> str:
     return family
 
 
-# Issue 19 (RFC 8058): only reminders an organisation marks optional carry an unsubscribe link; the learner's
+# RFC 8058: only reminders an organisation marks optional carry an unsubscribe link; the learner's
 # copy of every other email says why it has none.
 MANDATORY = gettext_noop("This email is part of your training: it cannot be unsubscribed.")
 

@@ -1,4 +1,4 @@
-"""The one door every message of an event goes through (issue 17, seed 004).
+"""The one door every message of an event goes through (seed 004).
 
 `send(event, about=..., occurrence=...)` (one occurrence) and `send_all(drafts)` (many, set-based) take what
 a feature says happened and make its messages:

@@ -43,7 +43,7 @@ class EmailsSent:
 
 
 def emails_sent(key) -> EmailsSent:
-    """How many emails went to the recipient and where (issue 20: an empty inbox said "no message" to a learner
+    """How many emails went to the recipient and where (an empty inbox said "no message" to a learner
     who had received five emails). Two queries."""
     sent = _own(key, Notification.objects.filter(channel=Channel.EMAIL, status=Notification.Status.SENT))
     latest = sent.order_by("-sent_at", "-pk").values_list("to", flat=True).first()

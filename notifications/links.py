@@ -307,7 +307,7 @@ def _signed_link_pattern():
 
 
 def mask_links(text):
-    """`text` with the token of every action and inbox link of ours replaced by "…" (issue 16).
+    """`text` with the token of every action and inbox link of ours replaced by "…".
 
     A link in a message is the recipient's bearer token: a staff member reading the message (its body,
     HTML, template values, error) must not be able to act or read as the recipient with it. Applied to
@@ -323,7 +323,7 @@ def mask_links(text):
 def learner_home_url() -> str:
     """Where a learner's "Continue my training" button leads: the learning platform when there is one, else this
     site's home, which the outbox door turns into the learner's own signed link (`with_learner_home`) and which,
-    opened as it is, leads to a learner's page and never to the staff login (issue 20)."""
+    opened as it is, leads to a learner's page and never to the staff login."""
     return settings.LEARNING_PLATFORM_URL or f"{settings.SITE_URL}/"
 
 

@@ -1,9 +1,9 @@
-"""A look before a mass send (issue 18): what a sending would do, nothing written.
+"""A look before a mass send: what a sending would do, nothing written.
 
 `look_ahead(drafts, origin=...)` takes the drafts a feature would give the door and answers who will get what:
 the messages that would go, counted per channel and language; how many of them would wait for confirmation;
 the messages that would be omitted, with the reason in words (the one vocabulary, `reasons.reason_in_words`);
-and one sample message as a reader gets it, its links masked (a link is its reader's bearer token, issue 16).
+and one sample message as a reader gets it, its links masked (a link is its reader's bearer token).
 
 It composes exactly as `door.send_all` does (`door.compose`) and decides omission exactly as the outbox door
 does (`outbox.enqueue.omission`), reading the undeliverable and opted-out addresses of the batch once: a fixed

@@ -105,7 +105,7 @@ class Notification(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True, help_text=_("Inbox messages: when the recipient read it."))
-    # What the mail provider or the receiving server reported after sending (issue 19); blank: nothing reported.
+    # What the mail provider or the receiving server reported after sending; blank: nothing reported.
     delivery = models.CharField(
         max_length=10,
         blank=True,
@@ -421,7 +421,7 @@ class TriggerScan(models.Model):
 
 
 class Unsubscription(models.Model):
-    """A recipient opted out of an optional event family (issue 19, RFC 8058 one-click unsubscribe)."""
+    """A recipient opted out of an optional event family (RFC 8058 one-click unsubscribe)."""
 
     recipient_key = models.CharField(max_length=24)
     family = models.CharField(max_length=32)
@@ -434,5 +434,5 @@ class Unsubscription(models.Model):
         return f"{self.recipient_key} unsubscribed from {self.family}"
 
 
-# Mail that comes back (issue 19), in its own package: defined there, registered here.
+# Mail that comes back, in its own package: defined there, registered here.
 from .inbound.models import InboundMessage, SoftBounce, UndeliverableAddress  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""One-click unsubscribe (issue 19, RFC 8058): optional event families a recipient may leave, and back.
+"""One-click unsubscribe (RFC 8058): optional event families a recipient may leave, and back.
 
 Only reminders are optional by default (UNSUBSCRIBABLE_EVENTS); a convocation, an invitation to a session, a
 change of a session or anything about an obligation is never unsubscribable. Each optional email carries

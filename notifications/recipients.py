@@ -30,7 +30,7 @@ class Reason:
     INACTIVE = "inactive"
     NO_CONSENT = "no_consent"
     NO_CONTACT = "no_contact"
-    # The address bounced for good or its owner complained (issue 19): checked by the outbox door and at
+    # The address bounced for good or its owner complained: checked by the outbox door and at
     # send time, set-based (notifications.inbound.marks), never here one recipient at a time.
     UNDELIVERABLE = "undeliverable"
 

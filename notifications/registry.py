@@ -1,7 +1,7 @@
 """The catalogue of events: each event is declared once, in its own app's `<app>/notifications.py`.
 
 A declaration says everything the rest of the project needs to know about an
-event (issue 17): its code and label, its footer family (notifications.closing),
+event: its code and label, its footer family (notifications.closing),
 who may read it (the recipient kinds a rule may choose), what its templates may
 read (names, samples, descriptions: notifications.variables), whether it is
 date-based (its rules may say "N days before"), and its default rule, used when

@@ -5,7 +5,7 @@ so checking a template once against sample data cannot bound it. Templates of th
 (notifications.template_engine) are *metered* instead: every block of the compiled template looks at the
 clock before it renders and counts the characters its text and values add, and every filter's result is
 measured. Past `MESSAGE_RENDER_SECONDS` or `MESSAGE_RENDER_MAX_CHARS` the render stops with
-RenderLimitExceeded (issue 16: seven nested loops stalled a save for 17.6 s, `{% lorem %}` wrote 22 MB).
+RenderLimitExceeded (seven nested loops stalled a save for 17.6 s, `{% lorem %}` wrote 22 MB).
 
 The budget is the current message's (`message_budget()`, a context variable, so each thread, a worker's
 included, has its own), or, for a template rendered outside one, that render's own. No signal and no second

@@ -18,7 +18,7 @@ SCHEDULES = (
     # The safety net: a message is normally dispatched right after it is queued (on commit).
     ScheduleSpec(name="notifications: dispatch outbox", func="notifications.tasks.dispatch_outbox_task", minutes=1),
     ScheduleSpec(name="notifications: scan triggers", func="notifications.tasks.scan_triggers_task", minutes=5),
-    # Issue 19: the organiser's mailbox (calendar replies, bounces); returns at once without INBOUND_IMAP_URL.
+    # The organiser's mailbox (calendar replies, bounces); returns at once without INBOUND_IMAP_URL.
     ScheduleSpec(name="notifications: poll inbound mailbox", func="notifications.tasks.poll_mailbox_task", minutes=1),
 )
 

@@ -63,9 +63,9 @@ def learner_notify_history(learner, *, limit=20):
 
 
 def messages_needing_attention() -> dict:
-    """Messages waiting for an administrator's confirmation, and failed messages (one query; issue 20 home page).
+    """Messages waiting for an administrator's confirmation, and failed messages (one query; home page).
 
-    Bounced addresses (issue 19) join this panel once the outbox records them: a count here and a row in
+    Bounced addresses join this panel once the outbox records them: a count here and a row in
     lms_notify.attention."""
     Status = Notification.Status
     return Notification.objects.filter(status__in=[Status.AWAITING_CONFIRMATION, Status.FAILED]).aggregate(

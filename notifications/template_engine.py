@@ -12,7 +12,7 @@ the message or makes it unbounded:
 - no `{% lorem %}`, `{% url %}`, `{% widthratio %}`..., and only the filters
   in MESSAGE_FILTERS (no `|safe`, no padding to a width, no `|pprint`);
 - at most MESSAGE_TEMPLATE_MAX_LOOP_NESTING `{% for %}` inside one another,
-  refused when the template is parsed (issue 16: seven nested loops took
+  refused when the template is parsed (seven nested loops took
   17.6 s to save).
 
 Such tags are refused when the template is parsed, with a message saying
@@ -114,8 +114,8 @@ for _tag in {*django_tags.register.tags, *_REFUSED_TAGS} - {*MESSAGE_TAGS, "for"
     register.tag(_tag, _refused(_tag, _REFUSED_TAGS.get(_tag, "a message does not need it")))
 for _tag in MESSAGE_TAGS:
     register.tags[_tag] = django_tags.register.tags[_tag]
-# Languages whose month name is declined after the day: Polish reads "18 grudnia 2026", never "18 Grudzień 2026"
-# (issue 17). Django's format character E is that form; F stays the month alone ("grudzień 2026").
+# Languages whose month name is declined after the day: Polish reads "18 grudnia 2026", never "18 Grudzień 2026".
+# Django's format character E is that form; F stays the month alone ("grudzień 2026").
 GENITIVE_MONTHS = frozenset({"pl"})
 
 

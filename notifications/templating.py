@@ -15,7 +15,7 @@ rendered in the recipient's time zone and language.
 An administrator's template that fails for one message (a value it divides by zero, a limit of
 notifications.render_limits exceeded) never fails the action that sends it: that message goes with the
 built-in words, says so (`RenderedMessage.fallback`, kept on the outbox row) and is logged with the template
-and the error (issue 16). One set of checks refuses a template before it is saved or sent, whoever wrote
+and the error. One set of checks refuses a template before it is saved or sent, whoever wrote
 it: `check_template`, for message templates and the texts written for one sending alike.
 """
 
@@ -98,7 +98,7 @@ class _Parts:
 
 
 # How long an edited template that exceeded a render limit stays set aside for the batches that follow (the
-# Notify preview, then its confirmation): a second or two for a Notify whatever the template (issue 16).
+# Notify preview, then its confirmation): a second or two for a Notify whatever the template.
 # Saving the template again (a new version) tries it afresh; the cache is per process, so at worst another
 # process pays the limit once more.
 SET_ASIDE_SECONDS = 3600
@@ -294,7 +294,7 @@ class TemplateCache:
             )
 
     def render_for_reader(self, event, language, context, *, written, tz="UTC", audience=closing.LEARNER):
-        """Issue 17: the words an administrator wrote for one sending (`written`: {"subject"/"body": compiled by
+        """The words an administrator wrote for one sending (`written`: {"subject"/"body": compiled by
         `compile_written`}), rendered for this reader: her language, her time zone, her copy's values. A part
         she did not write keeps the event's words in the reader's language (the HTML and its button too, when
         the body is kept); a part that fails for this reader sends the built-in words, saying so."""

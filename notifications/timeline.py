@@ -1,7 +1,7 @@
-"""A learner's timeline (issue 20), the notifications part: her messages and her Notify outcomes.
+"""A learner's timeline, the notifications part: her messages and her Notify outcomes.
 
 Sources merged by learners.timeline; each answers (count, newest `limit` entries) in a fixed number of queries.
-Delivery states (issue 19) belong in `_message_status` when the outbox records them.
+Delivery states belong in `_message_status` when the outbox records them.
 """
 
 from django.db.models import Q, Subquery

@@ -49,7 +49,7 @@ def _page(request, owner, template, context, *, status=200):
 
 
 # Every page of a link or of the inbox is one recipient's own: `never_cache` (Cache-Control: no-store, private)
-# keeps it out of shared caches and the browser's history cache (issue 16).
+# keeps it out of shared caches and the browser's history cache.
 
 
 # CSRF protection is off on purpose: the recipient arrives from an email,
@@ -124,7 +124,7 @@ def inbox_open(request, token):
     without typing a login and password); it changes no data. It never signs
     anyone into Django, nor out of it: the grant is kept under its own session
     key (`access`), beside a staff member's login, which a link opened from
-    another site must not end (issue 16).
+    another site must not end.
     """
     try:
         grant = read_inbox_grant(token)
@@ -146,7 +146,7 @@ def _inactive(request, owner):
 
 
 def home(request):
-    """The site's address (issue 20): staff go to the admin; anyone else — a learner following a button of an
+    """The site's address: staff go to the admin; anyone else — a learner following a button of an
     email — to her own pages (her training and messages), never to the staff login."""
     if request.user.is_active and request.user.is_staff:
         return redirect("admin:index")

@@ -88,7 +88,7 @@ class ApproveForm(forms.Form):
 
         label = f"{session.title} — {timezone.localtime(session.starts_at):%Y-%m-%d %H:%M} ({session.course})"
         free = free_places(session)
-        # Issue 18: the approver sees which dates are full before offering them.
+        # The approver sees which dates are full before offering them.
         if free == 0:
             waiting = _("waiting list") if session.waiting_list_enabled else _("no waiting list")
             return f"{label} — {_('full')} ({waiting})"

@@ -62,7 +62,7 @@ def programs_with_counts(queryset=None):
 
 
 def timeline_training_requests(*, learner, filters, limit):
-    """The learner's training requests and their answers (issue 20 timeline): two queries."""
+    """The learner's training requests and their answers (timeline): two queries."""
     if filters.kind not in ("", "request") or filters.names_a_message_state:
         return 0, []
     created, decided = filters.range_lookups("created_at"), filters.range_lookups("decided_at")

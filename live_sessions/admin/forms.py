@@ -82,7 +82,7 @@ class SessionClockWidget(AdminSplitDateTime):
 
 
 class SessionClockField(forms.SplitDateTimeField):
-    """A date and time typed as the session's clock reads them (issue 18: one time, in the session's zone)."""
+    """A date and time typed as the session's clock reads them (one time, in the session's zone)."""
 
     widget = SessionClockWidget
 
@@ -187,7 +187,7 @@ class LiveSessionForm(forms.ModelForm):
 
 
 class UpdateStatusForm(forms.Form):
-    # No status chosen in advance (issue 18: "Not invited", the first, was pre-selected): the administrator picks one.
+    # No status chosen in advance ("Not invited", the first, was pre-selected): the administrator picks one.
     status = forms.ChoiceField(choices=[("", "---------"), *Status.choices], label=_("New status"))
 
 
@@ -200,7 +200,7 @@ class EmailTypeForm(forms.Form):
 
 
 class SubjectField(forms.CharField):
-    """A subject written over two visible lines, so that its template is read whole (issue 20: the box cut it
+    """A subject written over two visible lines, so that its template is read whole (the box cut it
     off at "Convocation: {{ session.ti"); it is sent on one line."""
 
     widget = forms.Textarea(attrs={"rows": 2, "cols": 90, "class": "vLargeTextField"})
@@ -302,7 +302,7 @@ class RescheduleForm(forms.Form):
 
 
 class CancelSessionForm(forms.Form):
-    """The reason a session is cancelled (issue 18): required, it goes into every learner's cancellation."""
+    """The reason a session is cancelled: required, it goes into every learner's cancellation."""
 
     reason = forms.CharField(
         label=_("Reason for the cancellation"),

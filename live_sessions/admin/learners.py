@@ -136,7 +136,7 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
                 }
         return super().changelist_view(request, extra_context)
 
-    # Issue 18: removing learners frees their places, which go to the waiting list in order (the service).
+    # Removing learners frees their places, which go to the waiting list in order (the service).
     def delete_model(self, request, obj):
         services.remove_learners([obj], actor=request.user)
 
@@ -221,7 +221,7 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
             "update_status.html",
             form=form,
             count=queryset.count(),
-            # Whom it changes, as they are now (issue 18): the names, the first PREVIEW_NAMES of them.
+            # Whom it changes, as they are now: the names, the first PREVIEW_NAMES of them.
             learners_shown=list(
                 queryset.select_related("learner", "session").order_by(
                     "learner__last_name", "learner__first_name", "pk"
@@ -341,7 +341,7 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
         if len(copied) == len(outcomes):
             messages.success(request, summary)
         else:
-            # Issue 18: "0 of 3 learners copied" is not a success; the reasons come with it.
+            # "0 of 3 learners copied" is not a success; the reasons come with it.
             messages.warning(request, f"{summary} {not_copied_words(outcomes)}")
         context = {
             **self.admin_site.each_context(request),

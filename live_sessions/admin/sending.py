@@ -1,4 +1,4 @@
-"""A look before a mass send (issue 18): publishing and cancelling a session go through a confirmation page.
+"""A look before a mass send: publishing and cancelling a session go through a confirmation page.
 
 The page shows who will get what (counts per channel and language, those omitted and why, one sample message
 with its links masked) and writes nothing until the administrator confirms. It posts back a token of what it
@@ -55,7 +55,7 @@ class MassSendPages:
 
     @admin.action(description=_("Publish (draft to ready): invite their learners"), permissions=["change"])
     def publish_sessions(self, request, queryset):
-        """Seed 003 "Not invited -> Invited", after a look at who will be invited (issue 18)."""
+        """Seed 003 "Not invited -> Invited", after a look at who will be invited."""
         skipped = queryset.exclude(status=SessionStatus.DRAFT).count()
         if skipped:
             self.message_user(

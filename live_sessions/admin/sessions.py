@@ -157,7 +157,7 @@ class LiveSessionAdmin(MassSendPages, SessionJourneyActions, admin.ModelAdmin):
                     )
                     % {"n": len(offered)},
                 )
-        # Publishing and cancelling tell learners: the administrator looks at who first (issue 18), on the page
+        # Publishing and cancelling tell learners: the administrator looks at who first, on the page
         # `response_change` leads to; the rest of the form is saved.
         move = (before["status"], wanted["status"])
         if move == (SessionStatus.DRAFT, SessionStatus.READY):
@@ -387,7 +387,7 @@ class LiveSessionAdmin(MassSendPages, SessionJourneyActions, admin.ModelAdmin):
                     % {"n": informed},
                 )
                 return redirect(back)
-        # Who will get what (issue 18): the dates and message as posted, else as proposed.
+        # Who will get what: the dates and message as posted, else as proposed.
         shown = form.cleaned_data if valid else {**form.initial, "message": ""}
         with timezone.override(zone):
             lookahead = services.reschedule_lookahead(

@@ -83,7 +83,7 @@ def _template_source(event, language):
 
 def _compile_written(event, *, subject, body, language="en"):
     """(subject, body) the administrator wrote for this sending, compiled (None: the built-in words), once they
-    pass the checks every message template passes (issue 16: the same restricted engine, never Django's
+    pass the checks every message template passes (the same restricted engine, never Django's
     default one); a LiveSessionError names each refused part otherwise."""
     parts = {name: text for name, text in (("subject", subject), ("body", body)) if text is not None}
     try:
@@ -188,7 +188,7 @@ def send_email(session, session_learners, email_type, *, actor, subject=None, bo
 
 def _left_as_built(event, part, text) -> bool:
     """The administrator kept the words the form showed her (the event's words, in any language): then each
-    reader gets the words of her own language (issue 17), not the preview's English."""
+    reader gets the words of her own language, not the preview's English."""
     if text is None:
         return True
     written = _normalised(text)

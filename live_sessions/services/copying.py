@@ -55,7 +55,7 @@ def copy_learners_with_outcomes(session_learners, target_session, *, status, act
         outcomes, by_status = [], defaultdict(list)
         free = _free_places(target)
         if free is not None:
-            # Issue 18: a copy never takes a place someone on the target's waiting list is waiting for.
+            # A copy never takes a place someone on the target's waiting list is waiting for.
             waiting = SessionLearner.objects.filter(session=target, status=Status.WAITING_LIST).count()
             free = max(free - waiting, 0)
         seen = set()

@@ -1,4 +1,4 @@
-"""A look before a mass send (issue 18): who publishing, cancelling or new dates would tell, and what.
+"""A look before a mass send: who publishing, cancelling or new dates would tell, and what.
 
 Each function builds the very drafts its service would give the door (the same learners, the same message
 builders, the session as it would then be) and asks `notifications.lookahead.look_ahead` what they would make,

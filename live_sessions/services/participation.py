@@ -97,7 +97,7 @@ def approve_with_date_choice(training_request, sessions, *, actor) -> Participat
 def choose_date(participation_request, *, session) -> SessionLearner:
     """The learner's choice from a date-choice request: registration in the chosen session, and the
     confirmation with its calendar invitation. A session requiring approval makes it a request waiting for
-    approval; a full session with a waiting list puts her on it (issue 18). A full session without one is
+    approval; a full session with a waiting list puts her on it. A full session without one is
     refused in words and the request stays open, so the other dates are still offered."""
     with transaction.atomic():
         request = ParticipationRequest.objects.select_for_update().get(pk=participation_request.pk)
@@ -116,7 +116,7 @@ def choose_date(participation_request, *, session) -> SessionLearner:
         ParticipationRequest.objects.filter(pk=request.pk).update(
             status=ParticipationRequest.Status.CHOSEN, chosen_session=session, responded_at=timezone.now()
         )
-        # Issue 18: "confirmed", with the calendar invitation, only for a place that is hers; `register` told
+        # "Confirmed", with the calendar invitation, only for a place that is hers; `register` told
         # a learner waiting for approval or on the waiting list what she is waiting for.
         if session_learner.status == Status.REGISTERED:
             send_all([messages.participation_confirmed_message(locked, session_learner)], origin=Origin.ANSWER)

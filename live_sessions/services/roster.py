@@ -65,7 +65,7 @@ def publish(session, *, actor=None, origin=Origin.SYSTEM, expected_token=None):
     """Draft -> ready; every `not_invited` learner becomes `invited` and gets the calendar invitation.
 
     Set-based (seed 003 "Not invited -> Invited"): a fixed number of queries for any number of learners.
-    From the confirmation page (issue 18) the invitations are the administrator's (`Origin.ADMIN`: not held
+    From the confirmation page the invitations are the administrator's (`Origin.ADMIN`: not held
     again), and `expected_token` (`selectors.roster_token` as the page showed it) refuses when the session or its
     learners changed since.
     """
@@ -98,7 +98,7 @@ def register(session, learner) -> SessionLearner:
     LiveSessionError that changes nothing. Registering again is harmless. An invited learner registering
     accepts the invitation. Capacity is checked when the approver approves, not at the request.
 
-    Issue 18: a place someone is waiting for is not free for a newcomer; the learner hears what happened
+    A place someone is waiting for is not free for a newcomer; the learner hears what happened
     (waiting for approval, or her position on the waiting list), without a calendar invitation."""
     with transaction.atomic():
         session = _lock_session(session)
@@ -223,7 +223,7 @@ def decide_approval(session_learner, *, approve: bool, actor=None):
                 gettext("This request was already decided: the learner is %(status)s.")
                 % {"status": flow.status_label(current.status)}
             )
-        # Issue 18: the decision reaches the learner; only an approval brings the calendar invitation.
+        # The decision reaches the learner; only an approval brings the calendar invitation.
         if not approve:
             (change,) = _change([(current, Status.APPROVAL_DECLINED)], Trigger.APPROVAL_DECLINED, actor=actor)
             send_all([answers.approval_refused(session, current, change.pk)], origin=Origin.ANSWER)
@@ -338,7 +338,7 @@ def set_status(session_learners, status, *, actor) -> int:
     """ "Update status" by an administrator (seed 003): any status, recorded with the trigger "manual".
 
     Sends nothing to the learners changed; a place it frees (a learner who held one leaves it) is offered at
-    once to the first learner of the waiting list, under the session lock (issue 18), like every other way a
+    once to the first learner of the waiting list, under the session lock, like every other way a
     place frees. Returns how many changed. Set-based: a fixed number of queries per session.
     """
     if status not in Status.values:

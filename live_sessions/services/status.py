@@ -152,7 +152,7 @@ def _has_place(session, *, excluding=None) -> bool:
 
 def _open_to_newcomers(session) -> bool:
     """Whether someone not on the waiting list may take a place now: a free place nobody is waiting for
-    (issue 18: a date-chooser, a registration or a copy never takes a place someone is waiting for)."""
+    (a date-chooser, a registration or a copy never takes a place someone is waiting for)."""
     free = _free_places(session)
     if free is None:
         return True

@@ -1,4 +1,4 @@
-"""The waiting list's other doors (issue 18): a learner removed from a session, and an offered place not taken
+"""The waiting list's other doors: a learner removed from a session, and an offered place not taken
 in time. Like a cancellation or a raised capacity, each frees a place that goes to the first learner of the
 waiting list (first come, first served: `waiting_since`), under the session lock (status._promote)."""
 

@@ -1,4 +1,4 @@
-"""A walk-in who is not yet a learner (issue 18, "the trainer's window"): the trainer types a name and an e-mail
+"""A walk-in who is not yet a learner ("the trainer's window"): the trainer types a name and an e-mail
 address on the attendance form; the person becomes an inactive learner awaiting an administrator's review
 (learners.services.create_walk_in) and a go show of the session (add_go_show), both or neither."""
 

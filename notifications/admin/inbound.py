@@ -1,4 +1,4 @@
-"""Admin of mail that came back (issue 19): "Inbound mail" (read-only) and the undeliverable addresses."""
+"""Admin of mail that came back: "Inbound mail" (read-only) and the undeliverable addresses."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _

@@ -60,7 +60,7 @@ class NotifyOutcomeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("learner"), ordering="learner")
     def learner_link(self, obj):
-        # Issue 20: from an outcome straight to everything else that happened to this learner.
+        # From an outcome straight to everything else that happened to this learner.
         return format_html('<a href="{}">{}</a>', _timeline_url(obj.learner_id), obj.learner.full_name)
 
     @admin.display(description=_("reason"), ordering="reason")
@@ -147,7 +147,7 @@ class NotifyRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("omitted learners"))
     def omitted_learners(self, obj):
-        """The first omitted learners, each linked to her timeline (issue 20); the outcomes list has them all."""
+        """The first omitted learners, each linked to her timeline; the outcomes list has them all."""
         omitted = list(
             NotifyOutcome.objects.filter(run=obj, action=NotifyOutcome.Action.OMITTED)
             .select_related("learner")

@@ -178,7 +178,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Error"))
     def error_in_words(self, obj):
-        """What went wrong, in words (issue 20), with the server's own text kept in a details section."""
+        """What went wrong, in words, with the server's own text kept in a details section."""
         if not obj.last_error:
             return "—"
         raw = mask_links(obj.last_error)

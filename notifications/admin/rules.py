@@ -91,7 +91,7 @@ class NotificationRuleForm(forms.ModelForm):
         return cleaned
 
     def _refuse_what_does_not_fit(self, cleaned):
-        """Issue 17: no trainers on a program event, no "3 days before" on "program assigned"."""
+        """No trainers on a program event, no "3 days before" on "program assigned"."""
         fits = what_fits().get(cleaned.get("event") or "")
         if fits is None:
             return

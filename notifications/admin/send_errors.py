@@ -1,4 +1,4 @@
-"""A failed message's error in words (issue 20): "550 5.1.1 …" means nothing to a training administrator.
+"""A failed message's error in words: "550 5.1.1 …" means nothing to a training administrator.
 
 The enhanced status code (RFC 3463, "5.1.1") says most; the basic SMTP reply code ("550") is the fallback; a few
 errors of our own side (the mail server cannot be reached, refuses our login) are recognised by their words.

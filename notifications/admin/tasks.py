@@ -6,7 +6,7 @@ task lists could run a Notify task again. Every admin action of the site
 declares the permission it needs, this one included.
 
 The project creates its schedules itself (notifications.schedules, CONTRACT.md: never by hand): in the admin
-they are a list to look at, with no add, change or delete for anyone, superusers included (issue 20).
+they are a list to look at, with no add, change or delete for anyone, superusers included.
 """
 
 from django.contrib import admin

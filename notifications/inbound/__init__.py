@@ -1,2 +1,2 @@
-"""Mail that comes back (issue 19): the inbound door `receive.receive_email`, calendar replies, bounces,
+"""Mail that comes back: the inbound door `receive.receive_email`, calendar replies, bounces,
 the IMAP poller and provider webhooks. Kept empty so that the outbox can read `marks` without loading the rest."""

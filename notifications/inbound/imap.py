@@ -1,4 +1,4 @@
-"""The IMAP poller (issue 19): reads the organiser's mailbox (INBOUND_IMAP_URL) every minute.
+"""The IMAP poller: reads the organiser's mailbox (INBOUND_IMAP_URL) every minute.
 
 Each message goes through `receive` in its own transaction and is moved to INBOUND_IMAP_PROCESSED_FOLDER
 only once that transaction has committed: a crash or a lost connection leaves it in the inbox, and the next

@@ -1,4 +1,4 @@
-"""Addresses mail cannot reach (issue 19): read by the outbox door and the send-time check, written by the
+"""Addresses mail cannot reach: read by the outbox door and the send-time check, written by the
 bounce and complaint handlers, cleared by an administrator or by a new address.
 
 Reads are set-based: one query for a whole batch of addresses, whatever its size.

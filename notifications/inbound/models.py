@@ -1,4 +1,4 @@
-"""What came back by email (issue 19): each inbound message with what it did, and the addresses that bounce.
+"""What came back by email: each inbound message with what it did, and the addresses that bounce.
 
 Imported by notifications.models, so they belong to the notifications app and its migrations.
 """

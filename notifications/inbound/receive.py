@@ -1,4 +1,4 @@
-"""The inbound door (issue 19, CONTRACT.md `receive_email`): one email that reached the organiser's mailbox.
+"""The inbound door (CONTRACT.md `receive_email`): one email that reached the organiser's mailbox.
 
 Every message is recorded once (InboundMessage, unique on a hash of its Message-ID), then routed: a bounce
 or complaint, a calendar reply, an auto-reply (recorded, ignored), anything else (recorded as unhandled).

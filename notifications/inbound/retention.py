@@ -1,4 +1,4 @@
-"""Inbound mail is kept INBOUND_RETENTION_DAYS (issue 19); temporary failures only as long as they can count."""
+"""Inbound mail is kept INBOUND_RETENTION_DAYS; temporary failures only as long as they can count."""
 
 from datetime import timedelta
 

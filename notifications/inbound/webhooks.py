@@ -1,4 +1,4 @@
-"""Providers that push (issue 19): django-anymail's tracking and inbound webhooks.
+"""Providers that push: django-anymail's tracking and inbound webhooks.
 
 Tracking events (delivered, bounced, complained) set the message's delivery state; bounces and complaints
 mark the address like a bounce read from the mailbox. Inbound events hand the email to `receive`, as the

@@ -108,7 +108,7 @@ class _PreviewRun:
 
 def sample_emails(decisions, *, now) -> list:
     """The email each decision's learner would get, as unsaved outbox rows (subject, body, html_body, language):
-    the run's own path (the door's rules, then the outbox's rendering), nothing written (issue 20)."""
+    the run's own path (the door's rules, then the outbox's rendering), nothing written."""
     if not decisions:
         return []
     messages = compose(notify_messages(decisions, run=_PreviewRun, actor=None), origin=Origin.ADMIN)

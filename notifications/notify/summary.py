@@ -40,7 +40,7 @@ def _detail(counts, words):
 def describe_summary(sent: dict, omitted: dict, assigned: dict | None = None) -> str:
     """'N queued (by kind), M omitted (by reason), K assignments created (by kind)' as the admin reports it.
 
-    "Queued", not "sent" (issue 20): a Notify run puts its messages in the outbox; the worker sends them after."""
+    "Queued", not "sent": a Notify run puts its messages in the outbox; the worker sends them after."""
     sent_total, omitted_total = sum(sent.values()), sum(omitted.values())
     assigned_total = sum((assigned or {}).values())
     text = gettext("%(sent)d queued%(sent_detail)s, %(omitted)d omitted%(omitted_detail)s") % {

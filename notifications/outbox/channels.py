@@ -102,14 +102,14 @@ def build_email(notification, *, connection=None) -> EmailMultiAlternatives:
         "Auto-Submitted": "auto-generated",
         "X-LMS-Notify-Event": notification.event,
     }
-    # Issue 19: bounces go to the mailbox that reads them. Django's SMTP backend uses from_email as the
+    # Bounces go to the mailbox that reads them. Django's SMTP backend uses from_email as the
     # envelope sender (the Return-Path receiving servers write and bounce to); the From header stays ours.
     envelope_sender = getattr(settings, "INBOUND_ADDRESS", "") or settings.DEFAULT_FROM_EMAIL
     if envelope_sender != settings.DEFAULT_FROM_EMAIL:
         headers["From"] = settings.DEFAULT_FROM_EMAIL
-    # RFC 8058 one-click unsubscribe on optional events only (issue 19; never a convocation or a session change).
+    # RFC 8058 one-click unsubscribe on optional events only (never a convocation or a session change).
     headers.update(optout.headers_for(notification.event, Recipient.key_of_notification(notification)))
-    # The row's id travels as provider metadata, so that a delivery or bounce webhook names it (issue 19).
+    # The row's id travels as provider metadata, so that a delivery or bounce webhook names it.
     provider = getattr(settings, "MAIL_PROVIDER", "")
     if provider == "postmark":
         headers["X-PM-Metadata-lms_notification"] = str(notification.pk)

@@ -1,6 +1,6 @@
 """The dispatcher: sends what the outbox holds, exactly once, from any number of workers.
 
-How exactly-once holds (foundation issue, issue 21):
+How exactly-once holds:
 
 1. Claim: a short transaction picks due rows with SELECT ... FOR UPDATE SKIP
    LOCKED, stamps them `claimed_until = now + OUTBOX_CLAIM_SECONDS` (the lease,
@@ -257,7 +257,7 @@ def deliver_inbox(rows) -> int:
 
     Each recipient with an email address and consent also gets an `inbox.new_message`
     email with a link to read it (seed 004), unless the same occurrence of the event goes (or
-    went) to them by email already: one thing, one email (issue 20). Delivery and that email
+    went) to them by email already: one thing, one email. Delivery and that email
     are one transaction, so neither exists without the other.
     """
     if not rows:
@@ -355,7 +355,7 @@ class OutboxHealth:
     awaiting_confirmation: int
     oldest_due_at: datetime | None
     failures_last_hour: int
-    # Issue 21: rows a worker holds now, those it has held longer than expected, those a dead worker left.
+    # Rows a worker holds now, those it has held longer than expected, those a dead worker left.
     claimed: int
     claimed_too_long: int
     lease_expired: int

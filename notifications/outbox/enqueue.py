@@ -90,12 +90,12 @@ _FIELD_NAMES = (
 
 
 def _undeliverable(messages) -> set[str]:
-    """The email addresses of `messages` marked undeliverable (issue 19): one query for the batch."""
+    """The email addresses of `messages` marked undeliverable: one query for the batch."""
     return undeliverable_among(m.recipient.address(m.channel) for m in messages if m.channel == Channel.EMAIL)
 
 
 def _opted_out(messages) -> set[tuple[str, str]]:
-    """(recipient key, family) of `messages` whose recipient left that optional family (issue 19): one query
+    """(recipient key, family) of `messages` whose recipient left that optional family: one query
     for the batch, none when it holds no optional event."""
     pairs = []
     for m in messages:
@@ -226,7 +226,7 @@ def build_notification(
     message: OutgoingMessage, *, templates: TemplateCache, now=None, blocked=(), opted_out=()
 ) -> Notification:
     """The unsaved outbox row for one message: rendered, or omitted with its reason (`blocked`: the
-    undeliverable addresses among the batch's, `opted_out`: who left which optional family, issue 19)."""
+    undeliverable addresses among the batch's, `opted_out`: who left which optional family)."""
     now = now or timezone.now()
     fields = _notification_fields(message, templates=templates, now=now, blocked=blocked, opted_out=opted_out)
     return Notification(**fields)

@@ -1,4 +1,4 @@
-"""What a dispatch worker holds, for how long, and how it survives a dropped database connection (issue 21).
+"""What a dispatch worker holds, for how long, and how it survives a dropped database connection.
 
 A worker claims a batch for a short lease (OUTBOX_CLAIM_SECONDS, 60 s by
 default) and renews it while it works through the batch, so a crashed

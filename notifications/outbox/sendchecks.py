@@ -59,11 +59,11 @@ def recipient_reasons(notifications) -> dict[int, str]:
         reason = Recipient.of_notification(row).ineligibility()
         if reason:
             reasons[row.pk] = reason
-    # An address that bounced for good since the row was queued (issue 19): one query for the batch.
+    # An address that bounced for good since the row was queued: one query for the batch.
     emails = [row for row in notifications if row.channel == Channel.EMAIL and row.pk not in reasons and row.to]
     blocked = undeliverable_among(row.to for row in emails)
     reasons.update((row.pk, Reason.UNDELIVERABLE) for row in emails if row.to.lower() in blocked)
-    # Left the optional family since the row was queued (issue 19): one query, none without optional events.
+    # Left the optional family since the row was queued: one query, none without optional events.
     optional = [
         (row, (Recipient.key_of_notification(row), family_of(row.event)))
         for row in notifications

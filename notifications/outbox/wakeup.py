@@ -8,7 +8,7 @@ and only the call that raises the flag queues one. The task lowers the flag as
 it starts, so whatever is queued while it sends gets a task of its own.
 
 A wake-up whose task could not be queued (broker down) lowers the flag it
-raised, so the next enqueue asks again (issue 21). A flag left raised by a
+raised, so the next enqueue asks again. A flag left raised by a
 task that was queued and then lost (broker restarted empty, worker killed)
 goes stale after STALE_AFTER, and the every-minute schedule runs the same
 task, so nothing waits longer than it did without coalescing.

@@ -29,7 +29,7 @@ def days_until(value):
 @register.filter
 def session_time(session):
     """When a session takes place, as its clock reads it and named, plus the reader's own time when hers reads
-    otherwise (issue 18): {{ session|session_time }} → "14 January 2030, 09:00 – 12:00 (Europe/London) —
+    otherwise: {{ session|session_time }} → "14 January 2030, 09:00 – 12:00 (Europe/London) —
     04:00 – 07:00 your time (America/New_York)". Empty for anything that is not a session's values."""
     if not isinstance(session, dict) or not isinstance(session.get("starts_at"), datetime.datetime):
         return ""

@@ -1,4 +1,4 @@
-"""Benchmark of the admin pages of issue 20: a learner's timeline and the home page's attention panel.
+"""Benchmark of two admin pages: a learner's timeline and the home page's attention panel.
 
     python manage.py bench_admin --learners 100000 --timeline 2000
 

@@ -348,7 +348,7 @@ class Command(BaseCommand):
             ],
         )
         result = {"admin": admin}
-        # The approver is staff with the live sessions' rights; the trainer is not staff at all (issue 16):
+        # The approver is staff with the live sessions' rights; the trainer is not staff at all:
         # a trainer has the trainer pages (/trainer/) as a member of the Trainers group, and no admin.
         for username, first, last, is_staff in [
             ("trainer", "Tom", "Trainer", False),

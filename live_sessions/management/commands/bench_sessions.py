@@ -5,7 +5,7 @@
 Builds a draft session with calendar integration and N consenting learners,
 then times, each with its query count:
 - adding the N learners (live_sessions.services.add_learners);
-- the publish confirmation page (issue 18: who will get what, a sample) and publishing through it: N
+- the publish confirmation page (who will get what, a sample) and publishing through it: N
   learners invited, N calendar invitations queued;
 - the admin session page (Session Learners card, each learner's last message), the session's full learner
   list and the cancel confirmation page;
@@ -94,7 +94,7 @@ class Command(BaseCommand):
         admin_client, trainer_client = Client(), Client()
         admin_client.force_login(admin)
         trainer_client.force_login(trainer)
-        # Issue 18: the administrator looks at who will be invited, then confirms on the same page.
+        # The administrator looks at who will be invited, then confirms on the same page.
         publish_url = reverse("admin:live_sessions_livesession_publish", args=[session.pk])
         with measured() as look:
             page = admin_client.get(publish_url)

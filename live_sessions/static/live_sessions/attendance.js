@@ -1,4 +1,4 @@
-// The trainer's attendance page (issue 18). The page works without this script: a search, a go show or a
+// The trainer's attendance page. The page works without this script: a search, a go show or a
 // walk-in posts the answers along and the page comes back with them. With it, Enter in a walk-in field adds
 // the walk-in (rather than searching), and leaving the page with answers not saved asks first.
 (function () {

@@ -1,4 +1,4 @@
-"""Realistic inbound mail, shaped as the clients and servers in the wild write it (issue 19).
+"""Realistic inbound mail, shaped as the clients and servers in the wild write it.
 
 Used by the tests, `bench_inbound` and the demo. Each builder returns RFC 5322 bytes: calendar replies as
 Outlook/Exchange, Google Calendar, Apple Calendar and Thunderbird send them (their headers, MIME structure,

@@ -1,4 +1,4 @@
-"""Benchmark of the inbound door (issue 19): mixed inbound mail through receive_email.
+"""Benchmark of the inbound door: mixed inbound mail through receive_email.
 
     manage.py bench_inbound --messages 1000
 
@@ -38,7 +38,7 @@ def _plain(kind, n, tag) -> bytes:
 
 
 class Command(BaseCommand):
-    help = "Time receive_email over mixed inbound mail (issue 19)."
+    help = "Time receive_email over mixed inbound mail."
 
     def add_arguments(self, parser):
         parser.add_argument("--messages", type=int, default=1000)

@@ -1,4 +1,4 @@
-"""Poll the inbound mailbox once (INBOUND_IMAP_URL, or --url), as the every-minute schedule does (issue 19)."""
+"""Poll the inbound mailbox once (INBOUND_IMAP_URL, or --url), as the every-minute schedule does."""
 
 from django.core.management.base import BaseCommand
 

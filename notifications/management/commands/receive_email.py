@@ -1,4 +1,4 @@
-"""Hand inbound emails to the inbound door (issue 19) from files or standard input.
+"""Hand inbound emails to the inbound door from files or standard input.
 
     manage.py receive_email reply.eml bounce.eml     # files, one message each
     manage.py receive_email < message.eml             # standard input (a mail server's pipe alias)

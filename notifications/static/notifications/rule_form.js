@@ -1,4 +1,4 @@
-// The rule form shows only the recipients and timings that fit the chosen event (issue 17); the server
+// The rule form shows only the recipients and timings that fit the chosen event; the server
 // refuses the others anyway (notifications/admin/rules.py).
 "use strict";
 (function () {
