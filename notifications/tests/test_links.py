@@ -264,3 +264,6 @@ def test_the_prepared_signer_signs_exactly_as_django_signs_so_every_link_reads_b
     for value in ("l12", "g3:é" * 40, ""):
         assert prepared.signature(value) == plain.signature(value)
         assert signing.loads(prepared.sign_object({"r": value}), salt="notifications.test") == {"r": value}
+    payload = {"r": "l12", "e": 1999999999}
+    assert prepared.sign_small(payload).rsplit(":", 2)[0] == plain.sign_object(payload).rsplit(":", 2)[0]
+    assert signing.loads(prepared.sign_small(payload), salt="notifications.test") == payload
