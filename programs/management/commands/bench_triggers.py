@@ -175,6 +175,7 @@ class Command(BaseCommand):
                 "consent_given_at",
                 "is_active",
                 "created_at",
+                "needs_review",
             ],
             (
                 (
@@ -187,6 +188,7 @@ class Command(BaseCommand):
                     None if i % 20 == 7 else now0 - timedelta(days=400),
                     True,
                     now0 - timedelta(days=400),
+                    False,
                 )
                 for i in range(learners)
             ),
