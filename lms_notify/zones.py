@@ -45,6 +45,12 @@ def _date_format() -> str:
     return _DATE_FORMATS.get((translation.get_language() or "en")[:2], _DATE_FORMAT)
 
 
+def day(starts_at, zone_name) -> str:
+    """The day a session takes place, as its own calendar reads it, in the reader's language ("14 January 2030",
+    "14 grudnia 2030"): a subject line has room for the day only, and it must be the session's day."""
+    return dateformat.format(starts_at.astimezone(zone_named(zone_name)), _date_format())
+
+
 def labelled(moment, zone_name) -> str:
     """ "2025-01-14 14:00 Europe/Warsaw": an instant as the place's clock reads it, for staff pages."""
     if moment is None:

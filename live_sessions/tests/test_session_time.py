@@ -203,3 +203,32 @@ def test_the_session_learners_list_names_the_session_at_its_own_time_and_zone(ad
     text = admin_client.get(url).content.decode()
     # 23:30 UTC on the 14th is already the 15th in Warsaw.
     assert "First aid workshop (2030-01-15 00:30 Europe/Warsaw)" in text
+
+
+@pytest.mark.parametrize(
+    "language, subject",
+    [
+        ("en", "Invitation: First aid on 14 January 2030"),
+        ("fr", "14 janvier 2030"),
+        ("pl", "14 stycznia 2030"),
+    ],
+)
+def test_the_subject_names_the_sessions_own_day_even_where_the_readers_clock_reads_the_day_before(language, subject):
+    """A session at 00:30 in Warsaw on 14 January is 13 January, 18:30 in New York: the subject (which has room
+    for the day only) gives the session's day, in the reader's language."""
+    from notifications.services import TemplateCache
+
+    session = {
+        "title": "First aid",
+        "starts_at": datetime(2030, 1, 13, 23, 30, tzinfo=UTC),
+        "ends_at": datetime(2030, 1, 14, 1, 30, tzinfo=UTC),
+        "timezone": "Europe/Warsaw",
+        "location": "Room 2",
+    }
+    rendered = TemplateCache().render(
+        "session.invitation",
+        language,
+        {"learner": {"first_name": "Ada", "last_name": "L", "full_name": "Ada L"}, "session": session},
+        tz="America/New_York",
+    )
+    assert subject in rendered.subject

@@ -37,3 +37,12 @@ def session_time(session):
     return zones.when(
         session["starts_at"], ends_at if isinstance(ends_at, datetime.datetime) else None, session.get("timezone")
     )
+
+
+@register.filter
+def session_day(session):
+    """The session's day as its own calendar reads it: {{ session|session_day }} → "14 January 2030" (a
+    subject's or an SMS's date, where the whole time with its zones does not fit). Empty for anything else."""
+    if not isinstance(session, dict) or not isinstance(session.get("starts_at"), datetime.datetime):
+        return ""
+    return zones.day(session["starts_at"], session.get("timezone"))
