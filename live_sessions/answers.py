@@ -92,3 +92,15 @@ def waiting_list_joined(session, session_learner, change_pk, *, position, approv
         expect=[Status.WAITING_LIST],
         context={"position": position, "approved": approved, "offer_hours": settings.WAITING_LIST_OFFER_HOURS},
     )
+
+
+def offer_expired(session, session_learner, change_pk):
+    """The place offered to her from the waiting list was not taken in time and passed to the next learner."""
+    return _draft(
+        Event.SESSION_OFFER_EXPIRED,
+        session,
+        session_learner,
+        change_pk,
+        expect=[Status.DECLINED],
+        context={"offer_hours": settings.WAITING_LIST_OFFER_HOURS},
+    )

@@ -146,3 +146,10 @@ _session_event(
     _("On the waiting list, with the position"),
     samples={"position": 2, "approved": False, "offer_hours": 48},
 )
+
+# An offer of the waiting list not taken in time: the learner hears that the place passed on.
+_session_event(
+    "session.offer_expired",
+    _("Offered place passed on (not taken in time)"),
+    samples={"offer_hours": 48},
+)

@@ -189,10 +189,11 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
             status = form.cleaned_data["status"]
             selected = list(queryset.values_list("pk", flat=True))
             try:
-                changed = services.set_status(selected, status, actor=request.user)
+                update = services.update_status(selected, status, actor=request.user)
             except REFUSALS as error:
                 messages.error(request, refusal_text(error))
                 return self._done(request)
+            changed = update.changed
             label = Status(status).label.lower()
             messages.success(
                 request,
@@ -212,6 +213,8 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
                     )
                     % {"n": unchanged, "status": label},
                 )
+            if update.offered:
+                messages.info(request, offered_in_words(update.offered))
             return self._done(request)
         return self._action_page(
             request,
@@ -363,6 +366,22 @@ class SessionLearnerAdmin(LearnerJourneyActions, admin.ModelAdmin):
 
 
 PREVIEW_NAMES = 50
+OFFERED_NAMES = 5
+
+
+def offered_in_words(offered) -> str:
+    """Who the freed places went to: how many waiting learners were offered one, and the first few names."""
+    names = ", ".join(sl.learner.full_name for sl in offered[:OFFERED_NAMES])
+    more = len(offered) - OFFERED_NAMES
+    if more > 0:
+        names = ngettext("%(names)s and %(n)d other", "%(names)s and %(n)d others", more) % {"names": names, "n": more}
+    return ngettext(
+        "%(n)d learner of the waiting list was offered a freed place: %(names)s.",
+        "%(n)d learners of the waiting list were offered a freed place: %(names)s.",
+        len(offered),
+    ) % {"n": len(offered), "names": names}
+
+
 NOT_COPIED = {
     "already_in_session": _("already in the target session"),
     "refused_full": _("refused for lack of a place (full, no waiting list)"),

@@ -39,6 +39,7 @@ from .roster import (
     set_capacity,
     set_status,
     take_freed_place,
+    update_status,
 )
 from .status import waiting_position
 from .waiting import expire_offers, remove_learners
@@ -85,6 +86,7 @@ __all__ = [
     "send_email",
     "set_capacity",
     "set_status",
+    "update_status",
     "take_freed_place",
     "waiting_position",
 ]

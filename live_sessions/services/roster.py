@@ -1,6 +1,7 @@
 """Who is in a session and in which status (seed 003): adding, publishing, registering, answering,
 approving, cancelling, attendance, capacity, new dates and the session's cancellation."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -336,14 +337,25 @@ def add_go_show(session, learner, *, actor) -> SessionLearner:
 
 def set_status(session_learners, status, *, actor) -> int:
     """ "Update status" by an administrator (seed 003): any status, recorded with the trigger "manual".
+    Returns how many changed; `update_status` also says who was offered a freed place."""
+    return update_status(session_learners, status, actor=actor).changed
 
-    Sends nothing to the learners changed; a place it frees (a learner who held one leaves it) is offered at
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    changed: int
+    offered: list  # the waiting learners offered a place it freed, in the order of the list
+
+
+def update_status(session_learners, status, *, actor) -> StatusUpdate:
+    """Sends nothing to the learners changed; a place it frees (a learner who held one leaves it) is offered at
     once to the first learner of the waiting list, under the session lock, like every other way a
-    place frees. Returns how many changed. Set-based: a fixed number of queries per session.
+    place frees. Set-based: a fixed number of queries per session.
     """
     if status not in Status.values:
         raise LiveSessionError(gettext("“%(status)s” is not a learner status.") % {"status": status})
     ids = [sl.pk if isinstance(sl, SessionLearner) else int(sl) for sl in session_learners]
+    offered = []
     with transaction.atomic():
         # Sessions, then rows, each in id order: the order every service locks in, so nothing deadlocks.
         session_ids = SessionLearner.objects.filter(pk__in=ids).values("session_id")
@@ -353,12 +365,12 @@ def set_status(session_learners, status, *, actor) -> int:
         changes = _change([(sl, status) for sl in rows], Trigger.MANUAL, actor=actor)
         for session in sessions:
             if session.pk in freeing:
-                _promote(session, actor=actor, passing_over=[sl.pk for sl in rows])
+                offered.extend(_promote(session, actor=actor, passing_over=[sl.pk for sl in rows]))
     by_pk = {sl.pk: sl for sl in rows}
     for sl in session_learners:
         if isinstance(sl, SessionLearner) and sl.pk in by_pk:
             _sync(sl, by_pk[sl.pk])
-    return len(changes)
+    return StatusUpdate(changed=len(changes), offered=offered)
 
 
 def _holds_place(session_learner) -> bool:

@@ -8,6 +8,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.services import Origin, send_all
+
+from .. import answers
 from ..flow import Trigger
 from ..models import LiveSession, SessionLearner
 from .status import _change, _promote
@@ -45,17 +48,29 @@ def expired_offers():
 
 def expire_offers() -> list[SessionLearner]:
     """Each expired offer passes to the next learner of the waiting list: the learner who did not answer is
-    recorded as declined (trigger "offer_expired"), and the place is offered again in order. One transaction
-    per session, under its lock; returns the learners newly offered a place. Harmless to run twice."""
-    offered = []
+    recorded as declined (trigger "offer_expired") and told the place has passed on, and the place is offered
+    again in order. One transaction per session, under its lock; the learners who lost their offer hear it in
+    one send for the whole scan. Returns the learners newly offered a place. Harmless to run twice."""
+    offered, passed_on = [], []
     session_ids = sorted(set(expired_offers().values_list("session_id", flat=True)))
     for session_id in session_ids:
         with transaction.atomic():
             session = LiveSession.objects.select_for_update(of=("self",)).get(pk=session_id)
             # Read again under the lock: the learner may have answered meanwhile.
-            late = list(expired_offers().filter(session=session).select_for_update(of=("self",)).order_by("pk"))
+            late = list(
+                expired_offers()
+                .filter(session=session)
+                .select_related("learner")
+                .select_for_update(of=("self",))
+                .order_by("pk")
+            )
             if not late:
                 continue
-            _change([(sl, Status.DECLINED) for sl in late], Trigger.OFFER_EXPIRED)
+            changes = _change([(sl, Status.DECLINED) for sl in late], Trigger.OFFER_EXPIRED)
+            passed_on.extend(
+                answers.offer_expired(session, sl, change.pk) for sl, change in zip(late, changes, strict=True)
+            )
             offered.extend(_promote(session))
+    if passed_on:
+        send_all(passed_on, origin=Origin.SYSTEM, return_rows=False)
     return offered

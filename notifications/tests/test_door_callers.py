@@ -9,6 +9,7 @@ walks every live-session event of the catalogue (not a sample) through the code 
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from learners import scanners as learner_scanners
@@ -17,7 +18,7 @@ from learners.services import invite
 from live_sessions import services as session_services
 from live_sessions.ical import event_uid
 from live_sessions.models import SessionLearner
-from live_sessions.scanners import scan_participation_reminders
+from live_sessions.scanners import scan_expired_waiting_list_offers, scan_participation_reminders
 from live_sessions.tests.conftest import make_learner, make_session, make_user
 from notifications import registry
 from notifications.inbound import samples
@@ -200,6 +201,19 @@ def _place_offered(learner):
     session_services.cancel(first)
 
 
+def _offer_expired(learner):
+    # Issue 18: the learner whose offered place was not taken in time hears it passed on (the scanner).
+    session = _session(capacity=1, waiting_list_enabled=True, calendar_integration=False)
+    [first] = session_services.add_learners(session, [make_learner()])
+    session_services.set_status([first], S.REGISTERED, actor=make_user("setup"))
+    session_services.register(session, learner)
+    session_services.cancel(first)
+    SessionLearner.objects.filter(session=session, learner=learner).update(
+        status_changed_at=timezone.now() - timedelta(hours=settings.WAITING_LIST_OFFER_HOURS, minutes=1)
+    )
+    scan_expired_waiting_list_offers()
+
+
 RAISED_BY = {
     "session.invitation": lambda learner: _invited(learner),
     "session.cancelled": _cancelled,
@@ -211,6 +225,7 @@ RAISED_BY = {
     "session.approval_granted": _approval_decided(approve=True),
     "session.approval_refused": _approval_decided(approve=False),
     "session.waiting_list_joined": _waiting_list_joined,
+    "session.offer_expired": _offer_expired,
     "session.reply_recorded": _reply_recorded,
     "participation.request": lambda learner: session_services.request_participation(
         learner, [_session()], actor=make_user()
