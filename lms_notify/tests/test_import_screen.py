@@ -23,7 +23,7 @@ FILE = (
 @pytest.mark.parametrize("language", ["en", "fr", "pl"])
 def test_an_administrator_imports_learners_with_their_consent_and_reads_the_preview_in_her_language(
     chromium,
-    demo,
+    demo,  # noqa: F811 (the fixture imported above)
     screenshots,
     tmp_path,
     language,  # noqa: F811
