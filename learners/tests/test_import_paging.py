@@ -161,3 +161,13 @@ def test_a_page_checks_its_rows_against_the_whole_file(admin_client, settings):
     html = page_of(admin_client, key, 1).content.decode()
     assert "Line 4: x@example.com is already on line 3 of this file." in html
     assert "Line 6: “bad” is not an email address." in page_of(admin_client, key, 2).content.decode()
+
+
+def test_the_pages_speak_the_administrators_language(admin_client, previewed):
+    key, _first = previewed
+    response = admin_client.get(
+        f"/admin/learners/learner/import/preview/{key}/", {"page": "²"}, HTTP_ACCEPT_LANGUAGE="pl", follow=True
+    )
+    html = response.content.decode()
+    assert "Strona 1 z 3" in html and "Następna" in html
+    assert "„²” nie jest numerem strony: wyświetlono pierwszą stronę." in said(response)
