@@ -170,6 +170,8 @@ class LearnerResource(resources.ModelResource):
                 self.duplicates[i] = self.line_of_email[email]
             else:
                 self.line_of_email[email] = line_number(i)
+            if self.shown_rows is not None and i not in self.shown_rows:
+                continue  # a page reads from the database only the learners its own rows name
             emails.add(email)
             if _is_searchable(_text(row.get("manager_email"))):
                 managers.add(_text(row.get("manager_email")).lower())

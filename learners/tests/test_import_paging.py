@@ -171,3 +171,14 @@ def test_the_pages_speak_the_administrators_language(admin_client, previewed):
     html = response.content.decode()
     assert "Strona 1 z 3" in html and "Następna" in html
     assert "„²” nie jest numerem strony: wyświetlono pierwszą stronę." in said(response)
+
+
+def test_a_later_page_shows_an_existing_learner_as_updated_with_her_values_before(admin_client, settings):
+    settings.IMPORT_PREVIEW_ROWS = 2
+    Learner.objects.create(email="known@example.com", first_name="Old", last_name="Name")
+    content = b"email,first_name,last_name\na@example.com,A,Row1\nb@example.com,B,Row2\nKNOWN@example.com,New,Row3\n"
+    key = upload(admin_client, content).context["confirm_form"].initial["import_file_name"]
+    second = page_of(admin_client, key, 2)
+    html = second.content.decode()
+    assert html.count('<tr class="update">') == 1 and "Old" in html
+    assert "2 new learners, 1 updated." in html
