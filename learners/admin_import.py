@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from . import uploads
+from . import import_preview, uploads
 from .import_files import AUTOMATIC, ENCODINGS, ImportFileRefused, check_upload_size, read_import_file
 from .imports import COLUMN_HELP, COLUMNS, import_learners, template_dataset
 
@@ -71,14 +71,12 @@ class LearnerImportMixin(ImportMixin):
         result = context.get("result")
         if result is not None:
             context["preview_headers"] = [COLUMN_HELP.get(h, (h,))[0] for h in result.diff_headers]
-            shown = self.preview_limit()
-            valid = result.valid_rows()
-            context.update(
-                preview_rows=valid[:shown],
-                preview_hidden=max(len(valid) - shown, 0),
-                bad_rows=result.invalid_rows[:shown],
-                bad_rows_hidden=max(len(result.invalid_rows) - shown, 0),
+            paging = context.get("paging") or import_preview.first_page(
+                result, summary=import_preview.summarise(result)
             )
+            context.update(paging=paging, preview_rows=paging.rows, bad_rows=paging.bad_rows)
+            if paging.notice:
+                messages.warning(request, paging.notice)
             if result.has_errors():
                 row_errors = [error for _line, errors in result.row_errors() for error in errors]
                 for error in [*result.base_errors, *row_errors]:
@@ -93,7 +91,12 @@ class LearnerImportMixin(ImportMixin):
             self.admin_site.admin_view(self.import_template),
             name=f"{info[0]}_{info[1]}_import_template",
         )
-        return [template, *super().get_urls()]
+        preview = path(
+            "import/preview/<str:key>/",
+            self.admin_site.admin_view(self.import_preview),
+            name=f"{info[0]}_{info[1]}_import_preview",
+        )
+        return [template, preview, *super().get_urls()]
 
     def import_template(self, request, file_format):
         """The template file of the import: the columns and one example row, as CSV or XLSX."""
@@ -109,6 +112,35 @@ class LearnerImportMixin(ImportMixin):
 
     def preview_limit(self):
         return settings.IMPORT_PREVIEW_ROWS
+
+    def _confirm_form(self, *, key, file_name, file_format):
+        titles = [f().get_title() for f in self.get_import_formats()]
+        return ConfirmImportForm(
+            initial={
+                "import_file_name": key,
+                "original_file_name": file_name[:255],
+                "format": titles.index(file_format) if file_format in titles else 0,
+                "resource": "0",
+            }
+        )
+
+    def import_preview(self, request, key):
+        """Page ?page=N of the preview of the user's own kept upload `key`: the next rows, or bad lines."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        uploads.purge_expired_uploads()
+        try:
+            paging, result = import_preview.preview_page(key=key, user=request.user, page=request.GET.get("page", 1))
+        except ImportFileRefused as exc:
+            messages.error(request, exc.message)
+            return redirect(self._import_url())
+        form = self.create_import_form(request)
+        context = {"form": form, "result": result, "paging": paging}
+        if not paging.bad_in_file:
+            context["confirm_form"] = self._confirm_form(
+                key=key, file_name=paging.file_name, file_format=paging.file_format
+            )
+        return self._page(request, context)
 
     def import_action(self, request, **kwargs):
         if not self.has_import_permission(request):
@@ -128,22 +160,23 @@ class LearnerImportMixin(ImportMixin):
             else:
                 result = import_learners(dataset, dry_run=True, actor=request.user)
                 context["result"] = result
-                if not result.has_errors() and not result.has_validation_errors():
+                summary = import_preview.summarise(result)
+                good = not result.has_errors() and not result.has_validation_errors()
+                # A file of bad lines is kept only when they fill more than a page, to show the others.
+                if good or (not result.has_errors() and import_preview.is_paged(summary)):
                     key = uploads.keep_upload(
                         user=request.user,
                         file_name=upload.name,
                         file_format=file_format,
                         encoding=encoding,
                         content=content,
+                        preview=summary,
                     )
-                    context["confirm_form"] = ConfirmImportForm(
-                        initial={
-                            "import_file_name": key,
-                            "original_file_name": upload.name[:255],
-                            "format": form.cleaned_data["format"],
-                            "resource": "0",
-                        }
-                    )
+                    context["paging"] = import_preview.first_page(result, summary=summary, key=key)
+                    if good:
+                        context["confirm_form"] = self._confirm_form(
+                            key=key, file_name=upload.name, file_format=file_format
+                        )
         return self._page(request, context)
 
     @method_decorator(require_POST)

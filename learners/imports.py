@@ -135,10 +135,13 @@ class LearnerResource(resources.ModelResource):
         skip_diff = False
         instance_loader_class = _PreloadedLearners
 
-    def __init__(self, *, source=Invitation.Source.BULK_IMPORT, actor=None, **kwargs):
+    def __init__(self, *, source=Invitation.Source.BULK_IMPORT, actor=None, shown_rows=None, **kwargs):
         super().__init__(**kwargs)
         self.source = source
         self.actor = actor
+        # A page of the preview: only these data rows are checked and diffed, against the whole file's
+        # emails and managers (None: every row).
+        self.shown_rows = shown_rows
         self.existing = {}
 
     def get_bulk_update_fields(self):
@@ -167,6 +170,8 @@ class LearnerResource(resources.ModelResource):
                 self.duplicates[i] = self.line_of_email[email]
             else:
                 self.line_of_email[email] = line_number(i)
+            if self.shown_rows is not None and i not in self.shown_rows:
+                continue  # a page reads from the database only the learners its own rows name
             emails.add(email)
             if _is_searchable(_text(row.get("manager_email"))):
                 managers.add(_text(row.get("manager_email")).lower())
@@ -188,6 +193,13 @@ class LearnerResource(resources.ModelResource):
             self.groups_of.setdefault(learner_id, []).append(name)
         self.links = []  # (email, manager email, [group names]) of each valid row
         self.consents = {}  # email -> (given, at) of each valid row that changes the learner's consent
+
+    def import_row(self, row, instance_loader, **kwargs):
+        if self.shown_rows is not None and kwargs["row_number"] not in self.shown_rows:
+            left_out = self.get_row_result_class()()
+            left_out.import_type = left_out.IMPORT_TYPE_SKIP
+            return left_out
+        return super().import_row(row, instance_loader, **kwargs)
 
     def before_import_row(self, row, **kwargs):
         # A blank optional cell keeps the learner's value (and a new learner gets the default).
@@ -337,7 +349,7 @@ class LearnerResource(resources.ModelResource):
     # --- After the rows: managers, groups, invitations ------------------------------------------------------
 
     def after_import(self, dataset, result, **kwargs):
-        if result.has_errors() or result.has_validation_errors():
+        if result.has_errors() or result.has_validation_errors() or self.shown_rows is not None:
             return
         services.link_imported_learners(
             self.links,
@@ -357,3 +369,12 @@ def import_learners(dataset, *, dry_run=False, actor=None, source=Invitation.Sou
     """Import learners from a tablib Dataset; returns django-import-export's Result (nothing is emailed)."""
     resource = LearnerResource(source=source, actor=actor)
     return resource.import_data(dataset, dry_run=dry_run, raise_errors=False, user=actor, **options)
+
+
+def preview_rows(dataset, *, row_numbers, actor=None):
+    """A page of the preview: the Result of a dry run of only these data rows (1 = the first under the header),
+    each checked against the whole file as the full import checks it; the other rows are left out, unread."""
+    resource = LearnerResource(actor=actor, shown_rows=frozenset(row_numbers))
+    result = resource.import_data(dataset, dry_run=True, raise_errors=False, user=actor)
+    result.rows = [row for row in result.rows if row.import_type != row.IMPORT_TYPE_SKIP]
+    return result

@@ -192,6 +192,9 @@ class ImportUpload(models.Model):
     content = models.BinaryField()
     uploaded_at = models.DateTimeField(default=dj_timezone.now, db_index=True)
     imported_at = models.DateTimeField(null=True, blank=True)
+    # What the whole file's preview found, so its later pages need not check every row again: the totals
+    # ({"new": …, "update": …}), the number of data rows and the numbers of the bad ones.
+    preview = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"

@@ -28,8 +28,11 @@ def _oldest_kept(now=None):
     return (now or timezone.now()) - timedelta(minutes=settings.IMPORT_UPLOAD_MAX_AGE_MINUTES)
 
 
-def keep_upload(*, user, file_name: str, file_format: str, content: bytes, encoding: str = AUTOMATIC) -> str:
-    """Keep an uploaded file until its preview is confirmed; returns the key the confirmation sends back."""
+def keep_upload(
+    *, user, file_name: str, file_format: str, content: bytes, encoding: str = AUTOMATIC, preview=None
+) -> str:
+    """Keep an uploaded file until its preview is confirmed; returns the key the confirmation (and each page
+    of the preview) sends back. `preview` is what the whole file's preview found (import_preview.summarise)."""
     key = secrets.token_urlsafe(32)
     ImportUpload.objects.create(
         key=key,
@@ -38,8 +41,37 @@ def keep_upload(*, user, file_name: str, file_format: str, content: bytes, encod
         file_format=file_format,
         encoding=encoding,
         content=content,
+        preview=preview or {},
     )
     return key
+
+
+def _unknown():
+    return ImportFileRefused(_("This upload is unknown or has expired: upload the file again."))
+
+
+def _already_imported():
+    return ImportFileRefused(_("This file has already been imported: see the list of learners."))
+
+
+def find_upload(*, key, user, lock=False) -> ImportUpload:
+    """This user's upload kept under `key`, not yet imported; else ImportFileRefused saying why in words."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise _unknown()
+    uploads = ImportUpload.objects.select_for_update() if lock else ImportUpload.objects
+    upload = uploads.filter(key=key, uploaded_by=user).first()
+    if upload is None or upload.uploaded_at < _oldest_kept():
+        raise _unknown()
+    if upload.imported_at is not None:
+        raise _already_imported()
+    return upload
+
+
+def read_upload(upload):
+    """The kept file read again, within the same limits as when it was uploaded."""
+    return read_import_file(
+        content=bytes(upload.content), file_format=upload.file_format, encoding=upload.encoding or AUTOMATIC
+    )
 
 
 def purge_expired_uploads(*, now=None) -> int:
@@ -54,18 +86,9 @@ def confirm_upload(*, key: str, user):
     Refused in words (ImportFileRefused), nothing imported, for a key that is not one of this
     user's uploads, an upload already imported or expired, or a file past the limits.
     """
-    unknown = ImportFileRefused(_("This upload is unknown or has expired: upload the file again."))
-    if not isinstance(key, str) or not _KEY.fullmatch(key):
-        raise unknown
     with transaction.atomic():
-        upload = ImportUpload.objects.select_for_update().filter(key=key, uploaded_by=user).first()
-        if upload is None or upload.uploaded_at < _oldest_kept():
-            raise unknown
-        if upload.imported_at is not None:
-            raise ImportFileRefused(_("This file has already been imported: see the list of learners."))
-        dataset = read_import_file(
-            content=bytes(upload.content), file_format=upload.file_format, encoding=upload.encoding or AUTOMATIC
-        )
+        upload = find_upload(key=key, user=user, lock=True)
+        dataset = read_upload(upload)
         result = import_learners(dataset, actor=user, retain_instance_in_row_result=True)
         if not result.has_errors() and not result.has_validation_errors():
             # The personal data goes at once; the row stays until it expires to answer a second click.

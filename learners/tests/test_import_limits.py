@@ -104,7 +104,7 @@ def test_the_preview_lists_a_page_of_rows_with_the_totals_of_the_whole_file(admi
     lines = ["email,first_name,last_name"] + [f"p{i}@example.com,Pat,Number{i}" for i in range(40)]
     page = upload(admin_client, "\n".join(lines).encode(), "forty.csv", CSV)
     html = page.content.decode()
-    assert "40 new learners, 0 updated." in html and "The first 5 of 40 rows are shown below." in html
+    assert "40 new learners, 0 updated." in html and "Rows 1–5 of 40 are shown below." in html and "Page 1 of 8" in html
     assert html.count('<tr class="new">') == 5
     assert "Number4<" in html and "Number5<" not in html
 
@@ -115,7 +115,7 @@ def test_the_bad_lines_listed_stop_at_the_preview_size_and_say_how_many_more(adm
     lines = ["email,first_name,last_name"] + [f"bad{i},Pat,X" for i in range(10)]
     html = upload(admin_client, "\n".join(lines).encode(), "bad.csv", CSV).content.decode()
     assert html.count("is not an email address") == 3
-    assert "and 7 more bad lines, not listed here." in html
+    assert "Bad lines 1–3 of 10 are listed here." in html and "Page 1 of 4" in html
     assert not Learner.objects.exists()
 
 
