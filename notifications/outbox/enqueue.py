@@ -18,12 +18,12 @@ from django.utils import timezone
 from lms_notify.bulk import columns_sql, is_postgresql
 
 from .. import closing, registry
-from ..inbound.marks import undeliverable_among
 from ..links import learner_home_maker, without_links_of_others
 from ..models import Channel, Notification, NotificationRule
-from ..optout import UNSUBSCRIBED, applies_to, family_of, unsubscribed_among
+from ..optout import UNSUBSCRIBED, applies_to, family_of
 from ..recipients import Reason, Recipient
 from ..templating import FILL_NAMES, RenderedMessage, TemplateCache
+from .barred import barred_among
 from .wakeup import request_dispatch
 
 
@@ -89,26 +89,10 @@ _FIELD_NAMES = (
 )
 
 
-def _undeliverable(messages) -> set[str]:
-    """The email addresses of `messages` marked undeliverable: one query for the batch."""
-    return undeliverable_among(m.recipient.address(m.channel) for m in messages if m.channel == Channel.EMAIL)
-
-
-def _opted_out(messages) -> set[tuple[str, str]]:
-    """(recipient key, family) of `messages` whose recipient left that optional family: one query
-    for the batch, none when it holds no optional event."""
-    pairs = []
-    for m in messages:
-        family = family_of(m.event)
-        if family and applies_to(m.channel):
-            pairs.append((m.recipient.key, family))
-    return unsubscribed_among(pairs)
-
-
 def omission(message: OutgoingMessage, *, blocked=(), opted_out=(), address=None) -> str:
     """Why `message` would be omitted ("" when it would go): the recipient's eligibility, then an undeliverable
-    address (`blocked`) and an optional family she left (`opted_out`), as `_undeliverable` / `_opted_out` read
-    them for the batch."""
+    address (`blocked`) and an optional family she left (`opted_out`), as `barred_among` reads them for the
+    batch."""
     recipient, channel = message.recipient, message.channel
     reason = recipient.ineligibility(channel)
     if not reason and blocked and channel == Channel.EMAIL:
@@ -255,7 +239,7 @@ def enqueue(
     templates = templates or TemplateCache()
     now = timezone.now()
     messages = list(messages)
-    blocked, opted_out = _undeliverable(messages), _opted_out(messages)
+    blocked, opted_out = barred_among(messages)
     home = learner_home_maker(now=now)
     if not return_rows and is_postgresql():
         return _enqueue_copy(messages, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home)
