@@ -19,7 +19,8 @@ from django.utils.translation import get_language_info
 from .door import Origin, compose
 from .links import mask_links
 from .models import Channel
-from .outbox.enqueue import _opted_out, _undeliverable, build_notification, omission
+from .outbox.barred import barred_among
+from .outbox.enqueue import build_notification, omission
 from .reasons import reason_in_words
 from .templating import TemplateCache
 
@@ -59,7 +60,7 @@ def look_ahead(drafts, *, origin=Origin.SYSTEM) -> Lookahead:
     result = Lookahead(total=len(messages))
     if not messages:
         return result
-    blocked, opted_out = _undeliverable(messages), _opted_out(messages)
+    blocked, opted_out = barred_among(messages)
     channels = dict(Channel.choices)
     going, reasons = Counter(), Counter()
     sample = None

@@ -18,12 +18,12 @@ from django.utils import timezone
 from lms_notify.bulk import columns_sql, is_postgresql
 
 from .. import closing, registry
-from ..inbound.marks import undeliverable_among
-from ..links import with_learner_home, without_links_of_others
+from ..links import learner_home_maker, without_links_of_others
 from ..models import Channel, Notification, NotificationRule
-from ..optout import UNSUBSCRIBED, applies_to, family_of, unsubscribed_among
+from ..optout import UNSUBSCRIBED, applies_to, family_of
 from ..recipients import Reason, Recipient
 from ..templating import FILL_NAMES, RenderedMessage, TemplateCache
+from .barred import barred_among
 from .wakeup import request_dispatch
 
 
@@ -89,26 +89,10 @@ _FIELD_NAMES = (
 )
 
 
-def _undeliverable(messages) -> set[str]:
-    """The email addresses of `messages` marked undeliverable: one query for the batch."""
-    return undeliverable_among(m.recipient.address(m.channel) for m in messages if m.channel == Channel.EMAIL)
-
-
-def _opted_out(messages) -> set[tuple[str, str]]:
-    """(recipient key, family) of `messages` whose recipient left that optional family: one query
-    for the batch, none when it holds no optional event."""
-    pairs = []
-    for m in messages:
-        family = family_of(m.event)
-        if family and applies_to(m.channel):
-            pairs.append((m.recipient.key, family))
-    return unsubscribed_among(pairs)
-
-
 def omission(message: OutgoingMessage, *, blocked=(), opted_out=(), address=None) -> str:
     """Why `message` would be omitted ("" when it would go): the recipient's eligibility, then an undeliverable
-    address (`blocked`) and an optional family she left (`opted_out`), as `_undeliverable` / `_opted_out` read
-    them for the batch."""
+    address (`blocked`) and an optional family she left (`opted_out`), as `barred_among` reads them for the
+    batch."""
     recipient, channel = message.recipient, message.channel
     reason = recipient.ineligibility(channel)
     if not reason and blocked and channel == Channel.EMAIL:
@@ -121,13 +105,14 @@ def omission(message: OutgoingMessage, *, blocked=(), opted_out=(), address=None
 
 
 def _notification_values(
-    message: OutgoingMessage, *, templates: TemplateCache, now, shaped=None, blocked=(), opted_out=()
+    message: OutgoingMessage, *, templates: TemplateCache, now, shaped=None, blocked=(), opted_out=(), home=None
 ):
     """The outbox row for one message, rendered or omitted with its reason: (values in _FIELD_NAMES
     order, None), as a tuple because 100,000 of them are built for one Notify run (seed 000).
 
     With `shaped` (a ShapeCachedTemplates' method of that name) a message made from a shape comes
-    back as (values with the text and HTML left to the database: None, its Shaped)."""
+    back as (values with the text and HTML left to the database: None, its Shaped). `home`: the batch's
+    links.learner_home_maker, made once for all its messages."""
     recipient, channel = message.recipient, message.channel
     learner = recipient.subject_learner
     language, tz = (learner.language, learner.timezone) if learner is not None else ("en", "UTC")
@@ -139,7 +124,7 @@ def _notification_values(
         **message.context,
     }
     if recipient.audience == closing.LEARNER:
-        context = with_learner_home(context, recipient, now=now)
+        context = (home or learner_home_maker(now=now))(context, recipient)
     else:
         # A copy for the learner's manager, guardian or staff is built from the learner's context: never with
         # a link made for the learner (their personal answer link). A learner's own messages skip the check.
@@ -216,19 +201,25 @@ def _notification_values(
     return values, shape
 
 
-def _notification_fields(message: OutgoingMessage, *, templates: TemplateCache, now, blocked=(), opted_out=()) -> dict:
+def _notification_fields(
+    message: OutgoingMessage, *, templates: TemplateCache, now, blocked=(), opted_out=(), home=None
+) -> dict:
     """The outbox row for one message as field values: rendered, or omitted with its reason."""
-    values, _ = _notification_values(message, templates=templates, now=now, blocked=blocked, opted_out=opted_out)
+    values, _ = _notification_values(
+        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home
+    )
     return dict(zip(_FIELD_NAMES, values, strict=True))
 
 
 def build_notification(
-    message: OutgoingMessage, *, templates: TemplateCache, now=None, blocked=(), opted_out=()
+    message: OutgoingMessage, *, templates: TemplateCache, now=None, blocked=(), opted_out=(), home=None
 ) -> Notification:
     """The unsaved outbox row for one message: rendered, or omitted with its reason (`blocked`: the
     undeliverable addresses among the batch's, `opted_out`: who left which optional family)."""
     now = now or timezone.now()
-    fields = _notification_fields(message, templates=templates, now=now, blocked=blocked, opted_out=opted_out)
+    fields = _notification_fields(
+        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home
+    )
     return Notification(**fields)
 
 
@@ -248,10 +239,14 @@ def enqueue(
     templates = templates or TemplateCache()
     now = timezone.now()
     messages = list(messages)
-    blocked, opted_out = _undeliverable(messages), _opted_out(messages)
+    blocked, opted_out = barred_among(messages)
+    home = learner_home_maker(now=now)
     if not return_rows and is_postgresql():
-        return _enqueue_copy(messages, templates=templates, now=now, blocked=blocked, opted_out=opted_out)
-    rows = [build_notification(m, templates=templates, now=now, blocked=blocked, opted_out=opted_out) for m in messages]
+        return _enqueue_copy(messages, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home)
+    rows = [
+        build_notification(m, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home)
+        for m in messages
+    ]
     if not rows:
         return [] if return_rows else {}
     keys = [row.dedupe_key for row in rows]
@@ -345,7 +340,7 @@ def _filled(shaped, channel) -> tuple:
     return rendered.body, rendered.html_body if channel == Channel.EMAIL else ""
 
 
-def _enqueue_copy(messages, *, templates, now, blocked=(), opted_out=()) -> dict[str, int]:
+def _enqueue_copy(messages, *, templates, now, blocked=(), opted_out=(), home=None) -> dict[str, int]:
     """PostgreSQL: stream the rows with COPY; the unique dedupe_key stays the arbiter between
     concurrent callers and the result names exactly the rows this call inserted.
 
@@ -360,7 +355,7 @@ def _enqueue_copy(messages, *, templates, now, blocked=(), opted_out=()) -> dict
     no_slots = (None,) * (1 + 2 * _SLOTS)
     for message in messages:
         values, shape = _notification_values(
-            message, templates=templates, now=now, shaped=shaped, blocked=blocked, opted_out=opted_out
+            message, templates=templates, now=now, shaped=shaped, blocked=blocked, opted_out=opted_out, home=home
         )
         key = values[key_at]
         if key in rows:

@@ -4,6 +4,7 @@ GET never changes anything; POST with `decision` acts once; a tampered link
 is refused with 400, an expired one with 410, a vanished object with 404.
 """
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -267,3 +268,38 @@ def test_the_prepared_signer_signs_exactly_as_django_signs_so_every_link_reads_b
     payload = {"r": "l12", "e": 1999999999}
     assert prepared.sign_small(payload).rsplit(":", 2)[0] == plain.sign_object(payload).rsplit(":", 2)[0]
     assert signing.loads(prepared.sign_small(payload), salt="notifications.test") == payload
+
+
+def test_an_inbox_link_made_for_a_batch_is_the_very_token_django_signs_and_reads_back():
+    """Issue 17 (performance holds): the batch's inbox links are written without the JSON encoder and signed with
+    one C call, yet each is byte for byte the token signing.dumps gives, which read_inbox_grant reads."""
+    issued = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    expires_at = int((issued + timedelta(days=settings.INBOX_LINK_DAYS)).timestamp())
+    plain = signing.TimestampSigner(salt=links.INBOX_SALT)
+    with time_machine.travel(issued, tick=False):
+        make = links.inbox_url_maker(issued_at=issued)
+        for key in ("l1", "g42", "u7", "l9223372036854775807"):
+            token = make(key).rstrip("/").rsplit("/", 1)[-1]
+            assert token == plain.sign_object({"r": key, "e": expires_at})
+            assert links.read_inbox_grant(token) == links.InboxGrant(recipient_key=key, expires_at=expires_at)
+        assert make("l1") == links.make_inbox_url(recipient="l1", issued_at=issued)
+        # A key the fast writing does not cover still gets Django's own JSON.
+        prepared = links.PreparedSigner(key=settings.SECRET_KEY, salt=links.INBOX_SALT)
+        assert prepared.sign_grant('l"1', expires_at) == plain.sign_object({"r": 'l"1', "e": expires_at})
+
+
+def test_a_batch_inbox_link_altered_or_expired_is_refused_over_http(client, learner):
+    """Issue 17: the faster signing changes nothing of the refusals: another learner's key, a longer life or a
+    token past its seven days gets no inbox (400 tampered, 410 expired)."""
+    issued = timezone.now()
+    url = links.learner_home_maker(now=issued)({"action_url": f"{settings.SITE_URL}/"}, learner)["action_url"]
+    body, stamp, signature = url.rstrip("/").rsplit("/", 1)[-1].split(":")
+    local = url.removeprefix(settings.SITE_URL)
+    prefix = local.rstrip("/").rsplit("/", 1)[0]
+    for payload in ({"r": "l999", "e": 1}, {"r": links.recipient_key(learner), "e": 4102444800}):
+        forged = signing.b64_encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+        assert client.get(f"{prefix}/{forged}:{stamp}:{signature}/").status_code == 400
+    assert client.get("/inbox/").status_code == 403
+    with time_machine.travel(issued + timedelta(days=settings.INBOX_LINK_DAYS, minutes=1), tick=False):
+        assert client.get(local).status_code == 410
+    assert client.get(local).status_code == 302
