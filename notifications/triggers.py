@@ -26,9 +26,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_q.models import Schedule
+
+from lms_notify.locks import SessionAdvisoryLock
 
 from .models import TriggerScan
 from .schedules import SCHEDULES
@@ -134,49 +136,19 @@ def last_successful_scan():
     return TriggerScan.objects.filter(status=TriggerScan.Status.DONE).order_by("-window_end").first()
 
 
-class _ScanLock:
-    """One scan at a time across the cluster: a PostgreSQL session advisory lock, held on a connection
-    of its own. The scan's own connection may be closed and reopened under it (django-q2 closes
-    obsolete connections when a task is queued on commit), which would silently drop the lock."""
-
-    def __init__(self):
-        self.wrapper = None
-
-    def acquire(self) -> bool:
-        if connection.vendor != "postgresql":
-            return True
-        self.wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
-        with self.wrapper.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_LOCK_KEY])
-            locked = bool(cursor.fetchone()[0])
-        if not locked:
-            self.release(held=False)
-        return locked
-
-    def release(self, *, held=True):
-        if self.wrapper is None:
-            return
-        try:
-            if held:
-                # Unlock before closing: closing alone frees the lock only once the server has noticed the
-                # session ended, and a scan starting right after could find it still taken.
-                with self.wrapper.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_ADVISORY_LOCK_KEY])
-        except DatabaseError:
-            logger.warning("Trigger scan lock: unlock failed; closing the session frees it", exc_info=True)
-        finally:
-            self.wrapper.close()
-            self.wrapper = None
+def _scan_lock():
+    """One scan at a time across the cluster."""
+    return SessionAdvisoryLock(_ADVISORY_LOCK_KEY, what="Trigger scan")
 
 
 def scan_triggers(*, now=None) -> int:
     """Create every date-based notification due now; returns how many outbox rows were created.
 
-    One scan at a time across the cluster (_ScanLock); a scan that finds another one running
+    One scan at a time across the cluster (_scan_lock); a scan that finds another one running
     returns 0 at once: the running one covers its window, or the next scan does.
     """
     now = now or timezone.now()
-    lock = _ScanLock()
+    lock = _scan_lock()
     if not lock.acquire():
         logger.info("Trigger scan skipped: another worker is scanning")
         return 0

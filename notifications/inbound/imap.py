@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import transaction
 from imap_tools import MailBox, MailBoxUnencrypted
+
+from lms_notify.locks import SessionAdvisoryLock
 
 from .receive import receive
 
@@ -33,34 +35,9 @@ class PollResult:
     uids: list = field(default_factory=list)
 
 
-class _PollLock:
-    """Like the trigger scan's lock (notifications.triggers): the advisory lock lives on a connection of its
-    own, so that django-q2 closing the task's connection cannot silently drop it."""
-
-    def __init__(self):
-        self.wrapper = None
-
-    def acquire(self) -> bool:
-        if connection.vendor != "postgresql":
-            return True
-        self.wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
-        with self.wrapper.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_LOCK_KEY])
-            locked = bool(cursor.fetchone()[0])
-        if not locked:
-            self.release(held=False)
-        return locked
-
-    def release(self, *, held=True):
-        if self.wrapper is None:
-            return
-        try:
-            if held:
-                with self.wrapper.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_ADVISORY_LOCK_KEY])
-        finally:
-            self.wrapper.close()
-            self.wrapper = None
+def poll_lock():
+    """One mailbox poll at a time across every worker (the IMAP mailbox and the local folder alike)."""
+    return SessionAdvisoryLock(_ADVISORY_LOCK_KEY, what="Inbound mailbox poll")
 
 
 def _open(url, timeout):
@@ -80,7 +57,7 @@ def poll_mailbox(*, url=None, limit=None) -> PollResult:
     url = url if url is not None else settings.INBOUND_IMAP_URL
     if not url:
         return PollResult(skipped=True)
-    lock = _PollLock()
+    lock = poll_lock()
     if not lock.acquire():
         return PollResult(skipped=True)
     result = PollResult()

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from .imap import PollResult, _PollLock
+from .imap import PollResult, poll_lock
 from .receive import receive
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ def poll_maildir(*, path=None, limit=None) -> PollResult:
     path = path if path is not None else settings.INBOUND_MAILDIR
     if not path:
         return PollResult(skipped=True)
-    lock = _PollLock()
+    lock = poll_lock()
     if not lock.acquire():
         return PollResult(skipped=True)
     result = PollResult()
