@@ -35,14 +35,8 @@ def queue_messages(n):
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_at_once_send_each_message_exactly_once(settings, monkeypatch):
-    """Foundation issue: several django-q2 workers may dispatch together; nothing goes twice."""
-    monkeypatch.setattr("notifications.outbox.wakeup._queue_task", lambda: None)
-    settings.EMAIL_BACKEND = "notifications.tests.outbox.test_dispatch_concurrency.SlowLocmemBackend"
-    settings.OUTBOX_BATCH_SIZE = 10
-    rows = queue_messages(200)
-    mail.outbox = []
+def two_workers_at_a_barrier(*, timeout):
+    """Two threads meet at a barrier, then each runs dispatch_outbox on its own connection: (sent by each, errors)."""
     barrier = threading.Barrier(2)
     sent_by_worker = [None, None]
     errors = []
@@ -51,7 +45,7 @@ def test_two_workers_at_once_send_each_message_exactly_once(settings, monkeypatc
         try:
             barrier.wait(timeout=10)
             sent_by_worker[index] = dispatch_outbox()
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # pragma: no cover - reported by the caller
             errors.append(exc)
         finally:
             connection.close()
@@ -60,7 +54,19 @@ def test_two_workers_at_once_send_each_message_exactly_once(settings, monkeypatc
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=timeout)
+    return sent_by_worker, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_message_exactly_once(settings, monkeypatch):
+    """Foundation issue: several django-q2 workers may dispatch together; nothing goes twice."""
+    monkeypatch.setattr("notifications.outbox.wakeup._queue_task", lambda: None)
+    settings.EMAIL_BACKEND = "notifications.tests.outbox.test_dispatch_concurrency.SlowLocmemBackend"
+    settings.OUTBOX_BATCH_SIZE = 10
+    rows = queue_messages(200)
+    mail.outbox = []
+    sent_by_worker, errors = two_workers_at_a_barrier(timeout=60)
 
     assert errors == []
     ids = Counter(message.extra_headers["Message-ID"] for message in mail.outbox)
@@ -97,24 +103,7 @@ def test_two_workers_renewing_short_leases_never_send_the_same_message(settings,
     monkeypatch.setattr(outbox_lease, "renew", counting_renew)
     rows = queue_messages(120)
     mail.outbox = []
-    barrier = threading.Barrier(2)
-    sent_by_worker = [None, None]
-    errors = []
-
-    def worker(index):
-        try:
-            barrier.wait(timeout=10)
-            sent_by_worker[index] = dispatch_outbox()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    sent_by_worker, errors = two_workers_at_a_barrier(timeout=120)
 
     assert errors == []
     assert renewals, "the batches outlived their first lease"
