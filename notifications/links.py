@@ -13,6 +13,7 @@ in `<app>/actions.py` without touching this file.
 """
 
 import binascii
+import copy
 import functools
 import hashlib
 import hmac
@@ -328,36 +329,76 @@ def mask_links(text):
 
 def learner_home_url() -> str:
     """Where a learner's "Continue my training" button leads: the learning platform when there is one, else this
-    site's home, which the outbox door turns into the learner's own signed link (`with_learner_home`) and which,
+    site's home, which the outbox door turns into the learner's own pages (`learner_home_maker`) and which,
     opened as it is, leads to a learner's page and never to the staff login."""
     return settings.LEARNING_PLATFORM_URL or f"{settings.SITE_URL}/"
 
 
-def with_learner_home(context: dict, recipient, *, now) -> dict:
-    """`context` with an `action_url` of the site's home made the learner's own inbox link (her training and her
-    messages): without a learning platform it is the one page of hers a learner may open without a login."""
+def own_pages_url() -> str:
+    """The address of a reader's own pages (her inbox) as a message stores it: opened as it is, it shows them
+    to whoever is signed in to them, and asks anyone else to open the link in her latest email. The dispatcher
+    puts the reader's own signed link in its place in what leaves (`as_it_leaves`)."""
+    return f"{settings.SITE_URL}{reverse('notifications:inbox')}"
+
+
+def with_learner_home(context: dict, recipient=None, *, now=None) -> dict:
+    """`context` with an `action_url` of the site's home made the address of the learner's own pages (her
+    training and her messages), which becomes her signed link when the message is sent: without a learning
+    platform it is the one page of hers a learner may open without a login."""
     return learner_home_maker(now=now)(context, recipient)
 
 
-def learner_home_maker(*, now):
-    """A function (context, recipient) -> with_learner_home(context, recipient, now=now), for a batch of messages
-    (seed 000: every learner's copy of a Notify run carries her link): the settings, the home address and the
-    inbox link's signer and expiry are read once per batch, not once per message."""
+def learner_home_maker(*, now=None):
+    """A function (context, recipient) -> with_learner_home(context, recipient), for a batch of messages (seed
+    000: every learner's copy of a Notify run): the settings and both addresses are read once per batch.
+
+    No link is signed here: the stored message names her pages (`own_pages_url`) and the dispatcher signs her
+    link as the message leaves, so that it lives INBOX_LINK_DAYS from its sending (not from its queuing, a
+    message may wait days for confirmation), no staff screen ever holds a working link of hers, and a Notify
+    run of 100,000 learners signs nothing."""
     if settings.LEARNING_PLATFORM_URL:
         return _as_it_is
     home = f"{settings.SITE_URL}/"
-    inbox_url = inbox_url_maker(issued_at=now)
+    pages = own_pages_url()
 
     def make(context, recipient):
         if context.get("action_url") != home:
             return context
-        return {**context, "action_url": inbox_url(recipient)}
+        return {**context, "action_url": pages}
 
     return make
 
 
 def _as_it_is(context, recipient):
     return context
+
+
+@functools.lru_cache(maxsize=8)
+def _own_pages_pattern(pages):
+    # Her pages' address on its own, not the start of a longer one (/inbox/open/..., /inbox/preferences/).
+    return re.compile(re.escape(pages) + r"""(?=$|[\s"'<>)\]])""")
+
+
+def as_it_leaves(notification):
+    """The outbox row as it leaves (an unsaved copy when anything changes): the address of her own pages
+    (`own_pages_url`) in its text and HTML made her signed inbox link, valid INBOX_LINK_DAYS from now. The row
+    itself keeps the address, never the link; the link is only ever its own reader's (the row's recipient key
+    signs it)."""
+    pages = own_pages_url()
+    body, html = notification.body or "", notification.html_body or ""
+    if pages not in body and pages not in html:
+        return notification
+    pattern = _own_pages_pattern(pages)
+    link = None
+
+    def signed(_match):
+        nonlocal link
+        link = link or inbox_link(notification)
+        return link
+
+    leaving = copy.copy(notification)
+    leaving.body, leaving.html_body = pattern.sub(signed, body), pattern.sub(signed, html)
+    return leaving
 
 
 def make_inbox_url(*, recipient, issued_at=None) -> str:

@@ -35,7 +35,7 @@ from django.db.models import Case, Count, F, Min, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..links import inbox_link
+from ..links import as_it_leaves, inbox_link
 from ..models import Channel, Event, Notification, NotificationRule
 from ..recipients import Recipient
 from .channels import EmailChannel, PermanentSendError, SmsChannel
@@ -167,7 +167,8 @@ def send_batch(batch: ClaimedBatch) -> int:
             try:
                 if channel is None:
                     raise PermanentSendError(f"Unknown channel {row.channel!r}.")
-                channel.send(row)
+                # Her own signed link goes in as the message leaves: the stored row never holds it.
+                channel.send(as_it_leaves(row))
             except Exception as exc:
                 logger.warning("Sending notification %s failed: %s", row.pk, exc)
                 on_fresh_connection(lambda row=row, exc=exc: record_failure(row, exc), what="recording a failure")

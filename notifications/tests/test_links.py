@@ -292,7 +292,7 @@ def test_a_batch_inbox_link_altered_or_expired_is_refused_over_http(client, lear
     """Issue 17: the faster signing changes nothing of the refusals: another learner's key, a longer life or a
     token past its seven days gets no inbox (400 tampered, 410 expired)."""
     issued = timezone.now()
-    url = links.learner_home_maker(now=issued)({"action_url": f"{settings.SITE_URL}/"}, learner)["action_url"]
+    url = links.inbox_url_maker(issued_at=issued)(learner)
     body, stamp, signature = url.rstrip("/").rsplit("/", 1)[-1].split(":")
     local = url.removeprefix(settings.SITE_URL)
     prefix = local.rstrip("/").rsplit("/", 1)[0]
