@@ -86,6 +86,8 @@ class Declaration:
 
 _DECLARATIONS: dict[str, Declaration] = {}
 _BY_CONSTANT: dict[str, str] = {}
+# code -> label, read once per message (seed 000: 100,000 of them in a Notify run).
+_LABELS: dict[str, object] = {}
 _discovered = False
 
 
@@ -98,6 +100,7 @@ def declare(code, label, **fields) -> Declaration:
     declaration = Declaration(code=code, label=label, **fields)
     _DECLARATIONS[code] = declaration
     _BY_CONSTANT[declaration.constant] = code
+    _LABELS[code] = label
     return declaration
 
 
@@ -106,6 +109,7 @@ def forget(code):
     declaration = _DECLARATIONS.pop(code, None)
     if declaration is not None:
         _BY_CONSTANT.pop(declaration.constant, None)
+        _LABELS.pop(code, None)
 
 
 def discover():
@@ -132,6 +136,12 @@ def declarations() -> dict[str, Declaration]:
 def declaration(code) -> Declaration | None:
     discover()
     return _DECLARATIONS.get(str(code))
+
+
+def labels() -> dict[str, object]:
+    """{code: label} of every declared event, kept current by `declare` and `forget` (read it, never change it)."""
+    discover()
+    return _LABELS
 
 
 def get(code) -> Declaration:

@@ -54,13 +54,6 @@ class OutgoingMessage:
         return f"{self.event}:{self.recipient.key}:{self.channel}:{self.occurrence}"
 
 
-def _event_label(code):
-    # One dict lookup per message (seed 000: 100,000 of them), read when the message is made: never at
-    # import, when the declarations may still be loading (they are discovered through the facade).
-    declaration = registry.declaration(code)
-    return declaration.label if declaration is not None else code
-
-
 # The key of an outbox row's references (its `context`) saying the built-in words replaced a failing template.
 TEMPLATE_FALLBACK = "template_fallback"
 
@@ -105,22 +98,36 @@ def omission(message: OutgoingMessage, *, blocked=(), opted_out=(), address=None
 
 
 def _notification_values(
-    message: OutgoingMessage, *, templates: TemplateCache, now, shaped=None, blocked=(), opted_out=(), home=None
+    message: OutgoingMessage,
+    *,
+    templates: TemplateCache,
+    now,
+    shaped=None,
+    blocked=(),
+    opted_out=(),
+    home=None,
+    labels=None,
 ):
     """The outbox row for one message, rendered or omitted with its reason: (values in _FIELD_NAMES
     order, None), as a tuple because 100,000 of them are built for one Notify run (seed 000).
 
     With `shaped` (a ShapeCachedTemplates' method of that name) a message made from a shape comes
     back as (values with the text and HTML left to the database: None, its Shaped). `home`: the batch's
-    links.learner_home_maker, made once for all its messages."""
+    links.learner_home_maker, made once for all its messages; `labels`: registry.labels(), read once for them.
+    The events' labels are read when the message is made, never at import, when the declarations may still
+    be loading."""
     recipient, channel = message.recipient, message.channel
     learner = recipient.subject_learner
     language, tz = (learner.language, learner.timezone) if learner is not None else ("en", "UTC")
     address = recipient.address(channel)
-    reason = omission(message, blocked=blocked, opted_out=opted_out, address=address)
+    reason = (
+        omission(message, blocked=blocked, opted_out=opted_out, address=address)
+        if blocked or opted_out
+        else recipient.ineligibility(channel)
+    )
     context = {
         "recipient_name": recipient.name,
-        "event_label": _event_label(message.event),
+        "event_label": (registry.labels() if labels is None else labels).get(message.event, message.event),
         **message.context,
     }
     if recipient.audience == closing.LEARNER:
@@ -202,23 +209,23 @@ def _notification_values(
 
 
 def _notification_fields(
-    message: OutgoingMessage, *, templates: TemplateCache, now, blocked=(), opted_out=(), home=None
+    message: OutgoingMessage, *, templates: TemplateCache, now, blocked=(), opted_out=(), home=None, labels=None
 ) -> dict:
     """The outbox row for one message as field values: rendered, or omitted with its reason."""
     values, _ = _notification_values(
-        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home
+        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home, labels=labels
     )
     return dict(zip(_FIELD_NAMES, values, strict=True))
 
 
 def build_notification(
-    message: OutgoingMessage, *, templates: TemplateCache, now=None, blocked=(), opted_out=(), home=None
+    message: OutgoingMessage, *, templates: TemplateCache, now=None, blocked=(), opted_out=(), home=None, labels=None
 ) -> Notification:
     """The unsaved outbox row for one message: rendered, or omitted with its reason (`blocked`: the
     undeliverable addresses among the batch's, `opted_out`: who left which optional family)."""
     now = now or timezone.now()
     fields = _notification_fields(
-        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home
+        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home, labels=labels
     )
     return Notification(**fields)
 
@@ -243,8 +250,11 @@ def enqueue(
     home = learner_home_maker(now=now)
     if not return_rows and is_postgresql():
         return _enqueue_copy(messages, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home)
+    labels = registry.labels()
     rows = [
-        build_notification(m, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home)
+        build_notification(
+            m, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home, labels=labels
+        )
         for m in messages
     ]
     if not rows:
@@ -353,9 +363,17 @@ def _enqueue_copy(messages, *, templates, now, blocked=(), opted_out=(), home=No
     key_at, status_at = _FIELD_NAMES.index("dedupe_key"), _FIELD_NAMES.index("status")
     body_at, html_at = _FIELD_NAMES.index("body"), _FIELD_NAMES.index("html_body")
     no_slots = (None,) * (1 + 2 * _SLOTS)
+    labels = registry.labels()
     for message in messages:
         values, shape = _notification_values(
-            message, templates=templates, now=now, shaped=shaped, blocked=blocked, opted_out=opted_out, home=home
+            message,
+            templates=templates,
+            now=now,
+            shaped=shaped,
+            blocked=blocked,
+            opted_out=opted_out,
+            home=home,
+            labels=labels,
         )
         key = values[key_at]
         if key in rows:
