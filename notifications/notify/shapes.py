@@ -100,10 +100,11 @@ class ShapeCachedTemplates(TemplateCache):
 
     def _shape(self, event, language, context, tz, audience=closing.LEARNER):
         """(shape, this message's values), or the RenderedMessage of a message rendered for real."""
-        # Only a learner's own copy is shaped: `reader` (set by the renderer from the audience, whatever the
-        # context says) is then "learner" for every message of a shape and needs no place in its key.
+        # Every reader's copy is shaped, her manager's and guardians' too (a trigger scan's manager copies were
+        # most of its time): the audience is in the key, as `reader` (set by the renderer from the audience,
+        # whatever the context says) and the footer depend on it.
         learner = context.get("learner")
-        if audience != closing.LEARNER or type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
+        if type(learner) is not dict or not learner.keys() <= _LEARNER_KEYS:
             return super().render(event, language, context, tz=tz, audience=audience)
         get = learner.get
         # In FILL_NAMES order (Shaped.values is this dict's values).
@@ -119,15 +120,15 @@ class ShapeCachedTemplates(TemplateCache):
         items = tuple(
             (k, _Same(v) if issubclass(type(v), Promise) else v) for k, v in context.items() if k not in _PER_LEARNER
         )
-        key = (event, language, tz, items, flags)
+        key = (event, language, tz, items, flags, audience)
         try:
             proto = self._shapes.get(key)  # hashes the key once (a tuple does not keep its hash)
         except TypeError:
             rest = {k: v for k, v in context.items() if k not in _PER_LEARNER}
             try:
-                key = (event, language, tz, _freeze(rest), flags)
+                key = (event, language, tz, _freeze(rest), flags, audience)
             except TypeError:
-                return super().render(event, language, context, tz=tz)
+                return super().render(event, language, context, tz=tz, audience=audience)
             proto = self._shapes.get(key)
         if proto is None:
             marked = {
@@ -136,28 +137,28 @@ class ShapeCachedTemplates(TemplateCache):
                 "recipient_name": _MARK.format("recipient_name"),
                 **({"action_url": _MARK.format("action_url")} if "action_url" in context else {}),
             }
-            rendered = super().render(event, language, marked, tz=tz)
+            rendered = super().render(event, language, marked, tz=tz, audience=audience)
             # The built-in words stood in for a failing edited template: their HTML is the one to fill.
             used = self._builtins[(event, language)] if rendered.fallback else self.get(event, language)
             proto = _Proto(rendered, urlized=used.html_body is None)
             filled = proto.fill(values)
-            kind = (event, language, flags)
+            kind = (event, language, flags, audience)
             if kind not in self._kinds:
-                real = super().render(event, language, context, tz=tz)
+                real = super().render(event, language, context, tz=tz, audience=audience)
                 self._kinds[kind] = same = filled == real
             else:
-                real = super().render(event, language, context, tz=tz, html=False)
+                real = super().render(event, language, context, tz=tz, html=False, audience=audience)
                 same = (
                     self._kinds[kind]
                     and (filled.subject, filled.body, filled.sms_body) == (real.subject, real.body, real.sms_body)
                     and "\x01" not in filled.html_body
                     and "\x02" not in filled.html_body
                 )
-                real = filled if same else super().render(event, language, context, tz=tz)
+                real = filled if same else super().render(event, language, context, tz=tz, audience=audience)
             self._shapes[key] = proto if same else False
             return real
         if proto is False:
-            return super().render(event, language, context, tz=tz)
+            return super().render(event, language, context, tz=tz, audience=audience)
         return proto, values
 
 
@@ -187,8 +188,10 @@ class _Proto:
     def __init__(self, rendered, *, urlized=True):
         # The HTML made from the text body urlizes values; an HTML template (a file's page) only escapes them.
         self.html_value = _html_value if urlized else _escape
-        # Why the learner gets it: the same for every learner of the shape (it names no one).
+        # Why the reader gets it: the same for every message of the shape, but for the learner a manager's or
+        # guardian's footer names (filled in as the text is).
         self.footer = rendered.footer
+        self._footer_parts = _MARK_RE.split(rendered.footer or "")
         # The built-in words stood in for a failing edited template: every message of the shape says so.
         self.fallback = rendered.fallback
         self.parts = tuple(
@@ -247,6 +250,6 @@ class _Proto:
             body=join(body),
             html_body=join(html_body, html=True),
             sms_body=join(sms_body),
-            footer=self.footer,
+            footer=join(self._footer_parts) if self.footer else self.footer,
             fallback=self.fallback,
         )

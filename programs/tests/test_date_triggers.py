@@ -535,6 +535,38 @@ def test_a_scan_costs_the_same_number_of_queries_for_3_or_30_assignments(clock, 
     assert counts[0] == counts[1]
 
 
+def test_a_scan_renders_the_words_once_per_shape_for_learners_managers_and_guardians_alike(clock, program, monkeypatch):
+    """Seed 001 at scale ("to a user or their manager"), seed 004 guardians: 3 or 30 learners due the same day
+    cost the same number of template renders; each manager's and guardian's copy is filled in from its shape
+    (they were rendered one by one: most of a scan's time), and still greets its reader by name."""
+    from notifications.templating import TemplateCache
+
+    renders = []
+    render = TemplateCache.render
+
+    def counted(self, *args, **kwargs):
+        renders.append(kwargs.get("audience"))
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(TemplateCache, "render", counted)
+    make_rule("program.due", Timing.BEFORE, 1, notify_manager=True, notify_guardians=True)
+    boss = make_learner("bob.boss@example.com")
+    clock.move(paris(2026, 5, 1, 9))
+    for i in range(33):
+        person = make_learner(f"p{i}.person@example.com", manager=boss)
+        Guardian.objects.create(learner=person, name=f"G{i}", email=f"g{i}@example.com", is_enabled=True)
+        services.assign(person, program, due_at=paris(2026, 5, 11 if i < 3 else 21, 18))
+    counts = []
+    for day, learners in ((11, 3), (21, 30)):
+        renders.clear()
+        assert clock.scan(paris(2026, 5, day - 1, 8, 0)) == learners * 3
+        counts.append(len(renders))
+    assert counts[0] == counts[1] <= 9, counts
+    copies = sent("program.due", recipient_learner=boss)
+    assert len(copies) == 33 and all(row.body.startswith("Hello Bob Boss,\n\n") for row in copies)
+    assert {row.body.split("because you manage ")[1] for row in copies} == {f"P{i} Person." for i in range(33)}
+
+
 def test_moving_the_due_date_in_the_admin_cancels_the_waiting_reminder(clock, admin_client, learner, program):
     """seed 001: a moved due date is a new occurrence; the reminder for the old date, still awaiting
     confirmation, is cancelled when the administrator saves the new date."""

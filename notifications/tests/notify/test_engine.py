@@ -522,6 +522,89 @@ def test_the_outbox_fills_shapes_in_with_exactly_the_words_of_a_full_render(safe
     assert [tuple(getattr(rows[created[m.dedupe_key]], f) for f in fields) for m in messages("")] == expected
 
 
+@pytest.mark.parametrize("edited", [False, True])
+def test_manager_and_guardian_copies_made_from_a_shape_read_exactly_as_a_full_render(safety, edited):
+    """Seed 001 "to a user or their manager", seed 004 guardians, at scale: the copies for a learner's manager
+    and guardians are made from a shape too (a trigger scan's manager copies were most of its time), and every
+    copy, in every language, reads word for word as if rendered alone: greeting, the learner named, footer."""
+    from learners.models import Guardian
+    from notifications.models import MessageTemplate
+    from notifications.notify.shapes import ShapeCachedTemplates
+    from notifications.services import OutgoingMessage, Recipient, build_notification
+    from notifications.templating import TemplateCache
+    from notifications.variables import person_values
+
+    if edited:
+        MessageTemplate.objects.create(
+            event="certification.expiry",
+            language="en",
+            subject="{{ learner.full_name }} / {{ reader }}",
+            body="{% if reader == 'manager' %}{{ learner.last_name|upper }}{% else %}{{ recipient_name }}{% endif %}",
+        )
+    boss = make_learner(first_name="Maria", last_name="Boss & <Co>")
+    learners = [
+        make_learner(first_name="Ann", last_name="O'Brien", manager=boss),
+        make_learner(first_name="Bob", last_name="Smith", manager=boss),
+        make_learner(first_name="Zoë", last_name="Ż", language="pl", timezone="Europe/Warsaw", manager=boss),
+        make_learner(first_name="Élise", last_name="Roux", language="fr", timezone="Europe/Paris", manager=boss),
+    ]
+    guardians = {
+        learner.pk: Guardian.objects.create(learner=learner, name=f"Guardian of {learner.first_name}", email="")
+        for learner in learners
+    }
+    expires = timezone.now() + timedelta(days=30)
+
+    def messages():
+        for i, learner in enumerate(learners * 2):
+            context = {
+                "learner": person_values(learner),
+                "program": "First aid",
+                "expires_at": expires,
+                "action_url": "http://127.0.0.1:8000/",
+            }
+            for recipient in (
+                Recipient(learner=learner),
+                Recipient(learner=boss, as_manager=True),
+                Recipient(guardian=guardians[learner.pk]),
+            ):
+                # The inbox copy drops the footer that names the learner: filled in, it is found and dropped.
+                for channel in ("email", "inbox"):
+                    yield OutgoingMessage(
+                        event="certification.expiry",
+                        channel=channel,
+                        recipient=recipient,
+                        occurrence=str(i),
+                        context=context,
+                    )
+
+    def words(templates):
+        rows = [build_notification(m, templates=templates) for m in messages()]
+        return [(r.subject, r.body, r.html_body) for r in rows]
+
+    shaped = ShapeCachedTemplates()
+    batch = words(shaped)
+    assert batch == words(TemplateCache())
+    # One shape per reader and language: the copies of the second round are filled in, not rendered.
+    # One shape per reader, language and time zone (her manager reads in his own): the copies of the second
+    # round are filled in, not rendered. A filter on a name (the edited manager's words) is rendered for real.
+    shapes = {(key[1], key[-1]): bool(proto) for key, proto in shaped._shapes.items()}
+    assert shapes == {
+        ("en", "learner"): True,
+        ("en", "manager"): not edited,
+        ("en", "guardian"): True,
+        ("pl", "learner"): True,
+        ("pl", "guardian"): True,
+        ("fr", "learner"): True,
+        ("fr", "guardian"): True,
+    }
+    if edited:
+        assert batch[2][1].startswith("O'BRIEN") and batch[4][1].startswith("Guardian of Ann")
+    else:
+        assert batch[2][1].startswith("Hello Maria Boss & <Co>,")
+        assert "because you manage Ann O'Brien." in batch[2][1] and "Bob Smith" in batch[8][1]
+        assert "because you manage" not in batch[3][1] and "Ann O'Brien" in batch[3][1]
+
+
 def test_a_run_of_several_chunks_queues_one_dispatch_task(safety, monkeypatch, django_capture_on_commit_callbacks):
     """Issue 8: each chunk asks for a dispatch after its commit; one task waits, not one per chunk."""
     from unittest import mock
