@@ -26,6 +26,7 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
@@ -88,11 +89,16 @@ class Command(BaseCommand):
         parser.add_argument("--flush", action="store_true", help="Empty learners, programs and the outbox first.")
         parser.add_argument("--scan", help=argparse.SUPPRESS, default=None)
         parser.add_argument("--since", help=argparse.SUPPRESS, default=None)
+        # The database the parent built in (a test database too), whatever DATABASE_URL says.
+        parser.add_argument("--database-name", help=argparse.SUPPRESS, default=None)
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
             raise CommandError("bench_triggers runs on PostgreSQL only (set DATABASE_URL).")
         if options["scan"]:
+            if options["database_name"]:
+                connection.close()
+                connection.settings_dict["NAME"] = options["database_name"]
             return self.scan(datetime.fromisoformat(options["scan"]), datetime.fromisoformat(options["since"]))
         if options["flush"]:
             self.flush()
@@ -117,7 +123,18 @@ class Command(BaseCommand):
                 started_at=since, finished_at=since, window_start=since, window_end=since, status="done"
             )
             out = subprocess.run(
-                [sys.executable, "manage.py", "bench_triggers", "--scan", at.isoformat(), "--since", since.isoformat()],
+                [
+                    sys.executable,
+                    "manage.py",
+                    "bench_triggers",
+                    "--scan",
+                    at.isoformat(),
+                    "--since",
+                    since.isoformat(),
+                    "--database-name",
+                    connection.settings_dict["NAME"],
+                ],
+                cwd=settings.BASE_DIR,
                 capture_output=True,
                 text=True,
                 check=True,
