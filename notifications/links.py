@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.module_loading import autodiscover_modules
@@ -338,7 +338,13 @@ def own_pages_url() -> str:
     """The address of a reader's own pages (her inbox) as a message stores it: opened as it is, it shows them
     to whoever is signed in to them, and asks anyone else to open the link in her latest email. The dispatcher
     puts the reader's own signed link in its place in what leaves (`as_it_leaves`)."""
-    return f"{settings.SITE_URL}{reverse('notifications:inbox')}"
+    return _own_pages_url(settings.SITE_URL, get_script_prefix(), get_urlconf())
+
+
+@functools.lru_cache(maxsize=8)
+def _own_pages_url(site_url, script_prefix, urlconf) -> str:
+    # Worked out once, not for each message the dispatcher sends (reverse() is most of the cost of a lookup).
+    return f"{site_url}{reverse('notifications:inbox', urlconf=urlconf)}"
 
 
 def with_learner_home(context: dict, recipient=None, *, now=None) -> dict:
