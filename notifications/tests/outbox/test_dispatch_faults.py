@@ -180,14 +180,16 @@ def test_a_worker_killed_mid_batch_leaves_its_rows_to_another_worker_within_the_
     held = Notification.objects.filter(status="queued", claimed_until__isnull=False)
     assert held.count() == 4
     lease_until = max(held.values_list("claimed_until", flat=True))
-    assert lease_until <= timezone.now() + timedelta(seconds=60)
+    claimed_at = min(held.values_list("last_attempt_at", flat=True))
+    assert started <= claimed_at and lease_until <= timezone.now() + timedelta(seconds=60)
 
     assert dispatch_outbox() == 0, "the dead worker's lease still holds"
     time_machine.move_to(lease_until - timedelta(seconds=1), tick=False)
     assert dispatch_outbox() == 0
     time_machine.move_to(lease_until, tick=False)
     assert dispatch_outbox() == 4
-    assert time_machine and lease_until - started <= timedelta(seconds=61), "free again within about a minute"
+    # Counted from the claim, not from the start of the worker's process (a second or more on a busy machine).
+    assert time_machine and lease_until - claimed_at <= timedelta(seconds=61), "free again within about a minute"
 
     ids = Counter(received.read_text().split())
     assert ids == {in_flight: 2, **{row.message_id: 1 for row in rows if row.message_id != in_flight}}
