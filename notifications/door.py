@@ -207,23 +207,24 @@ def compose(drafts, *, origin=Origin.SYSTEM, program=None, plans: Plans | None =
     people = None
     out = []
     # The common case, kept cheap for a Notify run over 100,000 learners (seed 000): an event without rules
-    # whose default is an email, decided once per event (None: not that case).
-    by_default_email = {}
+    # whose default is an email, seen once per event as (its default names one reader, its confirmation) or
+    # None when it is not that case; held or not is decided at its first such draft (it may read a setting).
+    by_default_email, held = {}, {}
     for draft in drafts:
         event = draft.event
         if event not in by_default_email:
             plan = plans[event]
             default = plan.declaration.default
             by_default_email[event] = (
-                [len(default.recipients) == 1, default.requires_confirmation, False]
+                (len(default.recipients) == 1, default.requires_confirmation)
                 if plan.rules is None and not default.silent and default.channels == ("email",)
                 else None
             )
         simple = by_default_email[event]
         if simple is not None and draft.channel == Channel.EMAIL and (simple[0] or not _addressed_to_learner(draft)):
-            if not simple[2]:  # held or not, decided at the first such draft (it may read the channel setting)
-                simple[1:] = [_held(simple[1], Channel.EMAIL, origin, plans), True]
-            draft.requires_confirmation = simple[1]
+            if event not in held:
+                held[event] = _held(simple[1], Channel.EMAIL, origin, plans)
+            draft.requires_confirmation = held[event]
             out.append(draft)
             continue
         plan = plans[event]

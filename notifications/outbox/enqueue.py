@@ -106,16 +106,14 @@ def _notification_values(
     blocked=(),
     opted_out=(),
     home=None,
-    labels=None,
 ):
     """The outbox row for one message, rendered or omitted with its reason: (values in _FIELD_NAMES
     order, None), as a tuple because 100,000 of them are built for one Notify run (seed 000).
 
     With `shaped` (a ShapeCachedTemplates' method of that name) a message made from a shape comes
     back as (values with the text and HTML left to the database: None, its Shaped). `home`: the batch's
-    links.learner_home_maker, made once for all its messages; `labels`: registry.labels(), read once for them.
-    The events' labels are read when the message is made, never at import, when the declarations may still
-    be loading."""
+    links.learner_home_maker, made once for all its messages. The events' labels are read when the message is
+    made, never at import, when the declarations may still be loading."""
     recipient, channel = message.recipient, message.channel
     learner = recipient.subject_learner
     language, tz = (learner.language, learner.timezone) if learner is not None else ("en", "UTC")
@@ -127,7 +125,7 @@ def _notification_values(
     )
     context = {
         "recipient_name": recipient.name,
-        "event_label": (registry.labels() if labels is None else labels).get(message.event, message.event),
+        "event_label": registry.labels().get(message.event, message.event),
         **message.context,
     }
     if recipient.audience == closing.LEARNER:
@@ -209,23 +207,23 @@ def _notification_values(
 
 
 def _notification_fields(
-    message: OutgoingMessage, *, templates: TemplateCache, now, blocked=(), opted_out=(), home=None, labels=None
+    message: OutgoingMessage, *, templates: TemplateCache, now, blocked=(), opted_out=(), home=None
 ) -> dict:
     """The outbox row for one message as field values: rendered, or omitted with its reason."""
     values, _ = _notification_values(
-        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home, labels=labels
+        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home
     )
     return dict(zip(_FIELD_NAMES, values, strict=True))
 
 
 def build_notification(
-    message: OutgoingMessage, *, templates: TemplateCache, now=None, blocked=(), opted_out=(), home=None, labels=None
+    message: OutgoingMessage, *, templates: TemplateCache, now=None, blocked=(), opted_out=(), home=None
 ) -> Notification:
     """The unsaved outbox row for one message: rendered, or omitted with its reason (`blocked`: the
     undeliverable addresses among the batch's, `opted_out`: who left which optional family)."""
     now = now or timezone.now()
     fields = _notification_fields(
-        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home, labels=labels
+        message, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home
     )
     return Notification(**fields)
 
@@ -250,11 +248,8 @@ def enqueue(
     home = learner_home_maker(now=now)
     if not return_rows and is_postgresql():
         return _enqueue_copy(messages, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home)
-    labels = registry.labels()
     rows = [
-        build_notification(
-            m, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home, labels=labels
-        )
+        build_notification(m, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home)
         for m in messages
     ]
     if not rows:
@@ -363,7 +358,6 @@ def _enqueue_copy(messages, *, templates, now, blocked=(), opted_out=(), home=No
     key_at, status_at = _FIELD_NAMES.index("dedupe_key"), _FIELD_NAMES.index("status")
     body_at, html_at = _FIELD_NAMES.index("body"), _FIELD_NAMES.index("html_body")
     no_slots = (None,) * (1 + 2 * _SLOTS)
-    labels = registry.labels()
     for message in messages:
         values, shape = _notification_values(
             message,
@@ -373,7 +367,6 @@ def _enqueue_copy(messages, *, templates, now, blocked=(), opted_out=(), home=No
             blocked=blocked,
             opted_out=opted_out,
             home=home,
-            labels=labels,
         )
         key = values[key_at]
         if key in rows:
