@@ -342,16 +342,11 @@ def _own_pages_url(site_url, script_prefix, urlconf) -> str:
     return f"{site_url}{reverse('notifications:inbox', urlconf=urlconf)}"
 
 
-def with_learner_home(context: dict, recipient=None, *, now=None) -> dict:
-    """`context` with an `action_url` of the site's home made the address of the learner's own pages (her
-    training and her messages), which becomes her signed link when the message is sent: without a learning
-    platform it is the one page of hers a learner may open without a login."""
-    return learner_home_maker(now=now)(context, recipient)
-
-
-def learner_home_maker(*, now=None):
-    """A function (context, recipient) -> with_learner_home(context, recipient), for a batch of messages (seed
-    000: every learner's copy of a Notify run): the settings and both addresses are read once per batch.
+def learner_home_maker():
+    """A function (context) -> context with an `action_url` of the site's home made the address of the learner's
+    own pages (her training and her messages), for a batch of messages (seed 000: every learner's copy of a
+    Notify run): the settings and both addresses are read once per batch. Without a learning platform her pages
+    are the one place of hers a learner may open without a login.
 
     No link is signed here: the stored message names her pages (`own_pages_url`) and the dispatcher signs her
     link as the message leaves, so that it lives INBOX_LINK_DAYS from its sending (not from its queuing, a
@@ -362,7 +357,7 @@ def learner_home_maker(*, now=None):
     home = f"{settings.SITE_URL}/"
     pages = own_pages_url()
 
-    def make(context, recipient):
+    def make(context):
         if context.get("action_url") != home:
             return context
         return {**context, "action_url": pages}
@@ -370,7 +365,7 @@ def learner_home_maker(*, now=None):
     return make
 
 
-def _as_it_is(context, recipient):
+def _as_it_is(context):
     return context
 
 

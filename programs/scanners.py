@@ -134,7 +134,7 @@ def _context(rule, occ: Occurrence, learner, lookups) -> dict:
         "completed_at": occ.completed_at,
         "days": rule.offset_days,
         "timing": str(rule.timing),
-        # The same for everyone; "action_url" becomes the learner's own link in her copy (links.with_learner_home),
+        # The same for everyone; "action_url" becomes the learner's own link in her copy (links.learner_home_maker),
         # which the built-in words use first.
         "dashboard_url": learner_home_url(),
         "action_url": learner_home_url(),

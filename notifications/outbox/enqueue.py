@@ -129,7 +129,7 @@ def _notification_values(
         **message.context,
     }
     if recipient.audience == closing.LEARNER:
-        context = (home or learner_home_maker(now=now))(context, recipient)
+        context = (home or learner_home_maker())(context)
     else:
         # A copy for the learner's manager, guardian or staff is built from the learner's context: never with
         # a link made for the learner (their personal answer link). A learner's own messages skip the check.
@@ -245,7 +245,7 @@ def enqueue(
     now = timezone.now()
     messages = list(messages)
     blocked, opted_out = barred_among(messages)
-    home = learner_home_maker(now=now)
+    home = learner_home_maker()
     if not return_rows and is_postgresql():
         return _enqueue_copy(messages, templates=templates, now=now, blocked=blocked, opted_out=opted_out, home=home)
     rows = [
